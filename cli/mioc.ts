@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { MioRuntimeError } from "../runtime/errors.js";
+import { registerDoctor } from "./commands/doctor.js";
+import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./exit.js";
+import { version } from "./package-info.js";
+
+const program = new Command()
+  .name("mioc")
+  .description("mio: compile and run multiple-in-one image restoration experiments written as .mio files")
+  .version(version, "-V, --version")
+  .showHelpAfterError("(run 'mioc --help' for usage)")
+  .exitOverride();
+
+registerDoctor(program);
+
+/** Prints a user-facing failure without a stack and returns its exit code. */
+function report(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Commander already printed its message; --help and --version end here with code 0.
+    return e.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (e instanceof UsageError || e instanceof MioRuntimeError) {
+    process.stderr.write(`mioc: error: ${e.message}\n${e.hint ? `${e.hint}\n` : ""}`);
+    return e instanceof UsageError ? EXIT_USAGE : EXIT_RUNTIME;
+  }
+  // Anything else is a bug in mio: show the stack so it can be reported.
+  process.stderr.write(`mioc: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT_RUNTIME;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.exitCode = report(e);
+}

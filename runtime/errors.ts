@@ -1,0 +1,42 @@
+// Runtime failures a user can act on. The CLI prints `message` and `hint` (never a stack) and exits 1.
+
+export class MioRuntimeError extends Error {
+  readonly exitCode = 1;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+const INSTALL_HINT =
+  "mio needs a Vulkan driver: a GPU driver, or Mesa >= 23 lavapipe on a machine without a GPU.\n" +
+  "  Install it with:   sudo bash scripts/setup.sh\n" +
+  "  (Debian 12 by hand: add bookworm-backports, then\n" +
+  "   apt-get install -t bookworm-backports libvulkan1 mesa-vulkan-drivers)";
+
+/** No WebGPU adapter: nothing to run on. Says what is missing and how to install it. */
+export class NoAdapterError extends MioRuntimeError {
+  constructor(backend: string, detail?: string) {
+    const forced = backend !== "default";
+    super(
+      `no WebGPU adapter found${forced ? ` for the forced Dawn backend '${backend}'` : ""}` +
+        `${detail ? `: ${detail.split("\n")[0]}` : ""}`,
+      forced
+        ? `Unset MIO_BACKEND / drop --backend to let Dawn choose, or pick one 'mioc doctor' lists.\n${INSTALL_HINT}`
+        : INSTALL_HINT,
+    );
+  }
+}
+
+/** A GPU validation/out-of-memory/internal error or a device loss, named by the work that was running. */
+export class GpuError extends MioRuntimeError {
+  constructor(
+    readonly running: string,
+    detail: string,
+  ) {
+    super(`GPU error while ${running}: ${detail}`);
+  }
+}
