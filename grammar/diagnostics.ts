@@ -1,0 +1,100 @@
+// Diagnostics are data: a code, a span, a message, an optional hint. User mistakes are collected and returned,
+// never thrown. Code ranges: 1xxx syntax, 2xxx names and types, 3xxx shapes, 4xxx tasks, curricula and prompts,
+// 5xxx spec (schema) errors.
+import type { Span } from "./ast.js";
+
+export const codes = {
+  unexpectedCharacter: "MIO1001",
+  syntax: "MIO1002",
+  unknownName: "MIO2001",
+  unknownModule: "MIO2002",
+  importCycle: "MIO2003",
+  duplicate: "MIO2004",
+  badArguments: "MIO2005",
+  typeMismatch: "MIO2006",
+  unknownSetting: "MIO2007",
+  missingSetting: "MIO2008",
+  badValue: "MIO2009",
+  channelMismatch: "MIO3001",
+  strideMismatch: "MIO3002",
+  badOutput: "MIO3003",
+  unknownTask: "MIO4001",
+  unmatchedSite: "MIO4002",
+  badCurriculum: "MIO4003",
+  badPrompt: "MIO4004",
+  schema: "MIO5001",
+} as const;
+export type DiagnosticCode = (typeof codes)[keyof typeof codes];
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: "error" | "warning";
+  message: string;
+  span: Span;
+  hint?: string;
+  notes?: { span: Span; message: string }[];
+}
+
+export function error(code: DiagnosticCode, span: Span, message: string, hint?: string): Diagnostic {
+  return { code, severity: "error", span, message, ...(hint ? { hint } : {}) };
+}
+
+/** Levenshtein distance, for did-you-mean hints. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = row[j] ?? 0;
+      row[j] = Math.min(up + 1, (row[j - 1] ?? 0) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The closest candidate within a third of the word's length (at least 1, at most 3 edits), if any. */
+export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d <= bestD && (best === undefined || d < bestD)) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const c = closest(word, candidates);
+  return c === undefined ? undefined : `did you mean '${c}'?`;
+}
+
+/**
+ * Renders a diagnostic the way a compiler user expects:
+ * ```
+ * pipelines/x.mio:14:25 error MIO4001: unknown task 'nosie'
+ *    14 |     order sr -> blur -> nosie -> jpeg
+ *       |                         ^^^^^ did you mean 'noise'?
+ * ```
+ */
+export function renderDiagnostic(d: Diagnostic, source: string | undefined): string {
+  const { start, end } = d.span;
+  const head = `${d.span.file}:${start.line}:${start.col} ${d.severity} ${d.code}: ${d.message}`;
+  const line = source?.split("\n")[start.line - 1];
+  if (line === undefined) return d.hint ? `${head}\n  hint: ${d.hint}` : head;
+  const gutter = String(start.line).length + 1;
+  const width = end.line === start.line ? Math.max(1, end.col - start.col) : Math.max(1, line.length - start.col + 1);
+  const caret = `${" ".repeat(start.col - 1)}${"^".repeat(width)}`;
+  const out = [
+    head,
+    `${" ".repeat(gutter - String(start.line).length)}${start.line} | ${line.replace(/\t/g, " ")}`,
+    `${" ".repeat(gutter)} | ${caret}${d.hint ? ` ${d.hint}` : ""}`,
+  ];
+  for (const n of d.notes ?? [])
+    out.push(`  note: ${n.span.file}:${n.span.start.line}:${n.span.start.col}: ${n.message}`);
+  return out.join("\n");
+}

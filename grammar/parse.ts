@@ -1,0 +1,113 @@
+// Text → AST plus diagnostics. Never throws for a user's mistake: lexer and parser errors become MIO1xxx.
+import type { IRecognitionException, IToken } from "chevrotain";
+import type { MioFile, Span } from "./ast.js";
+import type { FileCstNode } from "./cst.generated.js";
+import { codes, type Diagnostic, error } from "./diagnostics.js";
+import { parser } from "./parser.js";
+import { toAst } from "./to-ast.js";
+import { mioLexer } from "./tokens.js";
+
+export interface ParseResult {
+  ast: MioFile;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Parses one .mio source.
+ * @example const { ast, diagnostics } = parseMio("task sr { title \"SR\" }", "tasks.mio");
+ */
+export function parseMio(text: string, file: string): ParseResult {
+  const diagnostics: Diagnostic[] = [];
+  const lexed = mioLexer.tokenize(text);
+  for (const e of lexed.errors) {
+    const start = { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset };
+    const span: Span = {
+      file,
+      start,
+      end: { ...start, col: start.col + Math.max(1, e.length), offset: e.offset + e.length },
+    };
+    const ch = text.slice(e.offset, e.offset + e.length);
+    diagnostics.push(
+      error(codes.unexpectedCharacter, span, `unexpected character ${JSON.stringify(ch)}`, hintForChar(ch)),
+    );
+  }
+  parser.input = lexed.tokens;
+  const cst = parser.file() as FileCstNode;
+  for (const e of parser.errors) diagnostics.push(syntaxDiagnostic(e, file, lexed.tokens));
+  return { ast: toAst(cst, file), diagnostics };
+}
+
+function hintForChar(ch: string): string | undefined {
+  if (ch === "'") return 'strings use double quotes: "..."';
+  if (ch === "#") return "comments start with //";
+  return undefined;
+}
+
+/** Chevrotain's messages list every expected token path; we keep the first few, in words. */
+function syntaxDiagnostic(e: IRecognitionException, file: string, tokens: IToken[]): Diagnostic {
+  let tok = e.token;
+  // At end of input Chevrotain reports the EOF token, which has no position: point just past the last token.
+  if (tok.tokenType.name === "EOF" || !Number.isFinite(tok.startOffset)) {
+    const last = tokens.at(-1);
+    tok = last ?? tok;
+  }
+  const start = {
+    line: tok.startLine ?? 1,
+    col: tok.startColumn ?? 1,
+    offset: Number.isFinite(tok.startOffset) ? tok.startOffset : 0,
+  };
+  const end = {
+    line: tok.endLine ?? start.line,
+    col: (tok.endColumn ?? start.col) + 1,
+    offset: (tok.endOffset ?? start.offset) + 1,
+  };
+  const found = e.token.tokenType.name === "EOF" ? "the end of the file" : `'${e.token.image}'`;
+  const expected = expectedFrom(e.message);
+  const message = expected ? `expected ${expected} but found ${found}` : `unexpected ${found}`;
+  return error(codes.syntax, { file, start, end }, message, hintFor(e, expected));
+}
+
+function expectedFrom(message: string): string | undefined {
+  const m =
+    /Expecting(?: token of type --> (\w+) <--|: one of these possible Token sequences:([\s\S]*?)but found)/.exec(
+      message,
+    );
+  if (m?.[1]) return describe(m[1]);
+  if (m?.[2]) {
+    const firsts = [...m[2].matchAll(/\[([^\]\s,]+)/g)].map((x) => describe(x[1] ?? ""));
+    const uniq = [...new Set(firsts)];
+    if (uniq.includes("a number") && uniq.includes("a name")) return "a value";
+    return uniq.length > 4 ? `${uniq.slice(0, 4).join(", ")} or another token` : uniq.join(" or ");
+  }
+  if (/Expecting: expecting at least one/.test(message)) return "a value";
+  return undefined;
+}
+
+const tokenWords: Record<string, string> = {
+  Identifier: "a name",
+  NumberLiteral: "a number",
+  StringLiteral: "a string",
+  LParen: "'('",
+  RParen: "')'",
+  LBrace: "'{'",
+  RBrace: "'}'",
+  LBracket: "'['",
+  RBracket: "']'",
+  Colon: "':'",
+  Comma: "','",
+  Equals: "'='",
+  Arrow: "'->'",
+  Pipe: "'|>'",
+  Range: "'..'",
+};
+
+function describe(tokenName: string): string {
+  return tokenWords[tokenName] ?? `'${tokenName.toLowerCase()}'`;
+}
+
+function hintFor(e: IRecognitionException, expected: string | undefined): string | undefined {
+  if (e.token.image === "=") return "parameters and named arguments use ':' (k: 3)";
+  if (expected === "')'") return "a '(' earlier is not closed";
+  if (expected === "'}'") return "a '{' earlier is not closed";
+  return undefined;
+}
