@@ -1,0 +1,105 @@
+// What every degradation shares: its signature, the 8-bit quantisation the reference applies after each step, and
+// conversions between interleaved 8-bit RGB and float planes.
+
+import type { RgbImage } from "../image.js";
+import type { Rng } from "../rng.js";
+
+/** A depth map for haze: `data[y * width + x]` in (0, 1], larger = farther, the image's size. */
+export interface DepthMap {
+  width: number;
+  height: number;
+  data: Float32Array;
+  /** Where it came from, for manifests: `file:<path>` or `prior:<name>`. */
+  source: string;
+}
+
+/** Inputs some degradations need besides the image (only haze so far). */
+export interface DegradeContext {
+  /** The scene depth for haze; without it haze computes its documented depth prior from the image. */
+  depth?: DepthMap;
+}
+
+/** What a degradation reports besides the image (recorded in manifests). */
+export interface DegradeInfo {
+  /** haze: `file:<path>` or `prior:<name>`. */
+  depth?: string;
+}
+
+export interface DegradeResult {
+  image: RgbImage;
+  info: DegradeInfo;
+}
+
+/**
+ * A degradation: a pure function of (image, parameters, random stream, context). It never mutates its input and it
+ * returns an image of the same size.
+ */
+export type DegradeFn = (
+  img: RgbImage,
+  params: Readonly<Record<string, number>>,
+  rng: Rng,
+  ctx: DegradeContext,
+) => DegradeResult | Promise<DegradeResult>;
+
+/** Reads a required numeric parameter; a missing one is a spec bug, named with the degradation. */
+export function param(params: Readonly<Record<string, number>>, name: string, fn: string): number {
+  const v = params[name];
+  if (typeof v !== "number" || !Number.isFinite(v)) {
+    throw new Error(`degradation '${fn}' needs a numeric parameter '${name}', got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Round half to even, as `torch.round` and numpy's `round` do. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds .5 up; on an exact tie pick the even neighbour.
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The reference's quantisation of a value on the 0..255 scale: `clamp(round(x), 0, 255)`.
+ * (`clamp(round(x*255),0,255)/255` on [0,1] tensors, with the /255 deferred to whoever reads the bytes.)
+ */
+export function quantize255(x: number): number {
+  if (!(x > 0)) return 0; // also maps NaN to 0
+  if (x >= 255) return 255;
+  return roundHalfEven(x);
+}
+
+/** Float32 planes (C×H×W, values on [0,1]) of an 8-bit image, as `img2tensor` makes them (float32 of v/255). */
+export function toPlanes(img: RgbImage): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(3 * n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    out[i] = (d[3 * i] ?? 0) / 255;
+    out[n + i] = (d[3 * i + 1] ?? 0) / 255;
+    out[2 * n + i] = (d[3 * i + 2] ?? 0) / 255;
+  }
+  return out;
+}
+
+/** Quantises float planes on [0,1] back to an 8-bit image (`quantize255(x*255)` per sample). */
+export function fromPlanes(planes: Float32Array, width: number, height: number): RgbImage {
+  const n = width * height;
+  const data = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    data[3 * i] = quantize255((planes[i] ?? 0) * 255);
+    data[3 * i + 1] = quantize255((planes[n + i] ?? 0) * 255);
+    data[3 * i + 2] = quantize255((planes[2 * n + i] ?? 0) * 255);
+  }
+  return { width, height, data };
+}
+
+/**
+ * Index of `i` reflected into [0, n): PyTorch's 'reflect' padding (the edge sample is not repeated: -1 → 1),
+ * folded again when the pad is wider than the image (where PyTorch would refuse).
+ */
+export function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  let m = i % period;
+  if (m < 0) m += period;
+  return m < n ? m : period - m;
+}

@@ -1,0 +1,187 @@
+// A counter-based PRNG (Philox4x32-10, Salmon et al. 2011, as in Random123, cuRAND and numpy) for the data pipeline.
+//
+// Why counter-based: every random draw of the data pipeline is addressed by (seed, stream words, counter), so a sample,
+// an image or a degradation can be regenerated on its own, in any worker and in any order, and a loader resumes from
+// a plain counter instead of a serialised generator history.
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+
+/** High 32 bits of the 64-bit product of two uint32s, exactly, with doubles (every partial product is < 2^32). */
+function mulhi(a: number, b: number): number {
+  const al = a & 0xffff;
+  const ah = a >>> 16;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const ll = al * bl;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+/**
+ * One Philox4x32-10 block: four uint32 outputs for a 128-bit counter and a 64-bit key.
+ *
+ * @example philox4x32([0, 0, 0, 0], [0, 0]) // [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8] (Random123 KAT)
+ */
+export function philox4x32(ctr: readonly number[], key: readonly number[], out: Uint32Array = new Uint32Array(4)) {
+  let c0 = (ctr[0] ?? 0) >>> 0;
+  let c1 = (ctr[1] ?? 0) >>> 0;
+  let c2 = (ctr[2] ?? 0) >>> 0;
+  let c3 = (ctr[3] ?? 0) >>> 0;
+  let k0 = (key[0] ?? 0) >>> 0;
+  let k1 = (key[1] ?? 0) >>> 0;
+  for (let round = 0; round < 10; round++) {
+    const hi0 = mulhi(M0, c0);
+    const lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2);
+    const lo1 = Math.imul(M1, c2) >>> 0;
+    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    c1 = lo1;
+    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c3 = lo0;
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+  return out;
+}
+
+/** murmur3's 32-bit finaliser: a bijective mix of one word. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Folds a word into a running 32-bit hash (order-sensitive). */
+function foldWord(h: number, w: number): number {
+  return fmix32((Math.imul(h ^ (w >>> 0), 0x01000193) + 0x7f4a7c15) >>> 0);
+}
+
+/** A stable 32-bit hash of a string (UTF-16 code units), for naming streams: `rng.fork(hashString("rain"))`. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return fmix32(h >>> 0);
+}
+
+/** Everything an `Rng` needs to continue exactly where it was; plain JSON. */
+export interface RngState {
+  key: [number, number];
+  stream: [number, number];
+  /** Index of the next uint32 in the stream (block = pos >> 2). */
+  pos: number;
+  /** Box–Muller's second value, when one is pending. */
+  spare: number | null;
+}
+
+/**
+ * A stream of random numbers: Philox4x32-10 keyed by the seed, its counter = (block index, two stream words).
+ *
+ * @example
+ * const rng = Rng.create(42, hashString("noise"), 7);
+ * rng.uniform(1, 3); rng.int(7, 21); rng.normal();
+ */
+export class Rng {
+  private readonly block = new Uint32Array(4);
+  private blockIndex = -1;
+
+  private constructor(
+    private readonly key: [number, number],
+    private readonly stream: [number, number],
+    private pos: number,
+    private spare: number | null,
+  ) {}
+
+  /** A generator for `seed` (any safe integer) and optional stream words (uint32s, e.g. `hashString(name)`). */
+  static create(seed: number, ...words: number[]): Rng {
+    if (!Number.isSafeInteger(seed))
+      throw new Error(`Argument 'seed' of 'Rng.create' must be a safe integer, got ${seed}`);
+    const lo = seed >>> 0;
+    const hi = Math.floor(seed / 2 ** 32) >>> 0;
+    return new Rng([lo, hi], Rng.mixStream([0, 0], words), 0, null);
+  }
+
+  static fromState(s: RngState): Rng {
+    return new Rng([s.key[0], s.key[1]], [s.stream[0], s.stream[1]], s.pos, s.spare);
+  }
+
+  private static mixStream(base: readonly [number, number], words: readonly number[]): [number, number] {
+    let a = base[0];
+    let b = base[1] ^ 0x5bd1e995;
+    for (const w of words) {
+      a = foldWord(a, w);
+      b = foldWord(b ^ a, w ^ 0x27d4eb2f);
+    }
+    return [a >>> 0, b >>> 0];
+  }
+
+  /** An independent child stream named by `words`; the parent is not advanced. */
+  fork(...words: number[]): Rng {
+    return new Rng([this.key[0], this.key[1]], Rng.mixStream(this.stream, words), 0, null);
+  }
+
+  state(): RngState {
+    return {
+      key: [this.key[0], this.key[1]],
+      stream: [this.stream[0], this.stream[1]],
+      pos: this.pos,
+      spare: this.spare,
+    };
+  }
+
+  /** A uniform uint32. */
+  u32(): number {
+    const b = Math.floor(this.pos / 4);
+    if (b !== this.blockIndex) {
+      // The 64-bit block index goes in counter words 0-1, the stream in words 2-3.
+      philox4x32([b >>> 0, Math.floor(b / 2 ** 32) >>> 0, this.stream[0], this.stream[1]], this.key, this.block);
+      this.blockIndex = b;
+    }
+    const v = this.block[this.pos & 3] ?? 0;
+    this.pos++;
+    return v;
+  }
+
+  /** A uniform double in [0, 1) with 53 random bits. */
+  float(): number {
+    const a = this.u32() >>> 5;
+    const b = this.u32() >>> 6;
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /** U(min, max): `min + (max - min) * float()`, as Python's `random.uniform`. */
+  uniform(min: number, max: number): number {
+    return min + (max - min) * this.float();
+  }
+
+  /** A uniform integer in [min, max], both inclusive. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.float() * (max - min + 1));
+  }
+
+  /** A standard normal draw (Box–Muller; the second value of each pair is kept for the next call). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    // 1 - float() is in (0, 1], so the log is finite.
+    const u1 = 1 - this.float();
+    const u2 = this.float();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    this.spare = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  }
+}

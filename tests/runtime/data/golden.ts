@@ -1,0 +1,62 @@
+// Loads tests/fixtures/data/golden.json (made by scripts/fixtures/data_golden.py with PyTorch and OpenCV).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { RgbImage } from "../../../runtime/data/image.js";
+
+export interface Golden {
+  torch: string;
+  opencv: string;
+  bicubic: {
+    height: number;
+    width: number;
+    scale: number;
+    input: number[];
+    downShape: [number, number];
+    down: number[];
+    up: number[];
+    out: number[];
+  }[];
+  blur: {
+    height: number;
+    width: number;
+    kernel: number;
+    sigma: number;
+    input: number[];
+    kernel2d: number[];
+    blurred: number[];
+    out: number[];
+  }[];
+  rainKernels: { length: number; angle: number; width: number; warped: number[]; kernel: number[] }[];
+  rainLayers: {
+    height: number;
+    width: number;
+    amount: number;
+    length: number;
+    angle: number;
+    streakWidth: number;
+    drops: [number, number][];
+    layer: number[];
+  }[];
+  dark: { gamma: number; lut: number[] }[];
+}
+
+export const golden: Golden = JSON.parse(
+  readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "data", "golden.json"), "utf8"),
+);
+
+export function imageOf(width: number, height: number, data: number[]): RgbImage {
+  return { width, height, data: Uint8Array.from(data) };
+}
+
+/** Largest |a−b| over two arrays, and how many entries differ at all. */
+export function compare(a: ArrayLike<number>, b: ArrayLike<number>): { maxAbs: number; differing: number } {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let maxAbs = 0;
+  let differing = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] ?? 0) - (b[i] ?? 0));
+    if (d > maxAbs) maxAbs = d;
+    if (d !== 0) differing++;
+  }
+  return { maxAbs, differing };
+}
