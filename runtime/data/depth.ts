@@ -97,7 +97,9 @@ export async function readDepth(path: string, width: number, height: number): Pr
       [sh, sw] = shape;
       values = data;
     } else {
+      // NOTE: without toColourspace("grey16") sharp reduces a 16-bit PNG to 8 bits before the ushort output.
       const { data, info } = await sharp(path, { failOn: "error" })
+        .toColourspace("grey16")
         .extractChannel(0)
         .raw({ depth: "ushort" })
         .toBuffer({ resolveWithObject: true });
