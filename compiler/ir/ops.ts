@@ -1,0 +1,250 @@
+// The primitive ops and their shape rules. Every op also has a backward rule (compiler/autodiff/grad-rules.ts),
+// a float64 CPU reference (compiler/ir/interp.ts) and a WGSL rule (compiler/wgsl/rules.ts). Each of the four is a
+// `Record<OpName, ...>`, so adding a name here fails to type-check until all four exist (docs/adding-an-op.md).
+import { type Attrs, assert, numel, type Shape, type ShapeRule } from "./node.js";
+
+export const OPS = [
+  // Leaves: named buffers the host writes (data, parameters, optimizer state, step scalars) and constants.
+  "input",
+  "const",
+  // Unary elementwise. `affine` is a*x+b with constant a, b (scales, negation, 1-x); `leaky_step` is the
+  // derivative of leaky_relu (x > 0 ? 1 : alpha), `sign` the derivative of abs; both have zero gradient.
+  "affine",
+  "leaky_relu",
+  "leaky_step",
+  "abs",
+  "sign",
+  "exp",
+  "log",
+  "sqrt",
+  // Binary elementwise with NumPy broadcasting (shapes aligned from the right, size-1 axes stretch).
+  "add",
+  "sub",
+  "mul",
+  "div",
+  // Data movement: each output element reads inputs at computed positions. `*_bwd` and `embed` are the exact
+  // adjoints (transposes) of `pad`, `resize` and `slice`, so their gradients are the forward ops again.
+  "reshape",
+  "permute",
+  "expand",
+  "pad",
+  "pad_bwd",
+  "slice",
+  "embed",
+  "concat",
+  "resize",
+  "resize_bwd",
+  // Reductions keep the reduced axes with size 1 (reshape after if needed).
+  "sum",
+  // Softmax is primitive for numerical stability (max subtraction).
+  "softmax",
+  // Contractions (implicit GEMM kernels). conv2d pads with zeros by `pad` on every side; reflect padding is an
+  // explicit `pad` node before it. conv2d_bwd_x/_w are the adjoints with respect to the input and the weight.
+  "matmul",
+  "conv2d",
+  "conv2d_bwd_x",
+  "conv2d_bwd_w",
+] as const;
+export type OpName = (typeof OPS)[number];
+
+export const UNARY_OPS = ["affine", "leaky_relu", "leaky_step", "abs", "sign", "exp", "log", "sqrt"] as const;
+export const BINARY_OPS = ["add", "sub", "mul", "div"] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+export function isUnary(op: OpName): op is UnaryOp {
+  return (UNARY_OPS as readonly string[]).includes(op);
+}
+export function isBinary(op: OpName): op is BinaryOp {
+  return (BINARY_OPS as readonly string[]).includes(op);
+}
+/** Ops whose output element i reads its inputs at element i (after broadcasting): they fuse into chains. */
+export function isElementwise(op: OpName): boolean {
+  return isUnary(op) || isBinary(op) || op === "const";
+}
+
+/** Reads a numeric-array attribute. */
+export function nums(attrs: Attrs, key: string): readonly number[] {
+  const v = attrs[key];
+  assert(Array.isArray(v), () => `attribute '${key}' must be a number array, got ${JSON.stringify(v)}`);
+  return v as readonly number[];
+}
+/** Reads a number attribute. */
+export function num(attrs: Attrs, key: string): number {
+  const v = attrs[key];
+  assert(typeof v === "number", () => `attribute '${key}' must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+/** Reads a string attribute. */
+export function str(attrs: Attrs, key: string): string {
+  const v = attrs[key];
+  assert(typeof v === "string", () => `attribute '${key}' must be a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** NumPy broadcast of two shapes; throws a CompilerBug when they do not broadcast. */
+export function broadcastShapes(a: Shape, b: Shape): Shape {
+  const r = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1;
+    const db = b[b.length - r + i] ?? 1;
+    assert(da === db || da === 1 || db === 1, () => `shapes [${a}] and [${b}] do not broadcast`);
+    out.push(Math.max(da, db));
+  }
+  return out;
+}
+
+/** Output size of a strided, zero-padded convolution along one axis. */
+export function convOut(size: number, k: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - k) / stride) + 1;
+}
+
+const same: ShapeRule = ([a]) => a ?? [];
+const rank = (s: Shape | undefined, r: number, what: string): Shape => {
+  assert(s !== undefined && s.length === r, () => `${what} expects rank ${r}, got [${s}]`);
+  return s;
+};
+
+/** Shape rules: validate the inputs and return the output shape. */
+export const shapeRules = {
+  input: (_s, a) => nums(a, "shape"),
+  const: (_s, a) => nums(a, "shape"),
+  affine: same,
+  leaky_relu: same,
+  leaky_step: same,
+  abs: same,
+  sign: same,
+  exp: same,
+  log: same,
+  sqrt: same,
+  add: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
+  sub: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
+  mul: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
+  div: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
+  reshape: ([x], a) => {
+    const shape = nums(a, "shape");
+    assert(numel(x ?? []) === numel(shape), () => `reshape [${x}] -> [${shape}] changes the element count`);
+    return shape;
+  },
+  permute: ([x], a) => {
+    const perm = nums(a, "perm");
+    assert(
+      x !== undefined && perm.length === x.length && [...perm].sort().every((p, i) => p === i),
+      () => `permute [${perm}] is not a permutation of the axes of [${x}]`,
+    );
+    return perm.map((p) => x[p] ?? 0);
+  },
+  expand: ([x], a) => {
+    const shape = nums(a, "shape");
+    const b = broadcastShapes(x ?? [], shape);
+    assert(b.length === shape.length && b.every((d, i) => d === shape[i]), () => `cannot expand [${x}] to [${shape}]`);
+    return shape;
+  },
+  pad: ([x], a) => {
+    const s = rank(x, 4, "pad");
+    const [t, b, l, r] = nums(a, "pads");
+    const mode = str(a, "mode");
+    assert(mode === "zeros" || mode === "reflect", () => `unknown pad mode ${mode}`);
+    if (mode === "reflect") {
+      const ok = (t ?? 0) < (s[2] ?? 0) && (b ?? 0) < (s[2] ?? 0) && (l ?? 0) < (s[3] ?? 0) && (r ?? 0) < (s[3] ?? 0);
+      assert(ok, () => `reflect padding must be smaller than the input [${s}]`);
+    }
+    return [s[0] ?? 0, s[1] ?? 0, (s[2] ?? 0) + (t ?? 0) + (b ?? 0), (s[3] ?? 0) + (l ?? 0) + (r ?? 0)];
+  },
+  pad_bwd: ([x], a) => {
+    const s = rank(x, 4, "pad_bwd");
+    const [t, b, l, r] = nums(a, "pads");
+    return [s[0] ?? 0, s[1] ?? 0, (s[2] ?? 0) - (t ?? 0) - (b ?? 0), (s[3] ?? 0) - (l ?? 0) - (r ?? 0)];
+  },
+  slice: ([x], a) => {
+    const begin = nums(a, "begin");
+    const size = nums(a, "size");
+    assert(
+      x !== undefined && begin.length === x.length && size.length === x.length,
+      () => `slice rank mismatch for [${x}]`,
+    );
+    for (let i = 0; i < x.length; i++) {
+      const ok = (begin[i] ?? 0) >= 0 && (size[i] ?? 0) > 0 && (begin[i] ?? 0) + (size[i] ?? 0) <= (x[i] ?? 0);
+      assert(ok, () => `slice begin [${begin}] size [${size}] is outside [${x}]`);
+    }
+    return size;
+  },
+  embed: ([x], a) => {
+    const begin = nums(a, "begin");
+    const shape = nums(a, "shape");
+    assert(x !== undefined && begin.length === x.length && shape.length === x.length, () => `embed rank mismatch`);
+    for (let i = 0; i < x.length; i++) {
+      const ok = (begin[i] ?? 0) >= 0 && (begin[i] ?? 0) + (x[i] ?? 0) <= (shape[i] ?? 0);
+      assert(ok, () => `embed of [${x}] at [${begin}] does not fit in [${shape}]`);
+    }
+    return shape;
+  },
+  concat: (src, a) => {
+    const axis = num(a, "axis");
+    const first = src[0];
+    assert(first !== undefined && src.length >= 1, () => "concat needs at least one input");
+    let total = 0;
+    for (const s of src) {
+      assert(s.length === first.length, () => `concat rank mismatch [${s}] vs [${first}]`);
+      for (let i = 0; i < s.length; i++) {
+        if (i !== axis) assert(s[i] === first[i], () => `concat: [${s}] and [${first}] differ off axis ${axis}`);
+      }
+      total += s[axis] ?? 0;
+    }
+    return first.map((d, i) => (i === axis ? total : d));
+  },
+  resize: ([x], a) => {
+    const s = rank(x, 4, "resize");
+    const [h, w] = nums(a, "size");
+    return [s[0] ?? 0, s[1] ?? 0, h ?? 0, w ?? 0];
+  },
+  resize_bwd: ([x], a) => {
+    const s = rank(x, 4, "resize_bwd");
+    const [h, w] = nums(a, "size");
+    return [s[0] ?? 0, s[1] ?? 0, h ?? 0, w ?? 0];
+  },
+  sum: ([x], a) => {
+    const axes = nums(a, "axes");
+    const s = x ?? [];
+    for (const ax of axes) assert(ax >= 0 && ax < s.length, () => `sum axis ${ax} out of range for [${s}]`);
+    return s.map((d, i) => (axes.includes(i) ? 1 : d));
+  },
+  softmax: ([x], a) => {
+    const axis = num(a, "axis");
+    assert(x !== undefined && axis >= 0 && axis < x.length, () => `softmax axis ${axis} out of range for [${x}]`);
+    return x;
+  },
+  matmul: ([a, b]) => {
+    const sa = rank(a, 2, "matmul");
+    const sb = rank(b, 2, "matmul");
+    assert(sa[1] === sb[0], () => `matmul [${sa}] x [${sb}]: inner sizes differ`);
+    return [sa[0] ?? 0, sb[1] ?? 0];
+  },
+  conv2d: ([x, w], a) => {
+    const sx = rank(x, 4, "conv2d input");
+    const sw = rank(w, 4, "conv2d weight");
+    const stride = num(a, "stride");
+    const pad = num(a, "pad");
+    assert(sx[1] === sw[1], () => `conv2d: input has ${sx[1]} channels, weight expects ${sw[1]}`);
+    const ho = convOut(sx[2] ?? 0, sw[2] ?? 0, stride, pad);
+    const wo = convOut(sx[3] ?? 0, sw[3] ?? 0, stride, pad);
+    assert(ho > 0 && wo > 0, () => `conv2d output is empty for input [${sx}] and weight [${sw}]`);
+    return [sx[0] ?? 0, sw[0] ?? 0, ho, wo];
+  },
+  conv2d_bwd_x: ([dy, w], a) => {
+    const sd = rank(dy, 4, "conv2d_bwd_x dy");
+    const sw = rank(w, 4, "conv2d_bwd_x weight");
+    const xs = nums(a, "xshape");
+    const ok = sd[1] === sw[0] && sd[2] === convOut(xs[2] ?? 0, sw[2] ?? 0, num(a, "stride"), num(a, "pad"));
+    assert(ok, () => `conv2d_bwd_x: dy [${sd}] does not match x [${xs}] and weight [${sw}]`);
+    return xs;
+  },
+  conv2d_bwd_w: ([x, dy], a) => {
+    const sx = rank(x, 4, "conv2d_bwd_w x");
+    const sd = rank(dy, 4, "conv2d_bwd_w dy");
+    const k = num(a, "k");
+    assert(sx[0] === sd[0], () => `conv2d_bwd_w: batch of x [${sx}] and dy [${sd}] differ`);
+    return [sd[1] ?? 0, sx[1] ?? 0, k, k];
+  },
+} satisfies Record<OpName, ShapeRule>;

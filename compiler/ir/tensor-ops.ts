@@ -1,0 +1,205 @@
+// Typed constructors for the primitive ops plus the few composites built from them (mean, losses). The graph
+// builder, the backward rules and the optimizer all create nodes through this class and nowhere else.
+import type { Graph } from "./graph.js";
+import { assert, type Node, numel, type Shape } from "./node.js";
+
+/** What a leaf input holds; the executor gives parameters and state fixed homes and uploads data each step. */
+export type InputRole = "data" | "param" | "state" | "scalar";
+
+/**
+ * Primitive op constructors over one graph.
+ * @example const o = new GraphOps(g); const y = o.add(o.relu(x), o.constant(1));
+ */
+export class GraphOps {
+  constructor(readonly g: Graph) {}
+
+  // ---- leaves ----
+  input(name: string, shape: Shape, role: InputRole = "data"): Node {
+    const prev = this.g.input(name);
+    assert(!prev, () => `input '${name}' is declared twice`);
+    return this.g.node("input", [], { name, role, shape: [...shape] });
+  }
+  /** A tensor filled with `value` (shape [1] broadcasts against anything). */
+  constant(value: number, shape: Shape = [1]): Node {
+    return this.g.node("const", [], { value, shape: [...shape] });
+  }
+
+  // ---- unary ----
+  affine(x: Node, a: number, b = 0): Node {
+    if (a === 1 && b === 0) return x;
+    return this.g.node("affine", [x], { a, b });
+  }
+  scale(x: Node, a: number): Node {
+    return this.affine(x, a, 0);
+  }
+  neg(x: Node): Node {
+    return this.affine(x, -1, 0);
+  }
+  relu(x: Node): Node {
+    return this.leakyRelu(x, 0);
+  }
+  leakyRelu(x: Node, alpha: number): Node {
+    return this.g.node("leaky_relu", [x], { alpha });
+  }
+  leakyStep(x: Node, alpha: number): Node {
+    return this.g.node("leaky_step", [x], { alpha });
+  }
+  abs(x: Node): Node {
+    return this.g.node("abs", [x]);
+  }
+  sign(x: Node): Node {
+    return this.g.node("sign", [x]);
+  }
+  exp(x: Node): Node {
+    return this.g.node("exp", [x]);
+  }
+  log(x: Node): Node {
+    return this.g.node("log", [x]);
+  }
+  sqrt(x: Node): Node {
+    return this.g.node("sqrt", [x]);
+  }
+
+  // ---- binary (broadcasting) ----
+  add(a: Node, b: Node): Node {
+    return this.g.node("add", [a, b]);
+  }
+  sub(a: Node, b: Node): Node {
+    return this.g.node("sub", [a, b]);
+  }
+  mul(a: Node, b: Node): Node {
+    return this.g.node("mul", [a, b]);
+  }
+  div(a: Node, b: Node): Node {
+    return this.g.node("div", [a, b]);
+  }
+
+  // ---- data movement ----
+  reshape(x: Node, shape: Shape): Node {
+    if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+    return this.g.node("reshape", [x], { shape: [...shape] });
+  }
+  permute(x: Node, perm: readonly number[]): Node {
+    return this.g.node("permute", [x], { perm: [...perm] });
+  }
+  /** Transpose of a matrix. */
+  t(x: Node): Node {
+    return this.permute(x, [1, 0]);
+  }
+  expand(x: Node, shape: Shape): Node {
+    if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+    return this.g.node("expand", [x], { shape: [...shape] });
+  }
+  /** Pads H and W of an NCHW tensor by [top, bottom, left, right] with zeros or by reflection (PyTorch's). */
+  pad(x: Node, pads: readonly number[], mode: "zeros" | "reflect" = "zeros"): Node {
+    if (pads.every((p) => p === 0)) return x;
+    return this.g.node("pad", [x], { pads: [...pads], mode });
+  }
+  padBwd(g: Node, pads: readonly number[], mode: string): Node {
+    return this.g.node("pad_bwd", [g], { pads: [...pads], mode });
+  }
+  slice(x: Node, begin: readonly number[], size: readonly number[]): Node {
+    return this.g.node("slice", [x], { begin: [...begin], size: [...size] });
+  }
+  embed(x: Node, begin: readonly number[], shape: Shape): Node {
+    return this.g.node("embed", [x], { begin: [...begin], shape: [...shape] });
+  }
+  concat(xs: readonly Node[], axis: number): Node {
+    if (xs.length === 1 && xs[0]) return xs[0];
+    return this.g.node("concat", xs, { axis });
+  }
+  /** Bilinear resize of H, W to `size`, PyTorch `interpolate(mode="bilinear", align_corners=False)`. */
+  resize(x: Node, size: readonly [number, number]): Node {
+    return this.g.node("resize", [x], { size: [...size] });
+  }
+  resizeBwd(g: Node, size: readonly [number, number]): Node {
+    return this.g.node("resize_bwd", [g], { size: [...size] });
+  }
+
+  // ---- reductions ----
+  /** Sum over `axes`; with keepdim false the reduced axes are dropped afterwards. */
+  sum(x: Node, axes: readonly number[], keepdim = true): Node {
+    const norm = [...new Set(axes.map((a) => (a < 0 ? a + x.shape.length : a)))].sort((p, q) => p - q);
+    const s = norm.length === 0 ? x : this.g.node("sum", [x], { axes: norm });
+    return keepdim
+      ? s
+      : this.reshape(
+          s,
+          x.shape.filter((_, i) => !norm.includes(i)),
+        );
+  }
+  mean(x: Node, axes: readonly number[], keepdim = true): Node {
+    const count = axes.reduce((c, a) => c * (x.shape[a < 0 ? a + x.shape.length : a] ?? 1), 1);
+    return this.scale(this.sum(x, axes, keepdim), 1 / count);
+  }
+  /** Mean of every element, as a [1] tensor. */
+  meanAll(x: Node): Node {
+    return this.reshape(
+      this.mean(
+        x,
+        x.shape.map((_, i) => i),
+        true,
+      ),
+      [1],
+    );
+  }
+  /** Sums a broadcast result `x` back to `shape` (the backward of broadcasting). */
+  sumTo(x: Node, shape: Shape): Node {
+    if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
+    const lead = x.shape.length - shape.length;
+    const axes: number[] = [];
+    x.shape.forEach((d, i) => {
+      if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+    });
+    return this.reshape(this.sum(x, axes, true), shape);
+  }
+  softmax(x: Node, axis: number): Node {
+    return this.g.node("softmax", [x], { axis: axis < 0 ? axis + x.shape.length : axis });
+  }
+
+  // ---- contractions ----
+  matmul(a: Node, b: Node): Node {
+    return this.g.node("matmul", [a, b]);
+  }
+  /** Zero-padded strided convolution, NCHW input and OIHW weight (no bias: add it as [1,C,1,1]). */
+  convolve(x: Node, w: Node, stride = 1, pad = 0): Node {
+    return this.g.node("conv2d", [x, w], { stride, pad });
+  }
+  conv2dBwdX(dy: Node, w: Node, stride: number, pad: number, xshape: Shape): Node {
+    return this.g.node("conv2d_bwd_x", [dy, w], { stride, pad, xshape: [...xshape] });
+  }
+  conv2dBwdW(x: Node, dy: Node, stride: number, pad: number, k: number): Node {
+    return this.g.node("conv2d_bwd_w", [x, dy], { stride, pad, k });
+  }
+
+  // ---- losses (composites) ----
+  /** Mean absolute error, PyTorch `L1Loss()`; a [1] tensor. */
+  l1Loss(pred: Node, target: Node): Node {
+    return this.meanAll(this.abs(this.sub(pred, target)));
+  }
+  /** Mean squared error, PyTorch `MSELoss()`. */
+  mseLoss(pred: Node, target: Node): Node {
+    const d = this.sub(pred, target);
+    return this.meanAll(this.mul(d, d));
+  }
+  /** Charbonnier loss mean(sqrt((p-t)^2 + eps^2)), BasicSR `CharbonnierLoss` (eps 1e-12 there; 1e-3 common). */
+  charbonnierLoss(pred: Node, target: Node, eps = 1e-3): Node {
+    const d = this.sub(pred, target);
+    return this.meanAll(this.sqrt(this.affine(this.mul(d, d), 1, eps * eps)));
+  }
+  /**
+   * PyTorch `CrossEntropyLoss()(logits, target)` with a probability (one-hot) target [B, K]:
+   * mean over the batch of -sum_k target_k * log_softmax(logits)_k. MiOIR feeds it the softmax output (§9.5).
+   */
+  crossEntropy(logits: Node, target: Node): Node {
+    assert(logits.shape.length === 2, () => `crossEntropy expects [B, K] logits, got [${logits.shape}]`);
+    const logp = this.log(this.softmax(logits, 1));
+    const perSample = this.sum(this.mul(target, logp), [1], true);
+    return this.scale(this.reshape(this.sum(perSample, [0], true), [1]), -1 / (logits.shape[0] ?? 1));
+  }
+
+  /** Number of elements of a node. */
+  static numel(n: Node): number {
+    return numel(n.shape);
+  }
+}

@@ -1,0 +1,153 @@
+// Elementwise fusion: groups nodes into kernels. Each group has one root (any op but an input) and elementwise
+// members of the root's shape that read group values at their own coordinates, so one thread computes a whole
+// chain for an element and only values needed outside the group ("outs") are written to memory. A GEMM root
+// takes its members as an epilogue (bias, activation, prompt modulation, residual add fused into the conv).
+//
+//   before: t1 = conv2d(x, w); t2 = add(t1, b); t3 = leaky_relu(t2)      3 kernels, 3 tensors written
+//   after:  group{conv2d ▶ add ▶ leaky_relu}, outs = [t2, t3]            1 kernel (t2 kept for the backward)
+import { assert, type Node } from "../ir/node.js";
+import { isElementwise } from "../ir/ops.js";
+import type { Program } from "./program.js";
+
+export interface Group {
+  readonly id: number;
+  readonly root: Node;
+  /** Root first, then members in topological order. */
+  readonly members: Node[];
+  /** Members written to memory (read outside the group, fetched, or used as an update). */
+  outs: Node[];
+  /** Materialized nodes from other groups (or inputs) that members read. */
+  reads: Node[];
+}
+
+export interface FuseOptions {
+  /** Storage buffers a kernel may bind (reads + writes); the device allows 8 or more per stage. */
+  maxBindings: number;
+  /** Turns fusion off (every node its own kernel): the reference schedule the fused one is tested against. */
+  fuse: boolean;
+}
+
+export interface Fused {
+  /** Groups in execution order. */
+  readonly groups: Group[];
+  /** Constants inlined as literals into their elementwise consumers (never materialized). */
+  readonly inlined: ReadonlySet<number>;
+}
+
+/** Nodes the program needs, in topological (id) order. */
+export function liveNodes(p: Program): Node[] {
+  const seen = new Map<number, Node>();
+  const stack = [...p.outputs.values(), ...p.updates.map((u) => u.value)];
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    if (seen.has(n.id)) continue;
+    seen.set(n.id, n);
+    stack.push(...n.src);
+  }
+  return [...seen.values()].sort((a, b) => a.id - b.id);
+}
+
+const sameShape = (a: Node, b: Node) => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+
+/** Groups the program's live nodes into kernels and orders them. */
+export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
+  const nodes = liveNodes(p);
+  const consumers = new Map<number, Node[]>();
+  for (const n of nodes) for (const s of n.src) consumers.set(s.id, [...(consumers.get(s.id) ?? []), n]);
+  const external = new Set<number>([...p.outputs.values(), ...p.updates.map((u) => u.value)].map((n) => n.id));
+
+  const inlined = new Set<number>();
+  for (const n of nodes) {
+    const cs = consumers.get(n.id) ?? [];
+    if (n.op === "const" && !external.has(n.id) && cs.length > 0 && cs.every((c) => isElementwise(c.op))) {
+      inlined.add(n.id);
+    }
+  }
+
+  const groupOf = new Map<number, Group>();
+  const groups: Group[] = [];
+  const materialized = (s: Node) => !inlined.has(s.id);
+  const depGroups = (g: Group): Group[] =>
+    g.reads.flatMap((r) => {
+      const h = groupOf.get(r.id);
+      return h && h !== g ? [h] : [];
+    });
+  // Does group `from` (transitively) read anything group `to` writes?
+  const dependsOn = (from: Group, to: Group): boolean => {
+    const stack = [from];
+    const seen = new Set<number>();
+    while (stack.length > 0) {
+      const g = stack.pop() as Group;
+      if (g === to) return true;
+      if (seen.has(g.id)) continue;
+      seen.add(g.id);
+      stack.push(...depGroups(g));
+    }
+    return false;
+  };
+  const outsOf = (members: Set<number>, list: Node[]) =>
+    list.filter((m) => external.has(m.id) || (consumers.get(m.id) ?? []).some((c) => !members.has(c.id)));
+
+  const tryJoin = (n: Node, g: Group): boolean => {
+    if (!sameShape(n, g.root)) return false;
+    const members = new Set(g.members.map((m) => m.id));
+    const newReads: Node[] = [];
+    for (const s of n.src) {
+      if (!materialized(s)) continue;
+      if (members.has(s.id)) {
+        if (!sameShape(s, n)) return false; // a broadcast read of a value this kernel writes would race
+        continue;
+      }
+      const h = groupOf.get(s.id);
+      if (h && dependsOn(h, g)) return false; // joining would make a cycle between kernels
+      newReads.push(s);
+    }
+    members.add(n.id);
+    const reads = new Set([...g.reads, ...newReads].map((r) => r.id));
+    const outs = outsOf(members, [...g.members, n]);
+    if (reads.size + outs.length > opts.maxBindings) return false;
+    g.members.push(n);
+    for (const r of newReads) if (!g.reads.includes(r)) g.reads.push(r);
+    groupOf.set(n.id, g);
+    return true;
+  };
+
+  for (const n of nodes) {
+    if (n.op === "input" || inlined.has(n.id)) continue;
+    if (opts.fuse && isElementwise(n.op) && n.op !== "const") {
+      const candidates = n.src.flatMap((s) => {
+        const g = groupOf.get(s.id);
+        return g && sameShape(s, n) ? [g] : [];
+      });
+      if (candidates.some((g) => tryJoin(n, g))) continue;
+    }
+    const g: Group = { id: groups.length, root: n, members: [n], outs: [], reads: [] };
+    for (const s of n.src) if (materialized(s) && !g.reads.includes(s)) g.reads.push(s);
+    groups.push(g);
+    groupOf.set(n.id, g);
+  }
+  for (const g of groups) g.outs = outsOf(new Set(g.members.map((m) => m.id)), g.members);
+
+  // Kahn's algorithm; among ready groups the one with the smallest root id runs first (deterministic).
+  const indeg = new Map<number, number>();
+  const users = new Map<number, Group[]>();
+  for (const g of groups) {
+    const deps = [...new Set(depGroups(g))];
+    indeg.set(g.id, deps.length);
+    for (const d of deps) users.set(d.id, [...(users.get(d.id) ?? []), g]);
+  }
+  const ready = groups.filter((g) => indeg.get(g.id) === 0);
+  const order: Group[] = [];
+  while (ready.length > 0) {
+    ready.sort((a, b) => a.root.id - b.root.id);
+    const g = ready.shift() as Group;
+    order.push(g);
+    for (const u of users.get(g.id) ?? []) {
+      const d = (indeg.get(u.id) ?? 0) - 1;
+      indeg.set(u.id, d);
+      if (d === 0) ready.push(u);
+    }
+  }
+  assert(order.length === groups.length, () => "fusion produced a cycle between kernels");
+  return { groups: order, inlined };
+}

@@ -1,0 +1,74 @@
+// The compiler's passes, in order, in one place. Each step is named; with MIO_DEBUG >= 1 the IR is verified after
+// every step, and with MIO_DEBUG >= 2 each step's output size is printed to stderr.
+import type { Plan } from "../plan/plan.js";
+import { type KernelDraft, renderGroup, type TensorInfo } from "../wgsl/codegen.js";
+import { fuseElementwise } from "./fuse.js";
+import { nodeTensor, planBuffers } from "./liveness.js";
+import type { Program } from "./program.js";
+import { verifyFused, verifyProgram } from "./verify.js";
+
+export interface CompileOptions {
+  /** Storage buffers one kernel may bind; WebGPU guarantees 8 per stage (lavapipe has 16). */
+  maxBindings?: number;
+  /** Fuse elementwise chains and conv/matmul epilogues (default true). */
+  fuse?: boolean;
+  /** Verification and tracing level; defaults to the MIO_DEBUG environment variable. */
+  debug?: number;
+}
+
+function debugLevel(opts: CompileOptions): number {
+  if (opts.debug !== undefined) return opts.debug;
+  const env = typeof process !== "undefined" ? process.env.MIO_DEBUG : undefined;
+  return env ? Number(env) || 0 : 0;
+}
+
+/**
+ * Compiles a program (a graph plus fetched outputs and end-of-step updates) into a plan: fused WGSL kernels,
+ * planned buffers and the update copies.
+ * @example const plan = compileProgram({ g: b.g, outputs: new Map([["y", y]]), updates: [] });
+ */
+export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
+  const debug = debugLevel(opts);
+  const maxBindings = opts.maxBindings ?? 8;
+  const run = <T>(name: string, f: () => T, verify?: (x: T) => unknown, size?: (x: T) => number): T => {
+    const out = f();
+    if (debug >= 1 && verify) verify(out);
+    if (debug >= 2) process.stderr.write(`mio: pass '${name}'${size ? `: ${size(out)}` : ""}\n`);
+    return out;
+  };
+
+  run(
+    "verify ir",
+    () => p,
+    verifyProgram,
+    (x) => x.g.nodes.length,
+  );
+  // One slot is kept free for the split-K scratch buffer of conv weight gradients.
+  const fused = run(
+    "fuse elementwise",
+    () => fuseElementwise(p, { maxBindings: maxBindings - 1, fuse: opts.fuse ?? true }),
+    (f) => verifyFused(f, maxBindings - 1),
+    (f) => f.groups.length,
+  );
+  const { kernels, tensors } = run(
+    "render wgsl",
+    () => {
+      const kernels: KernelDraft[] = [];
+      const tensors = new Map<string, TensorInfo>();
+      fused.groups.forEach((g, i) => {
+        const r = renderGroup(g, fused.inlined, i);
+        kernels.push(...r.kernels);
+        for (const t of [...g.outs.map(nodeTensor), ...r.scratch]) tensors.set(t.id, t);
+      });
+      return { kernels, tensors };
+    },
+    undefined,
+    (x) => x.kernels.length,
+  );
+  return run(
+    "plan buffers",
+    () => planBuffers(p, kernels, tensors),
+    undefined,
+    (x) => x.peakBytes,
+  );
+}

@@ -1,0 +1,57 @@
+// A compiled plan: everything the executor needs to run one step with one queue.submit, as plain data.
+// It has no GPU objects in it, so it is printable, hashable and testable without a device.
+import type { Shape } from "../ir/node.js";
+import type { InputRole } from "../ir/tensor-ops.js";
+
+/** A GPU buffer of f32 values. Inputs and fetched outputs have fixed homes; temporaries share buffers. */
+export interface PlanBuffer {
+  readonly id: number;
+  readonly bytes: number;
+  /** `input`: written by the host (data, params, state, scalars); `temp`: planned from liveness. */
+  readonly kind: "input" | "temp";
+  readonly label: string;
+}
+
+/** Where a tensor lives: a buffer and an element offset into it. */
+export interface TensorRef {
+  readonly buffer: number;
+  readonly shape: Shape;
+}
+
+/** One compute dispatch. `bindings` are buffer ids in binding order; the WGSL declares exactly these. */
+export interface PlanKernel {
+  readonly name: string;
+  /** Hash of the WGSL source, which is a pure function of (ops, attrs, shapes, schedule). */
+  readonly key: string;
+  readonly wgsl: string;
+  readonly bindings: readonly number[];
+  /** For each binding, whether the kernel writes it. */
+  readonly writes: readonly boolean[];
+  readonly workgroups: readonly [number, number, number];
+  /** Multiply-adds (GEMM kernels) or elements (others), for reporting speed. */
+  readonly flops: number;
+}
+
+/** A copy at the end of the step: `value` becomes the new content of an input (parameter, state). */
+export interface PlanUpdate {
+  readonly from: number;
+  readonly to: number;
+  readonly bytes: number;
+  readonly name: string;
+}
+
+export interface PlanInput extends TensorRef {
+  readonly role: InputRole;
+}
+
+export interface Plan {
+  readonly buffers: readonly PlanBuffer[];
+  readonly inputs: Readonly<Record<string, PlanInput>>;
+  readonly outputs: Readonly<Record<string, TensorRef>>;
+  readonly kernels: readonly PlanKernel[];
+  readonly updates: readonly PlanUpdate[];
+  /** Bytes of all buffers together: the step's peak device memory for tensors. */
+  readonly peakBytes: number;
+  /** What the same tensors would take without buffer reuse. */
+  readonly unplannedBytes: number;
+}

@@ -1,0 +1,106 @@
+// The implicit-GEMM kernel template shared by matmul, conv2d and both conv backward ops.
+//
+// C[m, n] = sum_k A(m, k) B(k, n). A workgroup of 64 threads computes a TM x TN tile; each thread owns an RM x RN
+// register block (up to 4 x 8 = 32 accumulators), so every value loaded from workgroup memory feeds RN or RM
+// FMAs (dawn-notes: lavapipe is fast only with >= 8 FMAs per load). The K loop stages TK-deep slices of A and B
+// through workgroup memory. With splitK > 1, workgroup z sums only its K range and writes a partial tile; a second
+// kernel adds the partials in a fixed order (deterministic, no float atomics).
+import type { GemmSpec } from "./rules.js";
+
+export interface GemmTiles {
+  /** Threads along m and n (WM * WN = 64). */
+  readonly WM: number;
+  readonly WN: number;
+  /** Register block per thread. */
+  readonly RM: number;
+  readonly RN: number;
+  /** K depth staged through workgroup memory per step. */
+  readonly TK: number;
+}
+
+/** Picks a tile shape from the output width N (output channels for convs). */
+export function chooseTiles(N: number): GemmTiles {
+  if (N >= 64) return { WM: 8, WN: 8, RM: 4, RN: 8, TK: 8 };
+  if (N >= 32) return { WM: 16, WN: 4, RM: 4, RN: 8, TK: 8 };
+  if (N >= 16) return { WM: 32, WN: 2, RM: 4, RN: 8, TK: 8 };
+  if (N >= 8) return { WM: 64, WN: 1, RM: 2, RN: 8, TK: 8 };
+  return { WM: 64, WN: 1, RM: 4, RN: N <= 1 ? 1 : N <= 2 ? 2 : 4, TK: 8 };
+}
+
+export interface GemmKernelParts {
+  /** Module-scope declarations (bindings) already rendered. */
+  readonly decls: string;
+  /** Body of `fn epilogue(m: i32, n: i32, acc: f32)`, or null to write partials to `partial` (split-K). */
+  readonly epilogue: string | null;
+  /** Name of the binding partial sums go to when splitting K. */
+  readonly partial?: string;
+}
+
+/** Number of workgroups along x (n tiles), y (m tiles) and z (K splits). */
+export function gemmGrid(spec: GemmSpec, t: GemmTiles, splitK: number): [number, number, number] {
+  return [Math.ceil(spec.N / (t.WN * t.RN)), Math.ceil(spec.M / (t.WM * t.RM)), splitK];
+}
+
+/** Renders the GEMM kernel source. */
+export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: GemmKernelParts): string {
+  const TM = t.WM * t.RM;
+  const TN = t.WN * t.RN;
+  const kPer = Math.ceil(spec.K / splitK);
+  const lines: string[] = [];
+  const accs: string[] = [];
+  for (let i = 0; i < t.RM; i++) for (let j = 0; j < t.RN; j++) accs.push(`acc${i}_${j}`);
+  lines.push(
+    parts.decls,
+    `var<workgroup> As: array<f32, ${t.TK * TM}>;`,
+    `var<workgroup> Bs: array<f32, ${t.TK * TN}>;`,
+    "",
+    `fn loadA(m: i32, k: i32) -> f32 {\n  ${spec.loadA}\n}`,
+    `fn loadB(k: i32, n: i32) -> f32 {\n  ${spec.loadB}\n}`,
+  );
+  if (parts.epilogue !== null) lines.push(`fn epilogue(m: i32, n: i32, acc: f32) {\n${parts.epilogue}\n}`);
+  lines.push(
+    "",
+    "@compute @workgroup_size(64)",
+    "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+    "  let tid = i32(lid);",
+    `  let tn = tid % ${t.WN};`,
+    `  let tm = tid / ${t.WN};`,
+    `  let m0 = i32(wg.y) * ${TM};`,
+    `  let n0 = i32(wg.x) * ${TN};`,
+    `  let kBegin = i32(wg.z) * ${kPer};`,
+    `  let kEnd = min(kBegin + ${kPer}, ${spec.K});`,
+    ...accs.map((a) => `  var ${a} = 0.0;`),
+    `  for (var k0 = kBegin; k0 < kEnd; k0 += ${t.TK}) {`,
+    `    for (var e = tid; e < ${TM * t.TK}; e += 64) {`,
+    `      let mm = e / ${t.TK}; let kk = e % ${t.TK}; let m = m0 + mm; let k = k0 + kk;`,
+    "      var v = 0.0;",
+    `      if (m < ${spec.M} && k < kEnd) { v = loadA(m, k); }`,
+    `      As[kk * ${TM} + mm] = v;`,
+    "    }",
+    `    for (var e = tid; e < ${TN * t.TK}; e += 64) {`,
+    `      let kk = e / ${TN}; let nn = e % ${TN}; let n = n0 + nn; let k = k0 + kk;`,
+    "      var v = 0.0;",
+    `      if (n < ${spec.N} && k < kEnd) { v = loadB(k, n); }`,
+    `      Bs[kk * ${TN} + nn] = v;`,
+    "    }",
+    "    workgroupBarrier();",
+    `    for (var kk = 0; kk < ${t.TK}; kk++) {`,
+  );
+  for (let i = 0; i < t.RM; i++) lines.push(`      let a${i} = As[kk * ${TM} + tm * ${t.RM} + ${i}];`);
+  for (let j = 0; j < t.RN; j++) lines.push(`      let b${j} = Bs[kk * ${TN} + tn * ${t.RN} + ${j}];`);
+  for (let i = 0; i < t.RM; i++)
+    for (let j = 0; j < t.RN; j++) lines.push(`      acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`);
+  lines.push("    }", "    workgroupBarrier();", "  }");
+  for (let i = 0; i < t.RM; i++)
+    for (let j = 0; j < t.RN; j++) {
+      const m = `m0 + tm * ${t.RM} + ${i}`;
+      const n = `n0 + tn * ${t.RN} + ${j}`;
+      const store =
+        parts.epilogue !== null
+          ? `epilogue(${m}, ${n}, acc${i}_${j});`
+          : `${parts.partial}[(i32(wg.z) * ${spec.M} + ${m}) * ${spec.N} + ${n}] = acc${i}_${j};`;
+      lines.push(`  if (${m} < ${spec.M} && ${n} < ${spec.N}) { ${store} }`);
+    }
+  lines.push("}");
+  return lines.join("\n");
+}

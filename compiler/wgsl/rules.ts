@@ -1,0 +1,384 @@
+// How each op becomes WGSL. Four kinds:
+// - `leaf`: a buffer the host writes (inputs); a constant is a literal.
+// - `elementwise`: an expression of the operands' values at the same element (fuses into chains and epilogues).
+// - `gather`: statements computing the output element at coordinates `c` by loading sources anywhere.
+// - `gemm`: C[m, n] = sum_k A(m, k) B(k, n), with A and B given as index code (implicit GEMM, see gemm.ts).
+import { assert, at, type Node, stridesOf } from "../ir/node.js";
+import { num, nums, type OpName, str } from "../ir/ops.js";
+
+/** A WGSL f32 literal (always with a decimal point or exponent). */
+export function lit(x: number): string {
+  assert(Number.isFinite(x), () => `constant ${x} is not finite`);
+  if (Number.isInteger(x) && Math.abs(x) < 1e15) return `${x}.0`;
+  return `${x}`;
+}
+
+export interface GatherCtx {
+  /** The output coordinates (i32 expressions, outermost first). */
+  readonly c: readonly string[];
+  /** An f32 expression reading source `i` at the row-major coordinates `coords` (i32 expressions). */
+  load(i: number, coords: readonly string[]): string;
+  /** A fresh local name with this prefix. */
+  fresh(prefix: string): string;
+}
+export interface GatherCode {
+  readonly stmts: string[];
+  readonly value: string;
+  /** Module-scope helper functions the statements call (deduplicated by the code generator). */
+  readonly helpers?: string[];
+}
+
+export interface GemmSpec {
+  readonly M: number;
+  readonly N: number;
+  readonly K: number;
+  /** Body of `fn loadA(m: i32, k: i32) -> f32`, for 0 <= m < M, 0 <= k < K; `buf(i)` names source i. */
+  readonly loadA: string;
+  /** Body of `fn loadB(k: i32, n: i32) -> f32`. */
+  readonly loadB: string;
+  /** Output coordinates (i32 expressions) of C[m, n]. */
+  coords(m: string, n: string): string[];
+  /** Splits of the K range (partial sums reduced by a second kernel, no atomics). */
+  readonly splitK: number;
+}
+
+export type WgslRule =
+  | { readonly kind: "leaf" }
+  | { readonly kind: "elementwise"; expr(a: readonly string[], n: Node): string }
+  | { readonly kind: "gather"; code(ctx: GatherCtx, n: Node): GatherCode }
+  | { readonly kind: "gemm"; spec(n: Node, buf: (i: number) => string): GemmSpec };
+
+const ew = (expr: (a: readonly string[], n: Node) => string): WgslRule => ({ kind: "elementwise", expr });
+const gather = (code: (ctx: GatherCtx, n: Node) => GatherCode): WgslRule => ({ kind: "gather", code });
+const srcShape = (n: Node, i: number) => at(n.src, i).shape;
+
+/** Splits used for conv2d_bwd_w: enough workgroups to keep every core busy, at least 256 terms per split. */
+export function chooseSplitK(tiles: number, K: number): number {
+  return Math.max(1, Math.min(Math.ceil(64 / Math.max(1, tiles)), Math.floor(K / 256), 64));
+}
+
+// Weight of input index c in the bilinear taps of source position s (see interp.ts bilinearTaps).
+const RESIZE_WEIGHT = `fn rbw(s: f32, c: i32, size: i32) -> f32 {
+  let i0 = min(i32(floor(s)), size - 1);
+  let i1 = min(i0 + 1, size - 1);
+  let l1 = s - f32(i0);
+  return select(0.0, 1.0 - l1, i0 == c) + select(0.0, l1, i1 == c);
+}`;
+
+/** Decomposes an i32 expression `x` into coordinates of `shape` (row-major). */
+function unflatten(ctx: GatherCtx, x: string, shape: readonly number[], prefix: string): [string[], string[]] {
+  const st = stridesOf(shape);
+  const names: string[] = [];
+  const stmts: string[] = [];
+  shape.forEach((d, i) => {
+    const v = ctx.fresh(prefix);
+    names.push(v);
+    stmts.push(`let ${v} = (${x} / ${st[i] ?? 1}) % ${d};`);
+  });
+  return [names, stmts];
+}
+
+/** The WGSL rule of every op. */
+export const wgslRules = {
+  input: { kind: "leaf" },
+  const: ew((_a, n) => lit(num(n.attrs, "value"))),
+  affine: ew(([x], n) => `(${lit(num(n.attrs, "a"))} * ${x} + ${lit(num(n.attrs, "b"))})`),
+  leaky_relu: ew(([x], n) => `select(${lit(num(n.attrs, "alpha"))} * ${x}, ${x}, ${x} > 0.0)`),
+  leaky_step: ew(([x], n) => `select(${lit(num(n.attrs, "alpha"))}, 1.0, ${x} > 0.0)`),
+  abs: ew(([x]) => `abs(${x})`),
+  sign: ew(([x]) => `sign(${x})`),
+  exp: ew(([x]) => `exp(${x})`),
+  log: ew(([x]) => `log(${x})`),
+  sqrt: ew(([x]) => `sqrt(${x})`),
+  add: ew(([a, b]) => `(${a} + ${b})`),
+  sub: ew(([a, b]) => `(${a} - ${b})`),
+  mul: ew(([a, b]) => `(${a} * ${b})`),
+  div: ew(([a, b]) => `(${a} / ${b})`),
+  reshape: gather((ctx, n) => {
+    const st = stridesOf(n.shape);
+    const flat = ctx.c.map((c, i) => `${c} * ${st[i] ?? 1}`).join(" + ");
+    const f = ctx.fresh("flat");
+    const [coords, stmts] = unflatten(ctx, f, srcShape(n, 0), "r");
+    return { stmts: [`let ${f} = ${flat};`, ...stmts], value: ctx.load(0, coords) };
+  }),
+  permute: gather((ctx, n) => {
+    const perm = nums(n.attrs, "perm");
+    const src = new Array<string>(perm.length).fill("0");
+    perm.forEach((p, i) => {
+      src[p] = at(ctx.c, i);
+    });
+    return { stmts: [], value: ctx.load(0, src) };
+  }),
+  expand: gather((ctx, n) => {
+    const s = srcShape(n, 0);
+    const lead = n.shape.length - s.length;
+    const coords = s.map((d, i) => (d === 1 ? "0" : at(ctx.c, i + lead)));
+    return { stmts: [], value: ctx.load(0, coords) };
+  }),
+  pad: gather((ctx, n) => {
+    const [, , h, w] = srcShape(n, 0);
+    const [t, , l] = nums(n.attrs, "pads");
+    const [b, ch, i, j] = ctx.c;
+    const [y, x, v] = [ctx.fresh("y"), ctx.fresh("x"), ctx.fresh("p")];
+    const stmts = [`var ${y} = ${i} - ${t};`, `var ${x} = ${j} - ${l};`, `var ${v} = 0.0;`];
+    if (str(n.attrs, "mode") === "reflect") {
+      stmts.push(`${y} = abs(${y}); ${y} = select(${y}, ${2 * ((h ?? 1) - 1)} - ${y}, ${y} >= ${h});`);
+      stmts.push(`${x} = abs(${x}); ${x} = select(${x}, ${2 * ((w ?? 1) - 1)} - ${x}, ${x} >= ${w});`);
+    }
+    stmts.push(
+      `if (${y} >= 0 && ${y} < ${h} && ${x} >= 0 && ${x} < ${w}) { ${v} = ${ctx.load(0, [b ?? "0", ch ?? "0", y, x])}; }`,
+    );
+    return { stmts, value: v };
+  }),
+  pad_bwd: gather((ctx, n) => {
+    // Gather form of the adjoint: input position (y, x) sums the padded positions that read it. Along each
+    // axis those are the direct one and, for reflect, one mirror in the top/left and one in the bottom/right.
+    const [, , hp, wp] = srcShape(n, 0);
+    const [, , h, w] = n.shape;
+    const [t, , l] = nums(n.attrs, "pads");
+    const reflect = str(n.attrs, "mode") === "reflect";
+    const [b, ch, i, j] = ctx.c;
+    const acc = ctx.fresh("acc");
+    const taps = (c: string, before: number, size: number) =>
+      reflect
+        ? [
+            [`${c} + ${before}`, "true"],
+            [`${before} - ${c}`, `${c} >= 1 && ${c} <= ${before}`],
+            [`${before + 2 * (size - 1)} - ${c}`, `${c} <= ${size - 2}`],
+          ]
+        : [[`${c} + ${before}`, "true"]];
+    const stmts = [`var ${acc} = 0.0;`];
+    for (const [py, cy] of taps(i ?? "0", t ?? 0, h ?? 1))
+      for (const [px, cx] of taps(j ?? "0", l ?? 0, w ?? 1)) {
+        const inRange = `${py} >= 0 && ${py} < ${hp} && ${px} >= 0 && ${px} < ${wp}`;
+        stmts.push(
+          `if (${cy} && ${cx} && ${inRange}) { ${acc} += ${ctx.load(0, [b ?? "0", ch ?? "0", py ?? "0", px ?? "0"])}; }`,
+        );
+      }
+    return { stmts, value: acc };
+  }),
+  slice: gather((ctx, n) => {
+    const begin = nums(n.attrs, "begin");
+    return {
+      stmts: [],
+      value: ctx.load(
+        0,
+        ctx.c.map((c, i) => `(${c} + ${begin[i] ?? 0})`),
+      ),
+    };
+  }),
+  embed: gather((ctx, n) => {
+    const begin = nums(n.attrs, "begin");
+    const s = srcShape(n, 0);
+    const v = ctx.fresh("e");
+    const inside = ctx.c
+      .map((c, i) => `${c} >= ${begin[i] ?? 0} && ${c} < ${(begin[i] ?? 0) + (s[i] ?? 0)}`)
+      .join(" && ");
+    const coords = ctx.c.map((c, i) => `(${c} - ${begin[i] ?? 0})`);
+    return { stmts: [`var ${v} = 0.0;`, `if (${inside}) { ${v} = ${ctx.load(0, coords)}; }`], value: v };
+  }),
+  concat: gather((ctx, n) => {
+    const axis = num(n.attrs, "axis");
+    const v = ctx.fresh("cat");
+    const stmts = [`var ${v} = 0.0;`];
+    let offset = 0;
+    n.src.forEach((s, k) => {
+      const size = s.shape[axis] ?? 0;
+      const coords = ctx.c.map((c, i) => (i === axis ? `(${c} - ${offset})` : c));
+      const c = at(ctx.c, axis);
+      stmts.push(`if (${c} >= ${offset} && ${c} < ${offset + size}) { ${v} = ${ctx.load(k, coords)}; }`);
+      offset += size;
+    });
+    return { stmts, value: v };
+  }),
+  resize: gather((ctx, n) => {
+    const [, , h, w] = srcShape(n, 0);
+    const [, , ho, wo] = n.shape;
+    const [b, ch, i, j] = ctx.c;
+    const stmts: string[] = [];
+    const taps = (o: string, inS: number, outS: number) => {
+      const [s, i0, i1, l1] = [ctx.fresh("s"), ctx.fresh("i"), ctx.fresh("i"), ctx.fresh("l")];
+      stmts.push(
+        `let ${s} = max((f32(${o}) + 0.5) * ${lit(inS / outS)} - 0.5, 0.0);`,
+        `let ${i0} = min(i32(floor(${s})), ${inS - 1});`,
+        `let ${i1} = min(${i0} + 1, ${inS - 1});`,
+        `let ${l1} = ${s} - f32(${i0});`,
+      );
+      return [i0, i1, l1] as const;
+    };
+    const [y0, y1, ly] = taps(i ?? "0", h ?? 1, ho ?? 1);
+    const [x0, x1, lx] = taps(j ?? "0", w ?? 1, wo ?? 1);
+    const v = (yy: string, xx: string) => ctx.load(0, [b ?? "0", ch ?? "0", yy, xx]);
+    const value =
+      `((1.0 - ${ly}) * ((1.0 - ${lx}) * ${v(y0, x0)} + ${lx} * ${v(y0, x1)})` +
+      ` + ${ly} * ((1.0 - ${lx}) * ${v(y1, x0)} + ${lx} * ${v(y1, x1)}))`;
+    return { stmts, value };
+  }),
+  resize_bwd: gather((ctx, n) => {
+    // Input (i, j) collects every output whose bilinear taps include it; the loop bounds are conservative and
+    // the weight is recomputed exactly as in the forward.
+    const [, , ho, wo] = srcShape(n, 0);
+    const [, , h, w] = n.shape;
+    const [b, ch, i, j] = ctx.c;
+    const acc = ctx.fresh("acc");
+    const weight = (o: string, c: string, inS: number, outS: number) => {
+      const s = `max((f32(${o}) + 0.5) * ${lit(inS / outS)} - 0.5, 0.0)`;
+      return `rbw(${s}, ${c}, ${inS})`;
+    };
+    const range = (c: string, inS: number, outS: number, name: string) => {
+      const r = outS / inS;
+      return [
+        `let ${name}lo = max(0, i32(floor(f32(${c} - 1) * ${lit(r)})) - 1);`,
+        `let ${name}hi = min(${outS - 1}, i32(ceil(f32(${c} + 2) * ${lit(r)})) + 1);`,
+      ];
+    };
+    const [oy, ox] = [ctx.fresh("oy"), ctx.fresh("ox")];
+    const stmts = [
+      `var ${acc} = 0.0;`,
+      ...range(i ?? "0", h ?? 1, ho ?? 1, oy),
+      ...range(j ?? "0", w ?? 1, wo ?? 1, ox),
+      `for (var ${oy} = ${oy}lo; ${oy} <= ${oy}hi; ${oy}++) {`,
+      `  let ${oy}w = ${weight(oy, i ?? "0", h ?? 1, ho ?? 1)};`,
+      `  if (${oy}w == 0.0) { continue; }`,
+      `  for (var ${ox} = ${ox}lo; ${ox} <= ${ox}hi; ${ox}++) {`,
+      `    ${acc} += ${oy}w * ${weight(ox, j ?? "0", w ?? 1, wo ?? 1)} * ${ctx.load(0, [b ?? "0", ch ?? "0", oy, ox])};`,
+      "  }",
+      "}",
+    ];
+    return { stmts, value: acc, helpers: [RESIZE_WEIGHT] };
+  }),
+  sum: gather((ctx, n) => {
+    const s = srcShape(n, 0);
+    const axes = nums(n.attrs, "axes");
+    const reducedShape = axes.map((a) => s[a] ?? 1);
+    const count = reducedShape.reduce((p, d) => p * d, 1);
+    const [acc, r] = [ctx.fresh("acc"), ctx.fresh("r")];
+    const [rc, rs] = unflatten(ctx, r, reducedShape, "q");
+    const coords = ctx.c.map((c, i) => (axes.includes(i) ? at(rc, axes.indexOf(i)) : c));
+    const stmts = [
+      `var ${acc} = 0.0;`,
+      `for (var ${r} = 0; ${r} < ${count}; ${r}++) {`,
+      ...rs.map((x) => `  ${x}`),
+      `  ${acc} += ${ctx.load(0, coords)};`,
+      "}",
+    ];
+    return { stmts, value: acc };
+  }),
+  softmax: gather((ctx, n) => {
+    const axis = num(n.attrs, "axis");
+    const len = n.shape[axis] ?? 1;
+    const [m, z, k] = [ctx.fresh("m"), ctx.fresh("z"), ctx.fresh("k")];
+    const at_ = ctx.load(
+      0,
+      ctx.c.map((c, i) => (i === axis ? k : c)),
+    );
+    const stmts = [
+      `var ${m} = -3.4e38;`,
+      `for (var ${k} = 0; ${k} < ${len}; ${k}++) { ${m} = max(${m}, ${at_}); }`,
+      `var ${z} = 0.0;`,
+      `for (var ${k} = 0; ${k} < ${len}; ${k}++) { ${z} += exp(${at_} - ${m}); }`,
+    ];
+    return { stmts, value: `(exp(${ctx.load(0, ctx.c)} - ${m}) / ${z})` };
+  }),
+  matmul: {
+    kind: "gemm",
+    spec: (n, buf) => {
+      const [M, K] = srcShape(n, 0) as [number, number];
+      const N = n.shape[1] ?? 0;
+      return {
+        M,
+        N,
+        K,
+        loadA: `return ${buf(0)}[m * ${K} + k];`,
+        loadB: `return ${buf(1)}[k * ${N} + n];`,
+        coords: (m, nn) => [m, nn],
+        splitK: 1,
+      };
+    },
+  },
+  conv2d: {
+    kind: "gemm",
+    spec: (n, buf) => {
+      const [, ci, h, w] = srcShape(n, 0) as [number, number, number, number];
+      const [co, , kh, kw] = srcShape(n, 1) as [number, number, number, number];
+      const [nb, , ho, wo] = n.shape as [number, number, number, number];
+      const [s, p] = [num(n.attrs, "stride"), num(n.attrs, "pad")];
+      const K = ci * kh * kw;
+      return {
+        M: nb * ho * wo,
+        N: co,
+        K,
+        loadA: [
+          `let b = m / ${ho * wo}; let r = m % ${ho * wo}; let oy = r / ${wo}; let ox = r % ${wo};`,
+          `let c = k / ${kh * kw}; let q = k % ${kh * kw}; let ky = q / ${kw}; let kx = q % ${kw};`,
+          `let y = oy * ${s} + ky - ${p}; let x = ox * ${s} + kx - ${p};`,
+          `if (y < 0 || y >= ${h} || x < 0 || x >= ${w}) { return 0.0; }`,
+          `return ${buf(0)}[((b * ${ci} + c) * ${h} + y) * ${w} + x];`,
+        ].join("\n  "),
+        loadB: `return ${buf(1)}[n * ${K} + k];`,
+        coords: (m, o) => [`(${m} / ${ho * wo})`, o, `((${m} % ${ho * wo}) / ${wo})`, `(${m} % ${wo})`],
+        splitK: 1,
+      };
+    },
+  },
+  conv2d_bwd_x: {
+    kind: "gemm",
+    spec: (n, buf) => {
+      const [nb, ci, h, w] = n.shape as [number, number, number, number];
+      const [co, , kh, kw] = srcShape(n, 1) as [number, number, number, number];
+      const [, , ho, wo] = srcShape(n, 0) as [number, number, number, number];
+      const [s, p] = [num(n.attrs, "stride"), num(n.attrs, "pad")];
+      return {
+        M: nb * h * w,
+        N: ci,
+        K: co * kh * kw,
+        // dx[b, c, y, x] = sum over (o, ky, kx) with y + p - ky = oy * s of dy[b, o, oy, ox] w[o, c, ky, kx].
+        loadA: [
+          `let b = m / ${h * w}; let r = m % ${h * w}; let y = r / ${w}; let x = r % ${w};`,
+          `let o = k / ${kh * kw}; let q = k % ${kh * kw}; let ky = q / ${kw}; let kx = q % ${kw};`,
+          `let ty = y + ${p} - ky; let tx = x + ${p} - kx;`,
+          `if (ty < 0 || tx < 0 || ty % ${s} != 0 || tx % ${s} != 0) { return 0.0; }`,
+          `let oy = ty / ${s}; let ox = tx / ${s};`,
+          `if (oy >= ${ho} || ox >= ${wo}) { return 0.0; }`,
+          `return ${buf(0)}[((b * ${co} + o) * ${ho} + oy) * ${wo} + ox];`,
+        ].join("\n  "),
+        loadB: [
+          `let o = k / ${kh * kw}; let q = k % ${kh * kw};`,
+          `return ${buf(1)}[(o * ${ci} + n) * ${kh * kw} + q];`,
+        ].join("\n  "),
+        coords: (m, c) => [`(${m} / ${h * w})`, c, `((${m} % ${h * w}) / ${w})`, `(${m} % ${w})`],
+        splitK: 1,
+      };
+    },
+  },
+  conv2d_bwd_w: {
+    kind: "gemm",
+    spec: (n, buf) => {
+      const [nb, ci, h, w] = srcShape(n, 0) as [number, number, number, number];
+      const [, co, ho, wo] = srcShape(n, 1) as [number, number, number, number];
+      const k = num(n.attrs, "k");
+      const [s, p] = [num(n.attrs, "stride"), num(n.attrs, "pad")];
+      const N = ci * k * k;
+      const K = nb * ho * wo;
+      return {
+        M: co,
+        N,
+        K,
+        // dw[o, c, ky, kx] = sum over (b, oy, ox) of dy[b, o, oy, ox] x[b, c, oy*s + ky - p, ox*s + kx - p].
+        loadA: [
+          `let b = k / ${ho * wo}; let r = k % ${ho * wo};`,
+          `return ${buf(1)}[(b * ${co} + m) * ${ho * wo} + r];`,
+        ].join("\n  "),
+        loadB: [
+          `let b = k / ${ho * wo}; let r = k % ${ho * wo}; let oy = r / ${wo}; let ox = r % ${wo};`,
+          `let c = n / ${k * k}; let q = n % ${k * k}; let ky = q / ${k}; let kx = q % ${k};`,
+          `let y = oy * ${s} + ky - ${p}; let x = ox * ${s} + kx - ${p};`,
+          `if (y < 0 || y >= ${h} || x < 0 || x >= ${w}) { return 0.0; }`,
+          `return ${buf(0)}[((b * ${ci} + c) * ${h} + y) * ${w} + x];`,
+        ].join("\n  "),
+        coords: (m, nn) => [m, `(${nn} / ${k * k})`, `((${nn} % ${k * k}) / ${k})`, `(${nn} % ${k})`],
+        splitK: -1, // chosen from the tile count by the GEMM schedule
+      };
+    },
+  },
+} satisfies Record<OpName, WgslRule>;

@@ -1,0 +1,157 @@
+// One table of op cases, shared by the CPU gradient checks and the device tests. Every op in OPS appears in at
+// least one case (a test asserts that), with shapes small enough for finite differences.
+import { GraphBuilder } from "../../compiler/ir/builder.js";
+import type { Node } from "../../compiler/ir/node.js";
+import { awayFromZero, uniform } from "./helpers.js";
+
+export interface OpCase {
+  readonly name: string;
+  readonly inputs: Record<string, readonly number[]>;
+  /** Value generator per input (default uniform in [-1, 1)). */
+  readonly values?: Record<string, (seed: number, n: number) => Float64Array>;
+  build(b: GraphBuilder, input: (name: string) => Node): Node;
+}
+
+const pos = (seed: number, n: number) => uniform(seed, n, 0.5, 2);
+const away = (seed: number, n: number) => awayFromZero(seed, n);
+
+export const OP_CASES: OpCase[] = [
+  { name: "const+add", inputs: { x: [2, 3] }, build: (b, i) => b.add(i("x"), b.constant(0.25, [2, 3])) },
+  { name: "affine", inputs: { x: [2, 5] }, build: (b, i) => b.affine(i("x"), -1.5, 0.25) },
+  { name: "leaky_relu", inputs: { x: [3, 7] }, values: { x: away }, build: (b, i) => b.leakyRelu(i("x"), 0.1) },
+  { name: "relu", inputs: { x: [3, 7] }, values: { x: away }, build: (b, i) => b.relu(i("x")) },
+  {
+    name: "leaky_step (zero gradient)",
+    inputs: { x: [9] },
+    values: { x: away },
+    build: (b, i) => b.mul(b.leakyStep(i("x"), 0.2), i("x")),
+  },
+  { name: "abs", inputs: { x: [11] }, values: { x: away }, build: (b, i) => b.abs(i("x")) },
+  {
+    name: "sign (zero gradient)",
+    inputs: { x: [11] },
+    values: { x: away },
+    build: (b, i) => b.mul(b.sign(i("x")), i("x")),
+  },
+  { name: "exp", inputs: { x: [2, 4] }, build: (b, i) => b.exp(i("x")) },
+  { name: "log", inputs: { x: [2, 4] }, values: { x: pos }, build: (b, i) => b.log(i("x")) },
+  { name: "sqrt", inputs: { x: [2, 4] }, values: { x: pos }, build: (b, i) => b.sqrt(i("x")) },
+  { name: "add broadcast", inputs: { a: [2, 3, 4, 5], b: [1, 3, 1, 1] }, build: (b, i) => b.add(i("a"), i("b")) },
+  { name: "sub broadcast", inputs: { a: [2, 3, 4], b: [4] }, build: (b, i) => b.sub(i("a"), i("b")) },
+  { name: "mul broadcast", inputs: { a: [2, 3, 4, 5], b: [2, 3, 1, 1] }, build: (b, i) => b.mul(i("a"), i("b")) },
+  {
+    name: "div broadcast",
+    inputs: { a: [2, 3, 4], b: [2, 1, 4] },
+    values: { b: pos },
+    build: (b, i) => b.div(i("a"), i("b")),
+  },
+  {
+    name: "reshape",
+    inputs: { x: [2, 3, 4] },
+    build: (b, i) => b.mul(b.reshape(i("x"), [6, 4]), b.reshape(i("x"), [6, 4])),
+  },
+  { name: "permute", inputs: { x: [2, 3, 4, 5] }, build: (b, i) => b.permute(i("x"), [0, 2, 3, 1]) },
+  { name: "expand", inputs: { x: [3, 1] }, build: (b, i) => b.expand(i("x"), [2, 3, 4]) },
+  { name: "pad zeros", inputs: { x: [1, 2, 4, 5] }, build: (b, i) => b.pad(i("x"), [1, 2, 0, 3], "zeros") },
+  { name: "pad reflect", inputs: { x: [2, 2, 4, 5] }, build: (b, i) => b.pad(i("x"), [3, 1, 2, 4], "reflect") },
+  { name: "pad_bwd reflect", inputs: { x: [1, 2, 8, 9] }, build: (b, i) => b.padBwd(i("x"), [2, 1, 1, 3], "reflect") },
+  { name: "pad_bwd zeros", inputs: { x: [1, 2, 6, 7] }, build: (b, i) => b.padBwd(i("x"), [1, 1, 2, 0], "zeros") },
+  { name: "slice", inputs: { x: [2, 5, 6] }, build: (b, i) => b.slice(i("x"), [1, 1, 2], [1, 3, 3]) },
+  { name: "embed", inputs: { x: [1, 3, 3] }, build: (b, i) => b.embed(i("x"), [1, 1, 2], [2, 5, 6]) },
+  {
+    name: "concat",
+    inputs: { a: [2, 2, 3], b: [2, 3, 3] },
+    build: (b, i) => b.concat([i("a"), i("b"), i("a")], 1),
+  },
+  { name: "resize up", inputs: { x: [1, 2, 3, 4] }, build: (b, i) => b.resize(i("x"), [7, 9]) },
+  { name: "resize down", inputs: { x: [2, 1, 8, 7] }, build: (b, i) => b.resize(i("x"), [3, 4]) },
+  { name: "resize x4", inputs: { x: [1, 1, 3, 2] }, build: (b, i) => b.resize(i("x"), [12, 8]) },
+  { name: "resize_bwd", inputs: { x: [1, 2, 5, 6] }, build: (b, i) => b.resizeBwd(i("x"), [3, 4]) },
+  { name: "sum axes", inputs: { x: [2, 3, 4, 5] }, build: (b, i) => b.sum(i("x"), [0, 2, 3]) },
+  { name: "mean global spatial", inputs: { x: [2, 3, 4, 5] }, build: (b, i) => b.globalMean(i("x")) },
+  { name: "softmax", inputs: { x: [3, 7] }, build: (b, i) => b.softmax(i("x"), 1) },
+  { name: "softmax axis 0", inputs: { x: [4, 2, 3] }, build: (b, i) => b.softmax(i("x"), 0) },
+  { name: "matmul", inputs: { a: [5, 7], b: [7, 9] }, build: (b, i) => b.matmul(i("a"), i("b")) },
+  {
+    name: "conv2d k3 s1 p1",
+    inputs: { x: [2, 3, 6, 5], w: [4, 3, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1),
+  },
+  {
+    name: "conv2d k7 s2 p1",
+    inputs: { x: [1, 2, 11, 12], w: [3, 2, 7, 7] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 2, 1),
+  },
+  {
+    name: "conv2d k3 s3 p0",
+    inputs: { x: [2, 2, 9, 7], w: [5, 2, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 3, 0),
+  },
+  { name: "conv2d 1x1", inputs: { x: [2, 4, 3, 3], w: [9, 4, 1, 1] }, build: (b, i) => b.convolve(i("x"), i("w")) },
+  {
+    name: "conv2d_bwd_x s2",
+    inputs: { dy: [2, 3, 4, 4], w: [3, 2, 3, 3] },
+    build: (b, i) => b.conv2dBwdX(i("dy"), i("w"), 2, 1, [2, 2, 8, 7]),
+  },
+  {
+    name: "conv2d_bwd_w s2",
+    inputs: { x: [2, 2, 8, 7], dy: [2, 3, 4, 4] },
+    build: (b, i) => b.conv2dBwdW(i("x"), i("dy"), 2, 1, 3),
+  },
+  {
+    name: "linear layer",
+    inputs: { v: [2, 6] },
+    build: (b, i) => b.linear(i("v"), "fc", 5),
+  },
+  {
+    name: "l1 loss",
+    inputs: { p: [2, 3, 4] },
+    values: { p: away },
+    build: (b, i) => b.l1Loss(i("p"), b.constant(0, [2, 3, 4])),
+  },
+  { name: "mse loss", inputs: { p: [2, 3, 4], t: [2, 3, 4] }, build: (b, i) => b.mseLoss(i("p"), i("t")) },
+  {
+    name: "charbonnier loss",
+    inputs: { p: [2, 3, 4], t: [2, 3, 4] },
+    build: (b, i) => b.charbonnierLoss(i("p"), i("t"), 1e-3),
+  },
+  {
+    name: "cross-entropy on softmax (MiOIR classifier)",
+    inputs: { z: [3, 7] },
+    build: (b, i) => {
+      const onehot = new Float32Array(21);
+      onehot[2] = 1;
+      onehot[7 + 6] = 1;
+      onehot[14 + 0] = 1;
+      const t = b.param("target", [3, 7], onehot);
+      return b.crossEntropy(b.softmax(i("z"), 1), t);
+    },
+  },
+];
+
+/** Builds a case: the builder, its output, the input nodes (excluding parameters) and their values. */
+export function buildCase(c: OpCase, seed = 1) {
+  const b = new GraphBuilder({ seed: 3 });
+  const x: Record<string, Node> = {};
+  const values: Record<string, Float64Array> = {};
+  let k = seed;
+  for (const [name, shape] of Object.entries(c.inputs)) {
+    x[name] = b.input(name, shape);
+    const n = shape.reduce((p, d) => p * d, 1);
+    values[name] = (c.values?.[name] ?? uniform)(k++, n);
+  }
+  const y = c.build(b, (name) => {
+    const n = x[name];
+    if (!n) throw new Error(`case ${c.name} has no input ${name}`);
+    return n;
+  });
+  for (const p of b.paramList()) values[p.name] = Float64Array.from(p.init);
+  const wrt = [
+    ...Object.values(x),
+    ...b
+      .paramList()
+      .filter((p) => p.name !== "target")
+      .map((p) => p.node),
+  ];
+  return { b, y, wrt, values };
+}
