@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { MioRuntimeError } from "../runtime/errors.js";
+import { registerDegrade } from "./commands/degrade.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerTestsets } from "./commands/testsets.js";
 import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./exit.js";
 import { version } from "./package-info.js";
 
@@ -13,6 +15,8 @@ const program = new Command()
   .exitOverride();
 
 registerDoctor(program);
+registerDegrade(program);
+registerTestsets(program);
 
 /** Prints a user-facing failure without a stack and returns its exit code. */
 function report(e: unknown): number {

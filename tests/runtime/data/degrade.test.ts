@@ -174,7 +174,7 @@ describe("haze", () => {
     expect(d.data[0]).toBeCloseTo(1000 / 8000, 3);
     // npy: float32 2×3
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
-    const padded = header.padEnd(118, " ") + "\n";
+    const padded = `${header.padEnd(118, " ")}\n`;
     const body = new Float32Array([1, 2, 3, 4, 5, 6]);
     const bytes = new Uint8Array(10 + padded.length + body.byteLength);
     bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);

@@ -1,0 +1,53 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import type { TaskSpec } from "../../compiler/spec/task.js";
+import { loadStdlibTasks } from "../../compiler/tasks.js";
+import { type Dist, degradeFolder } from "../../runtime/data/testsets.js";
+import { UsageError } from "../exit.js";
+
+/** Parses `--seed`: a non-negative safe integer. */
+export function parseSeed(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n))
+    throw new UsageError(`--seed must be a non-negative integer, got '${s}'`);
+  return n;
+}
+
+/** The stdlib task named `name`, or a usage error listing the known ones. */
+export function findTask(name: string): TaskSpec {
+  const tasks = loadStdlibTasks();
+  const t = tasks.find((x) => x.name === name);
+  if (!t)
+    throw new UsageError(
+      `unknown task '${name}'`,
+      `Known tasks (stdlib/tasks.mio): ${tasks.map((x) => x.name).join(", ")}`,
+    );
+  return t;
+}
+
+export function registerDegrade(program: Command): void {
+  program
+    .command("degrade")
+    .description("degrade every image of SRC with one task (parameters drawn per image) into OUT, with manifest.json")
+    .argument("<src>", "a folder of PNG/JPEG/WebP images, or one image")
+    .argument("<out>", "output folder (created): <name>.png per image and manifest.json")
+    .requiredOption("--task <name>", "a task of stdlib/tasks.mio: sr, blur, noise, jpeg, rain, haze, dark")
+    .option("--dist <in|out>", "in-distribution (training) or out-of-distribution (harder) parameters", "in")
+    .option("--seed <n>", "random seed: the same seed gives the same bytes", "0")
+    .action(async (src: string, out: string, opts: { task: string; dist: string; seed: string }) => {
+      if (opts.dist !== "in" && opts.dist !== "out")
+        throw new UsageError(`--dist must be 'in' or 'out', got '${opts.dist}'`);
+      const seed = parseSeed(opts.seed);
+      const task = findTask(opts.task);
+      if (!existsSync(src)) throw new UsageError(`source '${src}' does not exist`);
+      const m = await degradeFolder(src, out, {
+        task,
+        dist: opts.dist as Dist,
+        seed,
+        onImage: (done, total, file) => process.stderr.write(`[${done}/${total}] ${file}\n`),
+      });
+      process.stdout.write(
+        `${m.images.length} images degraded with ${task.name} (${opts.dist}-dist, seed ${seed}) into ${out}\n`,
+      );
+    });
+}

@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { loadStdlibTasks } from "../../compiler/tasks.js";
+import { buildTestsets, testsetsPsnr } from "../../runtime/data/testsets.js";
+import { UsageError } from "../exit.js";
+import { parseSeed } from "./degrade.js";
+
+export function registerTestsets(program: Command): void {
+  const cmd = program.command("testsets").description("build and measure the synthetic In-Dis / Out-Dis test sets");
+  cmd
+    .command("build")
+    .description(
+      "degrade SRC's images with every stdlib task, in- and out-of-distribution: OUT/GT, OUT/{indist,outdist}/<task>",
+    )
+    .argument("<src>", "a folder of ground-truth PNG/JPEG/WebP images")
+    .argument("<out>", "output root (created)")
+    .option("--seed <n>", "random seed: the same seed gives the same bytes", "0")
+    .action(async (src: string, out: string, opts: { seed: string }) => {
+      const seed = parseSeed(opts.seed);
+      if (!existsSync(src)) throw new UsageError(`source folder '${src}' does not exist`);
+      const tasks = loadStdlibTasks();
+      const m = await buildTestsets(src, out, {
+        tasks,
+        seed,
+        onImage: (done, total, file) => process.stderr.write(`[${done}/${total}] ${file}\n`),
+      });
+      const n = m.sets[0]?.images.length ?? 0;
+      process.stdout.write(`${m.sets.length} test sets of ${n} images (GT shared) in ${out}, seed ${seed}\n`);
+    });
+  cmd
+    .command("psnr")
+    .description("mean PSNR of every LQ set against GT (RGB, 8-bit, 4-pixel border crop), as a Markdown table")
+    .argument("<root>", "a folder made by 'mioc testsets build'")
+    .option("--json", "print JSON rows instead")
+    .action(async (root: string, opts: { json?: boolean }) => {
+      if (!existsSync(root)) throw new UsageError(`folder '${root}' does not exist`);
+      const rows = await testsetsPsnr(root);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const tasks = [...new Set(rows.map((r) => r.task))];
+      const cell = (t: string, d: string) => rows.find((r) => r.task === t && r.dist === d)?.psnr.toFixed(2) ?? "–";
+      const lines = [
+        `| set | ${tasks.join(" | ")} |`,
+        `| --- | ${tasks.map(() => "---").join(" | ")} |`,
+        `| In-Dis | ${tasks.map((t) => cell(t, "in")).join(" | ")} |`,
+        `| Out-Dis | ${tasks.map((t) => cell(t, "out")).join(" | ")} |`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}

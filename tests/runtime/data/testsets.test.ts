@@ -1,0 +1,202 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ParamDist, TaskSpec } from "../../../compiler/spec/task.js";
+import { readImage, writePng } from "../../../runtime/data/image.js";
+import { buildTestsets, degradeFolder, listImages, testsetsPsnr } from "../../../runtime/data/testsets.js";
+import { mioc } from "../../helpers/cli.js";
+
+const u = (min: number, max: number, decimals?: number): ParamDist => ({ dist: "uniform", min, max, decimals });
+/** The seven tasks with the reference's ranges (the stdlib's own table is exercised through the CLI below). */
+const TASKS: TaskSpec[] = [
+  {
+    name: "sr",
+    title: "SR",
+    inDist: { fn: "bicubic_down_up", params: { scale: { dist: "const", value: 4 } } },
+    outDist: { fn: "bicubic_down_up", params: { scale: { dist: "const", value: 6 } } },
+  },
+  {
+    name: "noise",
+    title: "Noise",
+    inDist: { fn: "gaussian_noise", params: { sigma: u(15, 50, 0) } },
+    outDist: { fn: "gaussian_noise", params: { sigma: u(50, 70, 0) } },
+  },
+  {
+    name: "haze",
+    title: "Haze",
+    inDist: { fn: "haze", params: { atmosphere: u(0.8, 1, 2), beta: u(0.5, 2.5, 2) } },
+    outDist: { fn: "haze", params: { atmosphere: u(0.8, 1, 2), beta: u(2.5, 3, 2) } },
+  },
+];
+
+const root = mkdtempSync(join(tmpdir(), "mio-testsets-"));
+const src = join(root, "src");
+
+async function photo(path: string, w: number, h: number, phase: number) {
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    const x = i % w;
+    const y = Math.floor(i / w);
+    for (let c = 0; c < 3; c++) data[3 * i + c] = Math.round(120 + 90 * Math.sin(x / 7 + phase + c) * Math.cos(y / 11));
+  }
+  await writePng(path, { width: w, height: h, data });
+}
+
+beforeAll(async () => {
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(src);
+  await photo(join(src, "p1.png"), 70, 50, 0);
+  await photo(join(src, "p2.png"), 64, 48, 1);
+  // p2 has a depth map: 16-bit, a quarter of the size, farther at the bottom (the prior would say the top).
+  const d = new Uint16Array(16 * 12);
+  for (let y = 0; y < 12; y++) d.fill(1000 + 5000 * y, y * 16, y * 16 + 16);
+  await sharp(d, { raw: { width: 16, height: 12, channels: 1 } })
+    .toColourspace("grey16")
+    .png()
+    .toFile(join(src, "p2.depth.png"));
+  writeFileSync(join(src, "notes.txt"), "not an image");
+});
+
+function files(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), join(rel, e.name));
+      else out.set(join(rel, e.name), readFileSync(join(d, e.name)));
+    }
+  };
+  walk(dir, "");
+  return out;
+}
+
+describe("test sets", () => {
+  it("lists images only, and names a missing or empty folder", async () => {
+    expect((await listImages(src)).map((p) => p.slice(src.length + 1))).toEqual(["p1.png", "p2.png"]);
+    await expect(listImages(join(root, "nope"))).rejects.toThrow(/does not exist/);
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(root, "empty"));
+    await expect(listImages(join(root, "empty"))).rejects.toThrow(/has no PNG/);
+  });
+
+  it("builds GT + in/out folders per task with a manifest; same seed → same bytes", async () => {
+    const a = join(root, "a");
+    const m = await buildTestsets(src, a, { tasks: TASKS, seed: 9 });
+    expect(m.sets.map((s) => s.folder)).toEqual([
+      "indist/sr",
+      "outdist/sr",
+      "indist/noise",
+      "outdist/noise",
+      "indist/haze",
+      "outdist/haze",
+    ]);
+    const gt1 = await readImage(join(a, "GT", "p1.png"));
+    expect([gt1.width, gt1.height]).toEqual([68, 48]); // cropped to multiples of 4
+    for (const s of m.sets) {
+      for (const im of s.images) {
+        const lq = await readImage(join(a, s.folder, im.file));
+        const gt = await readImage(join(a, "GT", im.file));
+        expect([lq.width, lq.height]).toEqual([gt.width, gt.height]);
+      }
+    }
+    const noiseIn = m.sets.find((s) => s.folder === "indist/noise");
+    for (const im of noiseIn?.images ?? []) {
+      expect(im.params.sigma).toBeGreaterThanOrEqual(15);
+      expect(im.params.sigma).toBeLessThanOrEqual(50);
+      expect(Number.isInteger(im.params.sigma)).toBe(true);
+    }
+    const hazeOut = m.sets.find((s) => s.folder === "outdist/haze");
+    expect(hazeOut?.images.map((i) => i.depth)).toEqual([
+      "prior:vertical-darkchannel-v1",
+      `file:${join(src, "p2.depth.png")}`,
+    ]);
+    expect(hazeOut?.images.every((i) => (i.params.beta ?? 0) >= 2.5)).toBe(true);
+    expect(JSON.parse(readFileSync(join(a, "manifest.json"), "utf8"))).toEqual(m);
+
+    const b = join(root, "b");
+    await buildTestsets(src, b, { tasks: TASKS, seed: 9 });
+    const fa = files(a);
+    const fb = files(b);
+    expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
+    for (const [k, v] of fa) if (k !== "manifest.json") expect(v.equals(fb.get(k) ?? Buffer.alloc(0)), k).toBe(true);
+
+    const c = join(root, "c");
+    await buildTestsets(src, c, { tasks: TASKS, seed: 10 });
+    expect(readFileSync(join(c, "indist/noise/p1.png")).equals(fa.get("indist/noise/p1.png") ?? Buffer.alloc(0))).toBe(
+      false,
+    );
+
+    const rows = await testsetsPsnr(a);
+    expect(rows).toHaveLength(6);
+    const p = (folder: string) =>
+      rows.find((r) => `${r.dist === "in" ? "indist" : "outdist"}/${r.task}` === folder)?.psnr ?? 0;
+    // Harder out-of-distribution levels lose more.
+    expect(p("outdist/noise")).toBeLessThan(p("indist/noise"));
+    expect(p("outdist/haze")).toBeLessThan(p("indist/haze"));
+  });
+
+  it("degrades one folder with one task; a corrupt image fails naming it", async () => {
+    const out = join(root, "dg");
+    const noise = TASKS[1] as TaskSpec;
+    const m = await degradeFolder(src, out, { task: noise, dist: "out", seed: 1 });
+    expect(m.images.map((i) => i.file)).toEqual(["p1.png", "p2.png"]);
+    expect((await readImage(join(out, "p1.png"))).width).toBe(70); // sizes are kept
+    expect(readdirSync(out).sort()).toEqual(["manifest.json", "p1.png", "p2.png"]);
+    const bad = join(root, "bad");
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(bad);
+    writeFileSync(join(bad, "x.png"), "garbage");
+    await expect(degradeFolder(bad, join(root, "dg2"), { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+      join(bad, "x.png"),
+    );
+  });
+});
+
+describe("mioc degrade / testsets (stdlib tasks)", () => {
+  it("degrades a folder and writes a manifest; the same seed gives the same bytes", () => {
+    const o1 = join(root, "cli1");
+    const o2 = join(root, "cli2");
+    for (const o of [o1, o2]) {
+      const r = mioc(["degrade", "--task", "rain", "--dist", "in", "--seed", "4", src, o]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const m = JSON.parse(readFileSync(join(o1, "manifest.json"), "utf8"));
+    expect(m.task).toBe("rain");
+    for (const im of m.images) {
+      expect(im.params.amount).toBeGreaterThanOrEqual(50);
+      expect(im.params.amount).toBeLessThanOrEqual(99);
+      expect([3, 5, 7, 9, 11]).toContain(im.params.width);
+    }
+    expect(readFileSync(join(o1, "p1.png")).equals(readFileSync(join(o2, "p1.png")))).toBe(true);
+  });
+
+  it("builds the 14 test sets and prints their PSNR table", () => {
+    const o = join(root, "cli-ts");
+    const r = mioc(["testsets", "build", src, o, "--seed", "2"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("14 test sets of 2 images");
+    expect(readdirSync(join(o, "indist")).sort()).toEqual(["blur", "dark", "haze", "jpeg", "noise", "rain", "sr"]);
+    expect(readdirSync(join(o, "outdist")).sort()).toEqual(["blur", "dark", "haze", "jpeg", "noise", "rain", "sr"]);
+    const t = mioc(["testsets", "psnr", o]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/\| In-Dis \| \d+\.\d\d \|/);
+  });
+
+  it("rejects bad input with exit 2 and a clear message, without a stack", () => {
+    const cases: [string[], RegExp][] = [
+      [["degrade", "--task", "fog", src, join(root, "x")], /unknown task 'fog'/],
+      [["degrade", "--task", "rain", "--dist", "mid", src, join(root, "x")], /--dist must be 'in' or 'out'/],
+      [["degrade", "--task", "rain", "--seed", "1.5", src, join(root, "x")], /--seed must be a non-negative integer/],
+      [["degrade", "--task", "rain", join(root, "nope"), join(root, "x")], /does not exist/],
+      [["testsets", "build", join(root, "nope"), join(root, "x")], /does not exist/],
+      [["degrade", src, join(root, "x")], /--task/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = mioc(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
