@@ -24,6 +24,17 @@ export const DEGRADATIONS = [
 ] as const;
 export type DegradationName = (typeof DEGRADATIONS)[number];
 
+/** The parameters each degradation takes: a task declaration must give exactly these. */
+export const DEGRADATION_PARAMS: Record<DegradationName, readonly string[]> = {
+  bicubic_down_up: ["scale"],
+  gaussian_blur: ["kernel", "sigma"],
+  gaussian_noise: ["sigma"],
+  jpeg: ["quality"],
+  rain: ["amount", "length", "angle", "width"],
+  haze: ["atmosphere", "beta"],
+  gamma_dark: ["gamma"],
+};
+
 export interface DegradationSpec {
   fn: DegradationName;
   params: Record<string, ParamDist>;

@@ -1,0 +1,337 @@
+// The layers a .mio backbone can call, as one table: parameters, the shape rule (channels and spatial stride), and
+// the weight tensors a labeled call creates (PyTorch/BasicSR names). Transformer layers are here so SwinIR-,
+// Restormer- and PromptIR-shaped backbones check today; their kernels come with the compiler core.
+
+/** The shape a checker tracks: what kind of tensor, its channels, and its spatial downscale vs the input image. */
+export interface TShape {
+  kind: "map" | "vector" | "tokens";
+  c: number;
+  down: number;
+}
+
+export type ParamType = "int" | "float" | "bool" | "string";
+export type Scalar = number | boolean | string;
+
+export interface BuiltinParam {
+  name: string;
+  type: ParamType;
+  /** Absent: required. */
+  default?: Scalar;
+}
+
+export type Args = Record<string, Scalar>;
+
+/** A shape error found by a rule: the checker reports it at the offending call. */
+export class ShapeError extends Error {
+  constructor(
+    readonly code: "channel" | "stride" | "kind",
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Builtin {
+  params: BuiltinParam[];
+  /** Number of tensor inputs; `many` for concat-like layers. */
+  inputs: number | "many";
+  shape(a: Args, ins: TShape[]): TShape;
+  /** Weight tensors (name suffix → shape) for a labeled call; absent for parameter-free layers. */
+  weights?(a: Args, ins: TShape[]): [string, number[]][];
+  doc: string;
+}
+
+const num = (v: Scalar | undefined) => Number(v);
+const first = (ins: TShape[]): TShape => ins[0] as TShape;
+
+function needKind(s: TShape, kinds: TShape["kind"][], layer: string): void {
+  if (!kinds.includes(s.kind)) {
+    throw new ShapeError("kind", `${layer} expects a ${kinds.join(" or ")} but got a ${s.kind} (${s.c} channels)`);
+  }
+}
+
+const same =
+  (layer: string, kinds: TShape["kind"][] = ["map", "vector", "tokens"]) =>
+  (_: Args, ins: TShape[]) => {
+    needKind(first(ins), kinds, layer);
+    return first(ins);
+  };
+
+const elementwise = (doc: string, params: BuiltinParam[] = []): Builtin => ({
+  params,
+  inputs: 1,
+  shape: same(doc),
+  doc,
+});
+
+function convWeights(cin: number, a: Args): [string, number[]][] {
+  const k = num(a.k);
+  const w: [string, number[]][] = [["weight", [num(a.out), cin / num(a.groups ?? 1), k, k]]];
+  if (a.bias) w.push(["bias", [num(a.out)]]);
+  return w;
+}
+
+export const builtins: Record<string, Builtin> = {
+  conv: {
+    doc: "2-D convolution, NCHW; `pad` defaults to k/2 ('same' at stride 1)",
+    params: [
+      { name: "out", type: "int" },
+      { name: "k", type: "int", default: 3 },
+      { name: "stride", type: "int", default: 1 },
+      { name: "pad", type: "int", default: -1 },
+      { name: "pad_mode", type: "string", default: "zeros" },
+      { name: "groups", type: "int", default: 1 },
+      { name: "bias", type: "bool", default: true },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      const x = first(ins);
+      needKind(x, ["map"], "conv");
+      const groups = num(a.groups);
+      if (x.c % groups !== 0 || num(a.out) % groups !== 0) {
+        throw new ShapeError(
+          "channel",
+          `conv groups ${groups} must divide its ${x.c} input and ${a.out} output channels`,
+        );
+      }
+      if (!["zeros", "reflect"].includes(String(a.pad_mode))) {
+        throw new ShapeError("kind", `conv pad_mode must be "zeros" or "reflect", got "${a.pad_mode}"`);
+      }
+      return { kind: "map", c: num(a.out), down: x.down * num(a.stride) };
+    },
+    weights: (a, ins) => convWeights(first(ins).c, a),
+  },
+  linear: {
+    doc: "fully connected layer over the channel axis of a vector or tokens",
+    params: [
+      { name: "out", type: "int" },
+      { name: "bias", type: "bool", default: true },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["vector", "tokens"], "linear");
+      return { ...first(ins), c: num(a.out) };
+    },
+    weights: (a, ins) => [
+      ["weight", [num(a.out), first(ins).c]],
+      ...(a.bias ? [["bias", [num(a.out)]] as [string, number[]]] : []),
+    ],
+  },
+  relu: elementwise("max(x, 0)"),
+  lrelu: elementwise("leaky ReLU: x if x > 0 else slope * x", [{ name: "slope", type: "float", default: 0.01 }]),
+  gelu: elementwise("GELU (erf form)"),
+  sigmoid: elementwise("1 / (1 + exp(-x))"),
+  softmax: { doc: "softmax over channels", params: [], inputs: 1, shape: same("softmax", ["vector", "tokens"]) },
+  zero_pad: {
+    doc: "zero padding of p pixels on each side (nn.ZeroPad2d)",
+    params: [{ name: "p", type: "int" }],
+    inputs: 1,
+    shape: same("zero_pad", ["map"]),
+  },
+  reflect_pad: {
+    doc: "reflect padding of p pixels on each side",
+    params: [{ name: "p", type: "int" }],
+    inputs: 1,
+    shape: same("reflect_pad", ["map"]),
+  },
+  mean: {
+    doc: "global spatial mean: a map becomes a vector of its channels",
+    params: [],
+    inputs: 1,
+    shape(_, ins) {
+      needKind(first(ins), ["map", "tokens"], "mean");
+      return { kind: "vector", c: first(ins).c, down: 0 };
+    },
+  },
+  layer_norm: {
+    doc: "layer norm over channels (with bias unless bias: false)",
+    params: [{ name: "bias", type: "bool", default: true }],
+    inputs: 1,
+    shape: same("layer_norm", ["map", "tokens"]),
+    weights: (a, ins) => [
+      ["weight", [first(ins).c]],
+      ...(a.bias ? [["bias", [first(ins).c]] as [string, number[]]] : []),
+    ],
+  },
+  to_tokens: {
+    doc: "flatten a map (B,C,H,W) into tokens (B,HW,C)",
+    params: [],
+    inputs: 1,
+    shape(_, ins) {
+      needKind(first(ins), ["map"], "to_tokens");
+      return { ...first(ins), kind: "tokens" };
+    },
+  },
+  to_map: {
+    doc: "fold tokens (B,HW,C) back into a map (B,C,H,W)",
+    params: [],
+    inputs: 1,
+    shape(_, ins) {
+      needKind(first(ins), ["tokens"], "to_map");
+      return { ...first(ins), kind: "map" };
+    },
+  },
+  window_attention: {
+    doc: "Swin (shifted) window multi-head self-attention with a relative position bias",
+    params: [
+      { name: "heads", type: "int" },
+      { name: "window", type: "int", default: 8 },
+      { name: "shift", type: "int", default: 0 },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["tokens"], "window_attention");
+      if (first(ins).c % num(a.heads) !== 0) {
+        throw new ShapeError("channel", `window_attention: ${a.heads} heads must divide ${first(ins).c} channels`);
+      }
+      return first(ins);
+    },
+    weights(a, ins) {
+      const c = first(ins).c;
+      const w = 2 * num(a.window) - 1;
+      return [
+        ["relative_position_bias_table", [w * w, num(a.heads)]],
+        ["qkv.weight", [3 * c, c]],
+        ["qkv.bias", [3 * c]],
+        ["proj.weight", [c, c]],
+        ["proj.bias", [c]],
+      ];
+    },
+  },
+  mlp: {
+    doc: "two linear layers with GELU between them (hidden = ratio * channels)",
+    params: [{ name: "ratio", type: "float", default: 2 }],
+    inputs: 1,
+    shape: same("mlp", ["tokens", "vector"]),
+    weights(a, ins) {
+      const c = first(ins).c;
+      const h = Math.floor(c * num(a.ratio));
+      return [
+        ["fc1.weight", [h, c]],
+        ["fc1.bias", [h]],
+        ["fc2.weight", [c, h]],
+        ["fc2.bias", [c]],
+      ];
+    },
+  },
+  mdta: {
+    doc: "Restormer's multi-Dconv head transposed attention (channel attention)",
+    params: [
+      { name: "heads", type: "int" },
+      { name: "bias", type: "bool", default: false },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["map"], "mdta");
+      if (first(ins).c % num(a.heads) !== 0) {
+        throw new ShapeError("channel", `mdta: ${a.heads} heads must divide ${first(ins).c} channels`);
+      }
+      return first(ins);
+    },
+    weights(a, ins) {
+      const c = first(ins).c;
+      const b = (n: string, s: number): [string, number[]][] => (a.bias ? [[`${n}.bias`, [s]]] : []);
+      return [
+        ["temperature", [num(a.heads), 1, 1]],
+        ["qkv.weight", [3 * c, c, 1, 1]],
+        ...b("qkv", 3 * c),
+        ["qkv_dwconv.weight", [3 * c, 1, 3, 3]],
+        ...b("qkv_dwconv", 3 * c),
+        ["project_out.weight", [c, c, 1, 1]],
+        ...b("project_out", c),
+      ];
+    },
+  },
+  gdfn: {
+    doc: "Restormer's gated-Dconv feed-forward network (hidden = ffn * channels)",
+    params: [
+      { name: "ffn", type: "float", default: 2.66 },
+      { name: "bias", type: "bool", default: false },
+    ],
+    inputs: 1,
+    shape: same("gdfn", ["map"]),
+    weights(a, ins) {
+      const c = first(ins).c;
+      const h = Math.floor(c * num(a.ffn));
+      const b = (n: string, s: number): [string, number[]][] => (a.bias ? [[`${n}.bias`, [s]]] : []);
+      return [
+        ["project_in.weight", [2 * h, c, 1, 1]],
+        ...b("project_in", 2 * h),
+        ["dwconv.weight", [2 * h, 1, 3, 3]],
+        ...b("dwconv", 2 * h),
+        ["project_out.weight", [c, h, 1, 1]],
+        ...b("project_out", c),
+      ];
+    },
+  },
+  prompt_gen: {
+    doc: "PromptIR's prompt generation block: `len` learned prompts of (dim, size, size) mixed by input-driven weights",
+    params: [
+      { name: "len", type: "int", default: 5 },
+      { name: "dim", type: "int" },
+      { name: "size", type: "int" },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["map"], "prompt_gen");
+      return { kind: "map", c: num(a.dim), down: first(ins).down };
+    },
+    weights(a, ins) {
+      const [len, dim, size, c] = [num(a.len), num(a.dim), num(a.size), first(ins).c];
+      return [
+        ["prompt_param", [1, len, dim, size, size]],
+        ["linear_layer.weight", [len, c]],
+        ["linear_layer.bias", [len]],
+        ["conv3x3.weight", [dim, dim, 3, 3]],
+      ];
+    },
+  },
+  pixel_shuffle: {
+    doc: "(C·r², H, W) → (C, rH, rW)",
+    params: [{ name: "r", type: "int" }],
+    inputs: 1,
+    shape(a, ins) {
+      const x = first(ins);
+      needKind(x, ["map"], "pixel_shuffle");
+      const r2 = num(a.r) ** 2;
+      if (x.c % r2 !== 0)
+        throw new ShapeError("channel", `pixel_shuffle(${a.r}) needs channels divisible by ${r2}, got ${x.c}`);
+      return { kind: "map", c: x.c / r2, down: x.down / num(a.r) };
+    },
+  },
+  pixel_unshuffle: {
+    doc: "(C, rH, rW) → (C·r², H, W)",
+    params: [{ name: "r", type: "int" }],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["map"], "pixel_unshuffle");
+      return { kind: "map", c: first(ins).c * num(a.r) ** 2, down: first(ins).down * num(a.r) };
+    },
+  },
+  upsample: {
+    doc: "bilinear resize by an integer factor (align_corners = false)",
+    params: [{ name: "scale", type: "int", default: 2 }],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["map"], "upsample");
+      return { ...first(ins), down: first(ins).down / num(a.scale) };
+    },
+  },
+  concat: {
+    doc: "concatenate maps along channels; spatial sizes must agree",
+    params: [],
+    inputs: "many",
+    shape(_, ins) {
+      for (const s of ins) needKind(s, ["map", "tokens"], "concat");
+      const down = first(ins).down;
+      if (ins.some((s) => s.down !== down)) {
+        throw new ShapeError(
+          "stride",
+          `concat inputs have different resolutions (1/${ins.map((s) => s.down).join(", 1/")})`,
+        );
+      }
+      return { kind: first(ins).kind, c: ins.reduce((n, s) => n + s.c, 0), down };
+    },
+  },
+};

@@ -1,0 +1,468 @@
+// Elaboration: runs a backbone or block with concrete parameter values over abstract tensors (kind, channels,
+// stride), unrolling loops. It checks names, arity, types and shapes at the offending expression, and collects what
+// the rest of mio needs: parameter tensors with their PyTorch names, and prompt sites with their channel counts.
+import type { Arg, CallableDecl, Expr, LayerPath, Span, Stmt } from "../../grammar/ast.js";
+import { codes, type Diagnostic, type DiagnosticCode, didYouMean, error } from "../../grammar/diagnostics.js";
+import { declModules, type NamedDecl } from "../program.js";
+import { type Args, type Builtin, builtins, type ParamType, type Scalar, ShapeError, type TShape } from "./builtins.js";
+
+export type Value =
+  | { t: "num"; v: number }
+  | { t: "bool"; v: boolean }
+  | { t: "str"; v: string }
+  | { t: "list"; items: Value[] }
+  | { t: "tensor"; shape: TShape };
+
+export interface ParamTensor {
+  name: string;
+  shape: number[];
+}
+
+export interface SiteInfo {
+  name: string;
+  kind: TShape["kind"];
+  channels: number;
+  span: Span;
+}
+
+export interface Elaboration {
+  output?: TShape;
+  params: ParamTensor[];
+  sites: SiteInfo[];
+  diagnostics: Diagnostic[];
+}
+
+/** Bails out of the current statement after a diagnostic, so one mistake is reported once. */
+class Reported extends Error {}
+
+const MAX_UNROLL = 4096;
+
+export class Elaborator {
+  readonly params: ParamTensor[] = [];
+  readonly sites: SiteInfo[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+  private readonly paramNames = new Map<string, Span>();
+
+  constructor(private scope: Map<string, NamedDecl>) {}
+
+  /** Elaborates `decl` with bound parameters and input shapes; returns its output. */
+  run(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string): Value | undefined {
+    // A body sees the names of the module it was written in, not those of its caller.
+    const callerScope = this.scope;
+    this.scope = declModules.get(decl)?.scope ?? callerScope;
+    try {
+      return this.runBody(decl, params, inputs, prefix);
+    } finally {
+      this.scope = callerScope;
+    }
+  }
+
+  private runBody(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string): Value | undefined {
+    const env = new Map<string, Value>(params);
+    decl.inputs.forEach((inp, i) => {
+      const v = inputs[i];
+      if (v) env.set(inp.name.text, v);
+    });
+    try {
+      return this.block(decl.body, env, prefix, decl);
+    } catch (e) {
+      if (e instanceof Reported) return undefined;
+      throw e;
+    }
+  }
+
+  report(code: DiagnosticCode, span: Span, message: string, hint?: string): never {
+    const key = `${code}@${span.file}:${span.start.offset}:${message}`;
+    if (!this.seen.has(key)) {
+      this.seen.add(key);
+      this.diagnostics.push(error(code, span, message, hint));
+    }
+    throw new Reported();
+  }
+
+  private block(body: Stmt[], env: Map<string, Value>, prefix: string, decl: CallableDecl): Value | undefined {
+    for (const s of body) {
+      try {
+        const ret = this.statement(s, env, prefix, decl);
+        if (ret) return ret;
+      } catch (e) {
+        if (!(e instanceof Reported)) throw e;
+        // Keep checking the remaining statements; a target left undefined is reported where it is used.
+      }
+    }
+    return undefined;
+  }
+
+  private statement(s: Stmt, env: Map<string, Value>, prefix: string, decl: CallableDecl): Value | undefined {
+    switch (s.kind) {
+      case "assign":
+        env.set(s.target.text, this.expr(s.value, env, prefix));
+        return undefined;
+      case "return":
+        return this.expr(s.value, env, prefix);
+      case "for": {
+        if (s.range.kind !== "range") {
+          this.report(codes.typeMismatch, s.range.span, "a for loop needs a range", "write: for i in 0..n { ... }");
+        }
+        const from = this.int(s.range.from, env, prefix);
+        const to = this.int(s.range.to, env, prefix);
+        if (to - from > MAX_UNROLL)
+          this.report(codes.badValue, s.range.span, `loop of ${to - from} iterations is too long`);
+        for (let i = from; i < to; i++) {
+          env.set(s.variable.text, { t: "num", v: i });
+          const ret = this.block(s.body, env, prefix, decl);
+          if (ret) return ret;
+        }
+        env.delete(s.variable.text);
+        return undefined;
+      }
+    }
+  }
+
+  private int(e: Expr, env: Map<string, Value>, prefix: string): number {
+    const v = this.expr(e, env, prefix);
+    if (v.t !== "num" || !Number.isInteger(v.v))
+      this.report(codes.typeMismatch, e.span, `expected an integer, found ${describe(v)}`);
+    return v.v;
+  }
+
+  expr(e: Expr, env: Map<string, Value>, prefix: string, piped?: Value): Value {
+    switch (e.kind) {
+      case "number":
+        return { t: "num", v: e.value };
+      case "string":
+        return { t: "str", v: e.value };
+      case "bool":
+        return { t: "bool", v: e.value };
+      case "list":
+        return { t: "list", items: e.items.map((x) => this.expr(x, env, prefix)) };
+      case "neg": {
+        const v = this.expr(e.operand, env, prefix);
+        if (v.t === "num") return { t: "num", v: -v.v };
+        if (v.t === "tensor") return v;
+        return this.report(codes.typeMismatch, e.span, `cannot negate ${describe(v)}`);
+      }
+      case "binary":
+        return this.binary(e, env, prefix);
+      case "ref": {
+        if (piped) return this.call(e.path, [], [piped], undefined, e.span, env, prefix);
+        const name = e.path.join(".");
+        const v = env.get(name);
+        if (v) return v;
+        if (e.path.length === 1 && (builtins[name] || this.scope.has(name))) {
+          this.report(codes.typeMismatch, e.span, `'${name}' is a layer, not a value`, `apply it: x |> ${name}`);
+        }
+        return this.report(codes.unknownName, e.span, `unknown name '${name}'`, didYouMean(name, env.keys()));
+      }
+      case "call": {
+        const inputs = (e.inputs ?? []).map((a) => this.inputArg(a, env, prefix));
+        if (piped) inputs.push(piped);
+        return this.call(e.callee, e.args, inputs, e.label, e.span, env, prefix);
+      }
+      case "site": {
+        const input = piped ?? (e.input ? this.expr(e.input, env, prefix) : undefined);
+        if (input?.t !== "tensor") {
+          return this.report(
+            codes.typeMismatch,
+            e.span,
+            "a site takes a tensor",
+            "write: site name (x) or x |> site name",
+          );
+        }
+        const name = this.layerName(e.name, env, prefix);
+        if (this.sites.some((s) => s.name === name))
+          this.report(codes.duplicate, e.name.span, `site '${name}' is declared twice`);
+        this.sites.push({ name, kind: input.shape.kind, channels: input.shape.c, span: e.name.span });
+        return input;
+      }
+      case "pipe": {
+        let v = this.expr(e.head, env, prefix);
+        for (const stage of e.stages) v = this.expr(stage, env, prefix, v);
+        return v;
+      }
+      case "range":
+        return this.report(codes.typeMismatch, e.span, "a range is only allowed in a for loop");
+      case "chain":
+        return this.report(codes.typeMismatch, e.span, "'->' is only used in curricula (order a -> b)");
+      case "labeled":
+        return this.report(codes.badArguments, e.label.span, "a label names a layer call", "write: name: conv(64)(x)");
+    }
+  }
+
+  private inputArg(a: Arg, env: Map<string, Value>, prefix: string): Value {
+    if (a.name) this.report(codes.badArguments, a.name.span, "inputs are positional", "drop the name");
+    return this.expr(a.value, env, prefix);
+  }
+
+  private binary(e: Extract<Expr, { kind: "binary" }>, env: Map<string, Value>, prefix: string): Value {
+    const l = this.expr(e.left, env, prefix);
+    const r = this.expr(e.right, env, prefix);
+    if (l.t === "num" && r.t === "num") {
+      const ops = { "+": l.v + r.v, "-": l.v - r.v, "*": l.v * r.v, "/": l.v / r.v };
+      return { t: "num", v: ops[e.op] };
+    }
+    if (l.t === "tensor" && r.t === "num") return l;
+    if (l.t === "num" && r.t === "tensor" && e.op !== "/") return r;
+    if (l.t !== "tensor" || r.t !== "tensor") {
+      return this.report(codes.typeMismatch, e.span, `cannot apply '${e.op}' to ${describe(l)} and ${describe(r)}`);
+    }
+    const [a, b] = [l.shape, r.shape];
+    // A vector broadcasts over a map's or tokens' positions (channel-wise scale and shift).
+    if (a.kind === "vector" || b.kind === "vector") {
+      if (a.c !== b.c) this.channelMismatch(e, a, b);
+      return { t: "tensor", shape: a.kind === "vector" ? b : a };
+    }
+    if (a.c !== b.c) this.channelMismatch(e, a, b);
+    if (a.down !== b.down) {
+      this.report(
+        codes.strideMismatch,
+        e.span,
+        `'${e.op}' of tensors at different resolutions: 1/${a.down} and 1/${b.down} of the input`,
+        "a strided conv or pixel_unshuffle changed one side; resample the other to match",
+      );
+    }
+    return { t: "tensor", shape: a };
+  }
+
+  private channelMismatch(e: Extract<Expr, { kind: "binary" }>, a: TShape, b: TShape): never {
+    return this.report(
+      codes.channelMismatch,
+      e.span,
+      `'${e.op}' of tensors with different channels: ${a.c} and ${b.c}`,
+      "make both sides the same width, e.g. with a 1x1 conv",
+    );
+  }
+
+  private layerName(path: LayerPath, env: Map<string, Value>, prefix: string): string {
+    const parts = path.segments.flatMap((s) => (s.index ? [s.name, String(this.int(s.index, env, prefix))] : [s.name]));
+    return prefix + parts.join(".");
+  }
+
+  private call(
+    callee: string[],
+    args: Arg[],
+    inputs: Value[],
+    label: LayerPath | undefined,
+    span: Span,
+    env: Map<string, Value>,
+    prefix: string,
+  ): Value {
+    const name = callee.join(".");
+    const builtin = builtins[name];
+    const decl = this.scope.get(name);
+    if (!builtin && (!decl || decl.kind === "task" || decl.kind === "experiment")) {
+      const candidates = [
+        ...Object.keys(builtins),
+        ...[...this.scope].filter(([, d]) => d.kind === "block").map(([n]) => n),
+      ];
+      return this.report(codes.unknownName, span, `unknown layer '${name}'`, didYouMean(name, candidates));
+    }
+    const where = label ? this.layerName(label, env, prefix) : undefined;
+    for (const v of inputs) {
+      if (v.t !== "tensor")
+        this.report(codes.typeMismatch, span, `'${name}' takes tensors as inputs, found ${describe(v)}`);
+    }
+    const shapes = inputs.map((v) => (v as Extract<Value, { t: "tensor" }>).shape);
+    if (builtin) return this.callBuiltin(name, builtin, args, shapes, where, label, span, env, prefix);
+    const block = decl as CallableDecl;
+    if (block.kind === "backbone")
+      this.report(codes.typeMismatch, span, `'${name}' is a backbone; a backbone is used as an experiment's model`);
+    if (!where)
+      this.report(
+        codes.badArguments,
+        span,
+        `block '${name}' has parameters, so the call needs a name`,
+        `write: name: ${name}(...)`,
+      );
+    if (inputs.length !== block.inputs.length) {
+      this.report(codes.badArguments, span, `'${name}' takes ${block.inputs.length} input(s) but got ${inputs.length}`);
+    }
+    const bound = this.bindDeclParams(block, args, span, env, prefix);
+    const out = this.run(block, bound, inputs, `${where}.`);
+    if (!out) this.report(codes.badOutput, span, `'${name}' returned nothing`, "its body needs a return statement");
+    return out;
+  }
+
+  private callBuiltin(
+    name: string,
+    b: Builtin,
+    args: Arg[],
+    shapes: TShape[],
+    where: string | undefined,
+    label: LayerPath | undefined,
+    span: Span,
+    env: Map<string, Value>,
+    prefix: string,
+  ): Value {
+    const a = this.bindBuiltinParams(name, b, args, span, env, prefix);
+    if (b.inputs !== "many" && shapes.length !== b.inputs) {
+      const hint = shapes.length === 0 ? `apply it to a tensor: x |> ${name}(...)` : undefined;
+      this.report(codes.badArguments, span, `'${name}' takes ${b.inputs} input(s) but got ${shapes.length}`, hint);
+    }
+    if (b.inputs === "many" && shapes.length < 1)
+      this.report(codes.badArguments, span, `'${name}' needs at least one input`);
+    let out: TShape;
+    try {
+      out = b.shape(a, shapes);
+    } catch (e) {
+      if (!(e instanceof ShapeError)) throw e;
+      const code = { channel: codes.channelMismatch, stride: codes.strideMismatch, kind: codes.typeMismatch }[e.code];
+      return this.report(code, span, e.message, e.hint);
+    }
+    if (b.weights) {
+      if (!where || !label) {
+        return this.report(
+          codes.badArguments,
+          span,
+          `'${name}' has weights, so the call needs a name`,
+          `write: conv1: ${name}(...)`,
+        );
+      }
+      if (this.paramNames.has(where)) {
+        this.report(
+          codes.duplicate,
+          label.span,
+          `layer name '${where}' is used twice`,
+          "each layer needs its own name",
+        );
+      }
+      this.paramNames.set(where, label.span);
+      for (const [suffix, shape] of b.weights(a, shapes)) this.params.push({ name: `${where}.${suffix}`, shape });
+    } else if (label) {
+      this.report(codes.badArguments, label.span, `'${name}' has no weights, so it takes no name`);
+    }
+    return { t: "tensor", shape: out };
+  }
+
+  private bindBuiltinParams(
+    name: string,
+    b: Builtin,
+    args: Arg[],
+    span: Span,
+    env: Map<string, Value>,
+    prefix: string,
+  ): Args {
+    const values = this.bindArgs(
+      name,
+      b.params.map((p) => p.name),
+      args,
+      span,
+      env,
+      prefix,
+    );
+    const out: Args = {};
+    for (const p of b.params) {
+      const v = values.get(p.name);
+      if (!v) {
+        if (p.default === undefined) this.report(codes.badArguments, span, `'${name}' needs parameter '${p.name}'`);
+        out[p.name] = p.default;
+        continue;
+      }
+      out[p.name] = this.scalar(v.value, p.type, v.span, `${name}.${p.name}`);
+    }
+    if (name === "conv" && out.pad === -1) out.pad = Math.floor(Number(out.k) / 2);
+    return out;
+  }
+
+  bindDeclParams(
+    decl: CallableDecl,
+    args: Arg[],
+    span: Span,
+    env: Map<string, Value>,
+    prefix: string,
+  ): Map<string, Value> {
+    const values = this.bindArgs(
+      decl.name.text,
+      decl.params.map((p) => p.name.text),
+      args,
+      span,
+      env,
+      prefix,
+    );
+    const out = new Map<string, Value>();
+    for (const p of decl.params) {
+      const given = values.get(p.name.text);
+      if (given) {
+        this.scalar(given.value, p.type.text as ParamType, given.span, `${decl.name.text}.${p.name.text}`);
+        out.set(p.name.text, given.value);
+        continue;
+      }
+      if (!p.default) this.report(codes.badArguments, span, `'${decl.name.text}' needs parameter '${p.name.text}'`);
+      // Defaults may refer to earlier parameters: `hidden: int = feat * 2`.
+      out.set(p.name.text, this.expr(p.default, out, prefix));
+    }
+    return out;
+  }
+
+  private bindArgs(
+    callee: string,
+    names: string[],
+    args: Arg[],
+    span: Span,
+    env: Map<string, Value>,
+    prefix: string,
+  ): Map<string, { value: Value; span: Span }> {
+    const out = new Map<string, { value: Value; span: Span }>();
+    let position = 0;
+    for (const a of args) {
+      const name = a.name?.text ?? names[position++];
+      if (name === undefined) {
+        this.report(
+          codes.badArguments,
+          a.span,
+          `'${callee}' takes ${names.length} parameter(s) but got more`,
+          names.length ? `its parameters: ${names.join(", ")}` : `pass tensors as inputs: x |> ${callee}`,
+        );
+      }
+      if (!names.includes(name)) {
+        const hint = didYouMean(name, names) ?? `its parameters: ${names.join(", ") || "(none)"}`;
+        this.report(codes.badArguments, a.name?.span ?? a.span, `'${callee}' has no parameter '${name}'`, hint);
+      }
+      if (out.has(name)) this.report(codes.duplicate, a.span, `parameter '${name}' is given twice`);
+      out.set(name, { value: this.expr(a.value, env, prefix), span: a.value.span });
+    }
+    void span;
+    return out;
+  }
+
+  private scalar(v: Value, type: ParamType | string, span: Span, what: string): Scalar {
+    const ok =
+      (type === "int" && v.t === "num" && Number.isInteger(v.v)) ||
+      (type === "float" && v.t === "num") ||
+      (type === "bool" && v.t === "bool") ||
+      (type === "string" && v.t === "str");
+    if (!["int", "float", "bool", "string"].includes(type)) {
+      this.report(
+        codes.typeMismatch,
+        span,
+        `unknown parameter type '${type}'`,
+        didYouMean(type, ["int", "float", "bool", "string"]),
+      );
+    }
+    if (!ok) this.report(codes.typeMismatch, span, `${what} must be ${article(type)} ${type}, found ${describe(v)}`);
+    return (v as { v: Scalar }).v;
+  }
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? "an" : "a";
+}
+
+export function describe(v: Value): string {
+  switch (v.t) {
+    case "num":
+      return `the number ${v.v}`;
+    case "bool":
+      return `the boolean ${v.v}`;
+    case "str":
+      return `the string "${v.v}"`;
+    case "list":
+      return "a list";
+    case "tensor":
+      return `a ${v.shape.kind} with ${v.shape.c} channels`;
+  }
+}
+
+/** An image input: 3 channels at full resolution. */
+export const imageShape = (c = 3): TShape => ({ kind: "map", c, down: 1 });

@@ -1,0 +1,116 @@
+// The front end's entry points: check a file (every declaration in it and in what it uses) and compile an
+// experiment to its resolved spec.
+import { relative } from "node:path";
+import type { CallableDecl, MioFile, SettingsDecl } from "../grammar/ast.js";
+import { codes, type Diagnostic, error } from "../grammar/diagnostics.js";
+import { Elaborator, imageShape } from "./check/elaborate.js";
+import { checkNames } from "./check/static.js";
+import { defaultStdlibRoot, type LoadOptions, loadProgram, type Module, type Program } from "./program.js";
+import { flattenExtends, profileNames, resolveExperiment } from "./resolve/experiment.js";
+import { resolveTask } from "./resolve/tasks.js";
+import { Reader } from "./resolve/values.js";
+import { printSpec, sha256, validateSpec } from "./spec/emit.js";
+import type { ExperimentSpec } from "./spec/experiment.js";
+
+export interface CompileOptions extends LoadOptions {
+  /** Apply this profile to the root file's experiments. */
+  profile?: string;
+}
+
+export interface CheckResult {
+  program: Program;
+  diagnostics: Diagnostic[];
+  /** Resolved specs of the root file's experiments (without errors), by experiment name. */
+  specs: Map<string, ExperimentSpec>;
+}
+
+/** Content hash of a module: its AST without spans, so comments and layout do not change run ids. */
+function moduleHash(ast: MioFile): string {
+  return sha256(JSON.stringify(ast.decls, (k, v) => (k === "span" || k === "file" ? undefined : v)));
+}
+
+function sourceKey(mod: Module, root: string): string {
+  const rel = relative(root, mod.absPath);
+  return rel.startsWith("..") ? mod.file : rel;
+}
+
+/**
+ * Checks `path` and the modules it uses; resolves the experiments of `path`.
+ * @example const { diagnostics, specs } = checkFile("pipelines/seq_prompt.mio", { profile: "quick" });
+ */
+export function checkFile(path: string, options: CompileOptions = {}): CheckResult {
+  const program = loadProgram(path, options);
+  const diagnostics = [...program.diagnostics];
+  const root = options.stdlibRoot ?? defaultStdlibRoot;
+  const sources = Object.fromEntries(
+    [...program.modules.values()].map((m) => [sourceKey(m, root), moduleHash(m.ast)]).sort(),
+  );
+  const specs = new Map<string, ExperimentSpec>();
+
+  for (const mod of program.modules.values()) {
+    for (const d of mod.ast.decls) {
+      if (d.kind === "block" || d.kind === "backbone") checkCallable(d, mod, diagnostics);
+      else if (d.kind === "task") resolveTask(d, diagnostics);
+      else if (d.kind === "experiment") {
+        const isRoot = mod === program.root;
+        const spec = checkExperiment(d, mod, diagnostics, sources, isRoot ? options.profile : undefined);
+        if (spec && isRoot) specs.set(d.name.text, spec);
+      }
+    }
+  }
+  return { program, diagnostics: dedupe(diagnostics), specs };
+}
+
+function checkCallable(d: CallableDecl, mod: Module, diagnostics: Diagnostic[]): void {
+  const before = diagnostics.length;
+  checkNames(d, mod.scope, diagnostics);
+  // A backbone whose parameters all have defaults is elaborated as written, so its shapes are checked even when no
+  // experiment uses it; blocks are elaborated through the backbones that call them.
+  if (d.kind !== "backbone" || diagnostics.length !== before || d.params.some((p) => !p.default)) return;
+  const el = new Elaborator(mod.scope);
+  const bound = el.bindDeclParams(d, [], d.name.span, new Map(), "");
+  const inputs = d.inputs.map(() => ({ t: "tensor" as const, shape: imageShape() }));
+  el.run(d, bound, inputs, "");
+  diagnostics.push(...el.diagnostics);
+}
+
+function checkExperiment(
+  d: SettingsDecl,
+  mod: Module,
+  diagnostics: Diagnostic[],
+  sources: Record<string, string>,
+  profile: string | undefined,
+): ExperimentSpec | undefined {
+  const spec = resolveExperiment(d, mod, diagnostics, { profile, sources });
+  // Without --profile, every profile must resolve too, so `mioc check` catches a broken one.
+  if (profile === undefined) {
+    for (const p of profileNames(flattenExtends(d, mod, new Reader([])))) {
+      resolveExperiment(d, mod, diagnostics, { profile: p, sources });
+    }
+  }
+  if (!spec) return undefined;
+  const problems = validateSpec(spec);
+  for (const p of problems) {
+    diagnostics.push(
+      error(
+        codes.schema,
+        d.name.span,
+        `the resolved spec is invalid at ${p.path}: ${p.message}`,
+        "this is a bug in mio; please report it",
+      ),
+    );
+  }
+  return problems.length ? undefined : spec;
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const key = `${d.code}|${d.span.file}|${d.span.start.offset}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export { printSpec };

@@ -1,0 +1,428 @@
+// `experiment` → ExperimentSpec: applies the chosen profile, elaborates the model and the prompt extractor, matches
+// prompt sites, resolves tasks and the recipe sections, and fills defaults.
+import type { Expr, Setting, SettingsDecl, Span } from "../../grammar/ast.js";
+import { codes, type Diagnostic, didYouMean, error } from "../../grammar/diagnostics.js";
+import type { Scalar } from "../check/builtins.js";
+import { Elaborator, imageShape, type SiteInfo, type Value } from "../check/elaborate.js";
+import type { Module } from "../program.js";
+import { type ExperimentSpec, type PromptSpec, type SiteSpec, SPEC_VERSION } from "../spec/experiment.js";
+import type { TaskSpec } from "../spec/task.js";
+import {
+  DATA_DEFAULTS,
+  EVAL_DEFAULTS,
+  resolveCurriculum,
+  resolveData,
+  resolveEval,
+  resolveTrain,
+  TRAIN_DEFAULTS,
+} from "./sections.js";
+import { resolveTask } from "./tasks.js";
+import { Invalid, Reader } from "./values.js";
+
+const EXPERIMENT_KEYS = [
+  "extends",
+  "seed",
+  "model",
+  "prompt",
+  "data",
+  "curriculum",
+  "train",
+  "eval",
+  "profile",
+] as const;
+
+export interface ResolveOptions {
+  profile?: string;
+  sources: Record<string, string>;
+}
+
+const profileName = (s: Setting): string | undefined =>
+  s.key.text === "profile" && s.values[0]?.value.kind === "ref" ? s.values[0].value.path.join(".") : undefined;
+
+/** Lists the profiles an experiment declares or inherits (for `--profile` errors and the spec). */
+export function profileNames(settings: Setting[]): string[] {
+  return [...new Set(settings.flatMap((s) => profileName(s) ?? []))];
+}
+
+/**
+ * `extends a, b` starts from a's settings, overlays b's, then the experiment's own (each merged like a profile),
+ * so variants of an experiment are small diffs. Profiles with the same name merge too.
+ */
+export function flattenExtends(decl: SettingsDecl, mod: Module, r: Reader, visiting: string[] = []): Setting[] {
+  const own = decl.settings.filter((s) => s.key.text !== "extends");
+  let acc: Setting[] = [];
+  for (const ext of decl.settings.filter((s) => s.key.text === "extends")) {
+    for (const d of r.attempt(() => r.positional(ext)) ?? []) {
+      r.attempt(() => {
+        const name = d.kind === "ident" ? d.name : r.fail(codes.badValue, d.span, "extends takes experiment names");
+        const base = mod.scope.get(name);
+        if (base?.kind !== "experiment") {
+          const known = [...mod.scope.values()]
+            .filter((x) => x.kind === "experiment" && x !== decl)
+            .map((x) => x.name.text);
+          r.fail(
+            codes.unknownName,
+            d.span,
+            `unknown experiment '${name}'`,
+            didYouMean(name, known) ?? 'import its file with use "./file.mio"',
+          );
+        }
+        if (base === decl || visiting.includes(name))
+          r.fail(codes.importCycle, d.span, `experiment '${decl.name.text}' extends itself through '${name}'`);
+        acc = overlay(acc, flattenExtends(base, mod, r, [...visiting, decl.name.text]));
+      });
+    }
+  }
+  return overlay(acc, own);
+}
+
+function overlay(base: Setting[], over: Setting[]): Setting[] {
+  const profiles = new Map<string, Setting>();
+  for (const s of [...base, ...over]) {
+    const name = profileName(s);
+    if (name === undefined) continue;
+    const prev = profiles.get(name);
+    profiles.set(name, prev ? { ...s, block: applyProfile(prev.block ?? [], s.block ?? []) } : s);
+  }
+  const plain = applyProfile(
+    base.filter((s) => s.key.text !== "profile"),
+    over.filter((s) => s.key.text !== "profile"),
+  );
+  return [...plain, ...profiles.values()];
+}
+
+/**
+ * Applies a profile: each of its settings replaces the experiment's setting with the same key, except that two
+ * blocks merge key by key (`profile quick { data { crop 48 } }` changes only the crop).
+ */
+export function applyProfile(base: Setting[], profile: Setting[]): Setting[] {
+  const out = base.filter((s) => s.key.text !== "profile");
+  const keys = [...new Set(profile.map((s) => s.key.text))];
+  for (const key of keys) {
+    const group = profile.filter((s) => s.key.text === key);
+    const at = out.findIndex((s) => s.key.text === key);
+    const old = out.filter((s) => s.key.text === key);
+    const o = group[0] as Setting;
+    // Repeatable keys (`train` inside data, `stage`) are replaced as a group; a lone block merges key by key.
+    const merged =
+      group.length === 1 &&
+      old.length === 1 &&
+      old[0]?.block &&
+      o.block &&
+      (o.values.length === 0 || sameValues(old[0], o))
+        ? [{ ...old[0], block: applyProfile(old[0].block, o.block) }]
+        : group;
+    if (at < 0) out.push(...merged);
+    else out.splice(0, out.length, ...out.slice(0, at), ...merged, ...out.slice(at).filter((s) => s.key.text !== key));
+  }
+  return out;
+}
+
+function sameValues(a: Setting, b: Setting): boolean {
+  const strip = (s: Setting) => JSON.stringify(s.values, (k, v) => (k === "span" ? undefined : v));
+  return strip(a) === strip(b);
+}
+
+export function resolveExperiment(
+  decl: SettingsDecl,
+  mod: Module,
+  diagnostics: Diagnostic[],
+  options: ResolveOptions,
+): ExperimentSpec | undefined {
+  const before = diagnostics.length;
+  const r = new Reader(diagnostics);
+  const flat = flattenExtends(decl, mod, r);
+  const profiles = profileNames(flat);
+  let settings = flat;
+  const profileSettings = flat.filter((s) => s.key.text === "profile");
+  for (const p of profileSettings) {
+    r.attempt(() => {
+      const d = r.single(p);
+      if (d.kind !== "ident") return r.fail(codes.badValue, d.span, "a profile needs a name", "profile quick { ... }");
+      if (!p.block) r.fail(codes.badValue, p.key.span, `profile '${d.name}' needs a block of settings`);
+    });
+  }
+  if (options.profile !== undefined) {
+    const chosen = profileSettings.find(
+      (s) => s.values[0]?.value.kind === "ref" && s.values[0].value.path.join(".") === options.profile,
+    );
+    if (!chosen) throw new UnknownProfile(options.profile, decl.name.text, profiles);
+    settings = applyProfile(flat, chosen.block ?? []);
+  }
+
+  const k = r.keyed(settings, `experiment '${decl.name.text}'`, EXPERIMENT_KEYS, ["profile"]);
+  const get = (key: string) => k.get(key)?.[0];
+  const seedS = get("seed");
+  const seed = (seedS && r.attempt(() => r.num(r.single(seedS), "seed", { int: true, min: 0 }))) || 0;
+
+  const knownTasks = [...mod.scope.values()].filter((d) => d.kind === "task").map((d) => d.name.text);
+  const curriculumS = get("curriculum");
+  if (!curriculumS)
+    diagnostics.push(
+      error(
+        codes.missingSetting,
+        decl.name.span,
+        `experiment '${decl.name.text}' needs a curriculum`,
+        "curriculum sequential { order sr -> blur ... }",
+      ),
+    );
+  const curriculum = curriculumS ? resolveCurriculum(r, curriculumS, knownTasks) : undefined;
+
+  const modelS = get("model");
+  if (!modelS)
+    diagnostics.push(
+      error(
+        codes.missingSetting,
+        decl.name.span,
+        `experiment '${decl.name.text}' needs a model`,
+        "model SRResNet(feat: 64, blocks: 16)",
+      ),
+    );
+  const model = modelS ? resolveModel(r, modelS, mod) : undefined;
+  const promptS = get("prompt");
+  const prompt = promptS
+    ? resolvePrompt(r, promptS, mod, model?.sites ?? [])
+    : { kind: "none" as const, sites: [], modulationParams: 0 };
+
+  const dataS = get("data");
+  const data = dataS ? resolveData(r, dataS.block ?? []) : DATA_DEFAULTS;
+  const trainS = get("train");
+  const train = trainS ? resolveTrain(r, trainS.block ?? []) : TRAIN_DEFAULTS;
+  const evalS = get("eval");
+  const evaluation = evalS ? resolveEval(r, evalS.block ?? []) : EVAL_DEFAULTS;
+  for (const [key, s] of [
+    ["data", dataS],
+    ["train", trainS],
+    ["eval", evalS],
+  ] as const) {
+    if (s?.values.length)
+      diagnostics.push(
+        error(codes.badValue, s.values[0]?.span ?? s.span, `'${key}' takes a block, not values`, `${key} { ... }`),
+      );
+  }
+
+  const tasks: TaskSpec[] = [];
+  for (const name of curriculum?.curriculum.order ?? []) {
+    const decl = mod.scope.get(name);
+    if (decl?.kind !== "task") continue;
+    const t = resolveTask(decl, diagnostics);
+    if (t) tasks.push(t);
+  }
+
+  if (diagnostics.length !== before || !model || !curriculum) return undefined;
+  return {
+    version: SPEC_VERSION,
+    name: decl.name.text,
+    profile: options.profile ?? null,
+    profiles,
+    seed,
+    sources: options.sources,
+    model: { name: model.name, args: model.args, params: model.params, sites: model.sites.map(siteSpec) },
+    prompt,
+    tasks,
+    data,
+    curriculum: curriculum.curriculum,
+    train,
+    eval: evaluation,
+  };
+}
+
+/** `--profile` names a profile the experiment does not declare: a usage error. */
+export class UnknownProfile extends Error {
+  constructor(
+    readonly profile: string,
+    readonly experiment: string,
+    readonly known: string[],
+  ) {
+    const hint =
+      didYouMean(profile, known) ?? (known.length ? `its profiles: ${known.join(", ")}` : "it declares no profiles");
+    super(`experiment '${experiment}' has no profile '${profile}' (${hint})`);
+  }
+}
+
+const siteSpec = (s: SiteInfo): SiteSpec => ({ name: s.name, channels: s.channels });
+
+interface ModelResult {
+  name: string;
+  args: Record<string, Scalar>;
+  params: number;
+  sites: SiteInfo[];
+}
+
+function callExpr(r: Reader, s: Setting): Extract<Expr, { kind: "call" | "ref" }> {
+  const v = s.values[0];
+  if (!v || v.name || s.values.length !== 1)
+    return r.fail(codes.badValue, s.key.span, `'${s.key.text}' takes one call`, `${s.key.text} Name(arg: value)`);
+  if (v.value.kind !== "call" && v.value.kind !== "ref")
+    return r.fail(codes.badValue, v.span, `'${s.key.text}' takes a call`, `${s.key.text} Name(arg: value)`);
+  return v.value;
+}
+
+/** Elaborates a backbone or block call from a setting; reports its diagnostics; returns what it built. */
+function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block", input: Value) {
+  const e = callExpr(r, s);
+  const name = e.kind === "call" ? e.callee.join(".") : e.path.join(".");
+  const decl = mod.scope.get(name);
+  if (decl?.kind !== kind) {
+    const candidates = [...mod.scope.values()].filter((d) => d.kind === kind).map((d) => d.name.text);
+    const what = kind === "backbone" ? "backbone" : "block";
+    const found = decl ? ` ('${name}' is a ${decl.kind})` : "";
+    r.fail(
+      codes.unknownName,
+      e.span,
+      `unknown ${what} '${name}'${found}`,
+      didYouMean(name, candidates) ??
+        (candidates.length ? `known: ${candidates.join(", ")}` : `declare one, or use the stdlib module that has it`),
+    );
+  }
+  const el = new Elaborator(mod.scope);
+  const before = el.diagnostics.length;
+  let bound: Map<string, Value> | undefined;
+  try {
+    bound = el.bindDeclParams(decl, e.kind === "call" ? e.args : [], e.span, new Map(), "");
+  } catch {
+    // reported into el.diagnostics
+  }
+  const out = bound ? el.run(decl, bound, [input], "") : undefined;
+  r.diagnostics.push(...el.diagnostics);
+  if (el.diagnostics.length !== before || !bound) throw new Invalid();
+  const args: Record<string, Scalar> = {};
+  for (const [k, v] of bound) if (v.t === "num" || v.t === "bool" || v.t === "str") args[k] = v.v;
+  const params = el.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  return { name, args, params, sites: el.sites, out, span: e.span };
+}
+
+function resolveModel(r: Reader, s: Setting, mod: Module): ModelResult | undefined {
+  return r.attempt(() => {
+    const m = elaborate(r, s, mod, "backbone", { t: "tensor", shape: imageShape() });
+    const o = m.out;
+    if (o?.t !== "tensor" || o.shape.kind !== "map" || o.shape.c !== 3 || o.shape.down !== 1) {
+      const got =
+        o?.t === "tensor"
+          ? `a ${o.shape.kind} with ${o.shape.c} channels at 1/${o.shape.down} resolution`
+          : "no tensor";
+      r.fail(
+        codes.badOutput,
+        m.span,
+        `a restoration backbone must return a 3-channel image at full resolution; '${m.name}' returns ${got}`,
+      );
+    }
+    return { name: m.name, args: m.args, params: m.params, sites: m.sites };
+  });
+}
+
+const PROMPT_KEYS = ["extractor", "sites", "maps", "classifier", "classifier_weights"] as const;
+
+function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[]): PromptSpec {
+  const none: PromptSpec = { kind: "none", sites: [], modulationParams: 0 };
+  const kind = r.attempt(() => r.choice(r.single(s), "prompt kind", ["none", "explicit", "adaptive"] as const));
+  if (!kind || kind === "none") {
+    if (s.block?.length) r.diagnostics.push(error(codes.badPrompt, s.key.span, "prompt none takes no settings"));
+    return none;
+  }
+  const k = r.keyed(s.block ?? [], `prompt ${kind}`, PROMPT_KEYS);
+  const need = (key: string) =>
+    k.get(key)?.[0] ?? r.fail(codes.missingSetting, s.key.span, `prompt ${kind} needs '${key}'`);
+  return (
+    r.attempt((): PromptSpec => {
+      // Adaptive prompts read the degraded image; explicit ones a 1-channel fixed map per task.
+      const inChannels = kind === "adaptive" ? 3 : 1;
+      const ext = elaborate(r, need("extractor"), mod, "block", { t: "tensor", shape: imageShape(inChannels) });
+      const o = ext.out;
+      if (o?.t !== "tensor" || o.shape.kind !== "vector") {
+        r.fail(
+          codes.badPrompt,
+          ext.span,
+          `a prompt extractor must return a vector; '${ext.name}' returns ${o?.t === "tensor" ? `a ${o.shape.kind}` : "nothing"}`,
+          "end it with |> mean",
+        );
+      }
+      const dim = o.shape.c;
+      const sites = matchSites(r, need("sites"), modelSites);
+      const spec: PromptSpec = {
+        kind,
+        extractor: { name: ext.name, args: ext.args, params: ext.params, inChannels },
+        dim,
+        sites: sites.map(siteSpec),
+        // Two Linear(dim, C) per site: one for the scale, one for the shift.
+        modulationParams: sites.reduce((n, x) => n + 2 * (dim * x.channels + x.channels), 0),
+      };
+      if (kind === "explicit") {
+        spec.maps = { kind: "random", size: 128, seed: 0 };
+        const maps = k.get("maps")?.[0];
+        if (maps) r.attempt(() => (spec.maps = resolveMaps(r, r.single(maps))));
+        const cls = k.get("classifier")?.[0];
+        if (cls) {
+          r.attempt(() => {
+            const c = elaborate(r, cls, mod, "backbone", { t: "tensor", shape: imageShape() });
+            const w = k.get("classifier_weights")?.[0];
+            spec.classifier = {
+              name: c.name,
+              args: c.args,
+              weights: w ? r.str(r.single(w), "classifier_weights") : null,
+            };
+          });
+        }
+      } else {
+        for (const key of ["maps", "classifier", "classifier_weights"]) {
+          const bad = k.get(key)?.[0];
+          if (bad)
+            r.diagnostics.push(
+              error(
+                codes.badPrompt,
+                bad.key.span,
+                `'${key}' is for explicit prompts; an adaptive prompt is the input image itself`,
+              ),
+            );
+        }
+      }
+      return spec;
+    }) ?? none
+  );
+}
+
+function resolveMaps(r: Reader, d: ReturnType<Reader["data"]>): NonNullable<PromptSpec["maps"]> {
+  if (d.kind === "str") return { kind: "file", path: d.v };
+  if (d.kind === "call" && d.name === "random") {
+    return {
+      kind: "random",
+      ...r.args(
+        d,
+        { size: (v, w) => r.num(v, w, { int: true, min: 8 }), seed: (v, w) => r.num(v, w, { int: true, min: 0 }) },
+        { size: 128, seed: 0 },
+      ),
+    };
+  }
+  return r.fail(codes.badValue, d.span, 'maps is random(size: 128, seed: 0) or a file "maps.npy"');
+}
+
+/** `sites body.*, conv_hr`: every pattern must match a site of the model; `*` matches one name segment. */
+function matchSites(r: Reader, s: Setting, modelSites: SiteInfo[]): SiteInfo[] {
+  const chosen: SiteInfo[] = [];
+  for (const d of r.positional(s)) {
+    const pattern =
+      d.kind === "ident" ? d.name : r.fail(codes.badValue, d.span, "a site is a name or a pattern like body.*");
+    const re = new RegExp(
+      `^${pattern
+        .split(".")
+        .map((p) => (p === "*" ? "[^.]+" : p.replace(/[^\w]/g, "\\$&")))
+        .join("\\.")}$`,
+    );
+    const hits = modelSites.filter((x) => re.test(x.name));
+    if (!hits.length) {
+      const names = modelSites.map((x) => x.name);
+      const hint =
+        didYouMean(pattern, names) ??
+        (names.length ? `the model's sites: ${summarise(names)}` : "the model declares no sites");
+      r.fail(codes.unmatchedSite, d.span, `prompt site '${pattern}' matches no site of the model`, hint);
+    }
+    for (const h of hits) if (!chosen.includes(h)) chosen.push(h);
+  }
+  return chosen;
+}
+
+function summarise(names: string[]): string {
+  return names.length > 6 ? `${names.slice(0, 3).join(", ")}, ..., ${names.slice(-2).join(", ")}` : names.join(", ");
+}
+
+export type { Span };

@@ -1,0 +1,83 @@
+// The resolved experiment spec: plain JSON, everything the runtime needs, nothing it must look up in .mio files.
+// `compiler/schema/experiment.schema.json` validates it; `SPEC_VERSION` changes whenever its shape does.
+import type { Scalar } from "../check/builtins.js";
+import type { TaskSpec } from "./task.js";
+
+export const SPEC_VERSION = 1;
+
+export interface SiteSpec {
+  name: string;
+  channels: number;
+}
+
+export interface CallSpec {
+  /** The backbone or block name. */
+  name: string;
+  args: Record<string, Scalar>;
+  /** Number of trainable parameters. */
+  params: number;
+}
+
+export interface PromptSpec {
+  kind: "none" | "explicit" | "adaptive";
+  /** The prompt extractor (a block returning a vector); absent for `none`. */
+  extractor?: CallSpec & { inChannels: number };
+  /** Width of the prompt vector the extractor produces. */
+  dim?: number;
+  /** Where scale and shift are injected: `feat * (1 + scale) + shift` per site. */
+  sites: SiteSpec[];
+  /** Parameters of the per-site scale/shift linear layers. */
+  modulationParams: number;
+  /** Explicit prompts only: the fixed per-task maps. */
+  maps?: { kind: "random"; size: number; seed: number } | { kind: "file"; path: string };
+  /** Explicit prompts only: the test-time task classifier. */
+  classifier?: { name: string; args: Record<string, Scalar>; weights: string | null };
+}
+
+export interface StageSpec {
+  tasks: string[];
+  iters: number;
+  /** Cosine periods in this stage (restarts of the schedule); the period is iters / restarts. */
+  restarts: number;
+}
+
+export interface ExperimentSpec {
+  version: typeof SPEC_VERSION;
+  name: string;
+  /** The profile applied (`--profile`), or null. */
+  profile: string | null;
+  /** Profiles the experiment declares. */
+  profiles: string[];
+  seed: number;
+  /** Content hashes of the .mio modules it was compiled from (spans and comments excluded). */
+  sources: Record<string, string>;
+  model: CallSpec & { sites: SiteSpec[] };
+  prompt: PromptSpec;
+  tasks: TaskSpec[];
+  data: {
+    train: { path: string; weight: number }[];
+    val: string | null;
+    test: string | null;
+    crop: number;
+    batch: number;
+    flip: boolean;
+    rotate: boolean;
+    workers: number;
+  };
+  curriculum: { kind: "mixed" | "sequential" | "stages"; order: string[]; stages: StageSpec[] };
+  train: {
+    loss: { name: "l1" | "mse" | "charbonnier"; eps: number };
+    optimizer: { name: "adam" | "adamw"; lr: number; betas: [number, number]; eps: number; weight_decay: number };
+    schedule: { name: "cosine_restarts" | "constant"; eta_min: number };
+    ema: number;
+    checkpoint_every: number;
+    log_every: number;
+  };
+  eval: {
+    sets: { name: string; path: string | null }[];
+    metrics: { name: "psnr" | "ssim"; crop: number; y_channel: boolean }[];
+    weights: "raw" | "ema";
+    tile: number;
+    overlap: number;
+  };
+}
