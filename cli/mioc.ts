@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { MioRuntimeError } from "../runtime/errors.js";
+import { registerCheck } from "./commands/check.js";
+import { registerCompile } from "./commands/compile.js";
 import { registerDegrade } from "./commands/degrade.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerTestsets } from "./commands/testsets.js";
@@ -14,6 +16,8 @@ const program = new Command()
   .showHelpAfterError("(run 'mioc --help' for usage)")
   .exitOverride();
 
+registerCheck(program);
+registerCompile(program);
 registerDoctor(program);
 registerDegrade(program);
 registerTestsets(program);

@@ -1,0 +1,84 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import { type CheckResult, checkFile } from "../../compiler/compile.js";
+import { ModuleNotFound } from "../../compiler/program.js";
+import { UnknownProfile } from "../../compiler/resolve/experiment.js";
+import { type Diagnostic, renderDiagnostic } from "../../grammar/diagnostics.js";
+import { EXIT_USAGE, UsageError } from "../exit.js";
+
+/** Runs the front end on one file, turning "no such file" and "no such profile" into usage errors. */
+export function checkOrFail(file: string, profile?: string): CheckResult {
+  try {
+    return checkFile(file, { profile });
+  } catch (e) {
+    if (e instanceof ModuleNotFound) {
+      const hint = e.path.includes("*") ? "no file matches this pattern" : undefined;
+      throw new UsageError(e.message, hint);
+    }
+    if (e instanceof UnknownProfile) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export function diagnosticJson(d: Diagnostic) {
+  return {
+    file: d.span.file,
+    line: d.span.start.line,
+    col: d.span.start.col,
+    endLine: d.span.end.line,
+    endCol: d.span.end.col,
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    ...(d.hint ? { hint: d.hint } : {}),
+  };
+}
+
+/** Prints diagnostics for a person (carets, on stderr); returns how many are errors. */
+export function printDiagnostics(result: CheckResult): number {
+  for (const d of result.diagnostics) {
+    process.stderr.write(`${renderDiagnostic(d, result.program.sources.get(d.span.file))}\n\n`);
+  }
+  return result.diagnostics.filter((d) => d.severity === "error").length;
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command("check")
+    .description("check .mio files: syntax, names, types, shapes, tasks, prompt wiring, curricula")
+    .argument("<files...>", ".mio files to check (with the modules they use)")
+    .option("--profile <name>", "also check the experiments with this profile applied")
+    .option("--format <format>", "text (carets, for people) or json (for editors)", "text")
+    .action((files: string[], opts: { profile?: string; format: string }) => {
+      if (!["text", "json"].includes(opts.format))
+        throw new UsageError(`unknown --format '${opts.format}'`, "use text or json");
+      const all: Diagnostic[] = [];
+      const results: CheckResult[] = [];
+      for (const f of files) {
+        if (!existsSync(f))
+          throw new UsageError(`no such file: ${f}`, f.includes("*") ? "no file matches this pattern" : undefined);
+        const r = checkOrFail(f, opts.profile);
+        results.push(r);
+        all.push(...r.diagnostics.filter((d) => !all.some((x) => sameDiagnostic(x, d))));
+      }
+      const errors = all.filter((d) => d.severity === "error").length;
+      if (opts.format === "json") {
+        process.stdout.write(`${JSON.stringify({ files, errors, diagnostics: all.map(diagnosticJson) }, null, 2)}\n`);
+      } else {
+        const sources = new Map(results.flatMap((r) => [...r.program.sources]));
+        for (const d of all) process.stderr.write(`${renderDiagnostic(d, sources.get(d.span.file))}\n\n`);
+        const summary = errors ? `${errors} error${errors === 1 ? "" : "s"}` : "no errors";
+        process.stdout.write(`checked ${files.length} file${files.length === 1 ? "" : "s"}: ${summary}\n`);
+      }
+      if (errors) process.exitCode = EXIT_USAGE;
+    });
+}
+
+function sameDiagnostic(a: Diagnostic, b: Diagnostic): boolean {
+  return (
+    a.code === b.code &&
+    a.span.file === b.span.file &&
+    a.span.start.offset === b.span.start.offset &&
+    a.message === b.message
+  );
+}
