@@ -46,7 +46,9 @@ export function hashKey(s: string): string {
 /** Row-major flat index of i32 coordinate expressions. */
 function flatten(coords: readonly string[], shape: readonly number[]): string {
   const st = stridesOf(shape);
-  const terms = coords.flatMap((c, i) => ((shape[i] ?? 1) === 1 ? [] : [(st[i] ?? 1) === 1 ? c : `${c} * ${st[i]}`]));
+  const terms = coords.flatMap((c, i) =>
+    (shape[i] ?? 1) === 1 ? [] : [(st[i] ?? 1) === 1 ? `(${c})` : `(${c}) * ${st[i]}`],
+  );
   return terms.length === 0 ? "0" : terms.join(" + ");
 }
 
