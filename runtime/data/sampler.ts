@@ -1,0 +1,218 @@
+// One training sample as a pure function of (config, seed, sample index): the loader's workers and its in-thread mode
+// both call `Sampler.sample(i)`, so the batches do not depend on how many workers made them or in which order.
+//
+// A sample (BasicSR's paired pipeline, with degradation on the fly instead of offline folders):
+//   1. pick a source by weight, then an image of it uniformly; an unreadable image is reported and redrawn
+//   2. pad images smaller than the crop by reflection; pick a crop position uniformly
+//   3. pick a task uniformly among the stage's tasks; draw its in-distribution parameters
+//   4. degrade the crop plus a margin of context (so blur, rain and resampling see real neighbours, not a border),
+//      then cut the crop out of both
+//   5. the same random hflip / vflip / transpose (BasicSR `augment(hflip, rotation)`) on LQ and GT
+
+import type { TaskSpec } from "../../compiler/spec/task.js";
+import type { DepthMap } from "./degrade/common.js";
+import { degradeWith } from "./degrade/index.js";
+import { findDepthFile, readDepth } from "./depth.js";
+import { cropImage, ImageReadError, type RgbImage, readImage } from "./image.js";
+import { hashString, Rng } from "./rng.js";
+
+/** Everything that decides a sample's content (the cursor's fingerprint covers all of it). */
+export interface SamplerConfig {
+  /** Per source: its image files (sorted) and its sampling weight. */
+  sources: { files: string[]; weight: number }[];
+  /** The label space: a sample's task index is its position here. */
+  tasks: TaskSpec[];
+  /** Names of the tasks this stage mixes, uniformly (a subset of `tasks`). */
+  stageTasks: string[];
+  /** Square patch size (the paper's gt_size, 128). */
+  crop: number;
+  /** Context pixels degraded around the crop on each side (clamped to the image). */
+  margin: number;
+  /** Random horizontal and vertical flips. */
+  flip: boolean;
+  /** Random transposition (with the flips: all 8 rotations/reflections). */
+  rot: boolean;
+  seed: number;
+}
+
+/** One sample: LQ and GT crops (8-bit RGB, crop×crop), the task index and the file it came from. */
+export interface Sample {
+  index: number;
+  lq: Uint8Array;
+  gt: Uint8Array;
+  task: number;
+  file: string;
+  /** How many unreadable images were drawn (and skipped) before this one. */
+  skipped: number;
+  /** Unreadable images discovered while making this sample: path → message. */
+  corrupt: [string, string][];
+}
+
+/** Reflect-pads an image on the right and bottom up to at least `w`×`h` (for images smaller than the crop). */
+export function padToAtLeast(img: RgbImage, w: number, h: number): RgbImage {
+  const W = Math.max(w, img.width);
+  const H = Math.max(h, img.height);
+  if (W === img.width && H === img.height) return img;
+  const refl = (i: number, n: number) => {
+    if (n === 1) return 0;
+    const p = 2 * (n - 1);
+    const m = ((i % p) + p) % p;
+    return m < n ? m : p - m;
+  };
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    const sy = refl(y, img.height);
+    for (let x = 0; x < W; x++) {
+      const s = (sy * img.width + refl(x, img.width)) * 3;
+      data.set(img.data.subarray(s, s + 3), (y * W + x) * 3);
+    }
+  }
+  return { width: W, height: H, data };
+}
+
+/** Applies BasicSR's paired augmentation to a square HWC patch: hflip, then vflip, then transpose. */
+export function augment(src: Uint8Array, size: number, hflip: boolean, vflip: boolean, transpose: boolean): Uint8Array {
+  if (!hflip && !vflip && !transpose) return src;
+  const out = new Uint8Array(src.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      // Output (y, x) reads the source after the flips; transposition swaps the roles of x and y.
+      let sx = transpose ? y : x;
+      let sy = transpose ? x : y;
+      if (hflip) sx = size - 1 - sx;
+      if (vflip) sy = size - 1 - sy;
+      const s = (sy * size + sx) * 3;
+      const o = (y * size + x) * 3;
+      out[o] = src[s] ?? 0;
+      out[o + 1] = src[s + 1] ?? 0;
+      out[o + 2] = src[s + 2] ?? 0;
+    }
+  }
+  return out;
+}
+
+interface Cached {
+  img: RgbImage;
+  depth: DepthMap | null | undefined; // undefined: not looked up yet; null: no depth file
+}
+
+/** Makes samples; keeps a small LRU cache of decoded images (by bytes) and remembers unreadable files. */
+export class Sampler {
+  private readonly cache = new Map<string, Cached>();
+  private cacheBytes = 0;
+  private readonly bad = new Map<string, string>();
+  private readonly stage: number[];
+  private readonly cumWeights: number[];
+
+  constructor(
+    readonly config: SamplerConfig,
+    private readonly cacheLimitBytes = 256 << 20,
+  ) {
+    this.stage = config.stageTasks.map((n) => {
+      const i = config.tasks.findIndex((t) => t.name === n);
+      if (i < 0) throw new Error(`stage task '${n}' is not one of ${config.tasks.map((t) => t.name).join(", ")}`);
+      return i;
+    });
+    if (this.stage.length === 0) throw new Error("a stage needs at least one task");
+    let acc = 0;
+    this.cumWeights = config.sources.map((s) => {
+      if (!(s.weight > 0) || s.files.length === 0)
+        throw new Error("every source needs a weight > 0 and at least one image");
+      acc += s.weight;
+      return acc;
+    });
+  }
+
+  private async load(path: string): Promise<Cached> {
+    const hit = this.cache.get(path);
+    if (hit) {
+      this.cache.delete(path); // re-insert: Map order is the LRU order
+      this.cache.set(path, hit);
+      return hit;
+    }
+    const img = await readImage(path);
+    const entry: Cached = { img, depth: undefined };
+    this.cache.set(path, entry);
+    this.cacheBytes += img.data.length;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= this.cacheLimitBytes || k === path) break;
+      this.cache.delete(k);
+      this.cacheBytes -= v.img.data.length + (v.depth ? v.depth.data.byteLength : 0);
+    }
+    return entry;
+  }
+
+  private async depthOf(path: string, c: Cached): Promise<DepthMap | null> {
+    if (c.depth === undefined) {
+      const file = findDepthFile(path);
+      c.depth = file ? await readDepth(file, c.img.width, c.img.height) : null;
+      if (c.depth) this.cacheBytes += c.depth.data.byteLength;
+    }
+    return c.depth;
+  }
+
+  /** Draws an image path: a source by weight, then a file uniformly. */
+  private drawFile(rng: Rng): string {
+    const total = this.cumWeights[this.cumWeights.length - 1] ?? 0;
+    const u = rng.float() * total;
+    let s = this.cumWeights.findIndex((c) => u < c);
+    if (s < 0) s = this.cumWeights.length - 1;
+    const files = this.config.sources[s]?.files ?? [];
+    return files[rng.int(0, files.length - 1)] ?? "";
+  }
+
+  /** Sample `index` of this config: the same bytes wherever and whenever it is made. */
+  async sample(index: number): Promise<Sample> {
+    const { crop, margin } = this.config;
+    const rng = Rng.create(this.config.seed, hashString("sample"), index >>> 0, Math.floor(index / 2 ** 32));
+    const corrupt: [string, string][] = [];
+    let skipped = 0;
+    let file = "";
+    let entry: Cached | undefined;
+    for (let attempt = 0; !entry; attempt++) {
+      if (attempt >= 1000)
+        throw new Error(`no readable image after ${attempt} draws (${this.bad.size} unreadable files)`);
+      file = this.drawFile(rng);
+      if (this.bad.has(file)) {
+        skipped++;
+        continue;
+      }
+      try {
+        entry = await this.load(file);
+      } catch (e) {
+        if (!(e instanceof ImageReadError)) throw e;
+        this.bad.set(file, e.message);
+        corrupt.push([file, e.message]);
+        skipped++;
+      }
+    }
+    const full = padToAtLeast(entry.img, crop, crop);
+    const x = rng.int(0, full.width - crop);
+    const y = rng.int(0, full.height - crop);
+    const x0 = Math.max(0, x - margin);
+    const y0 = Math.max(0, y - margin);
+    const x1 = Math.min(full.width, x + crop + margin);
+    const y1 = Math.min(full.height, y + crop + margin);
+    const region = cropImage(full, x0, y0, x1 - x0, y1 - y0);
+    const taskIndex = this.stage[rng.int(0, this.stage.length - 1)] ?? 0;
+    const task = this.config.tasks[taskIndex] as TaskSpec;
+    let ctx = {};
+    if (task.inDist.fn === "haze" && full === entry.img) {
+      const d = await this.depthOf(file, entry);
+      if (d) ctx = { depth: cropDepth(d, x0, y0, x1 - x0, y1 - y0) };
+    }
+    const lqRegion = (await degradeWith(task.inDist, region, rng.fork(hashString("degrade")), ctx)).image;
+    const hflip = this.config.flip && rng.float() < 0.5;
+    const vflip = this.config.flip && rng.float() < 0.5;
+    const transpose = this.config.rot && rng.float() < 0.5;
+    const cut = (im: RgbImage) =>
+      augment(cropImage(im, x - x0, y - y0, crop, crop).data, crop, hflip, vflip, transpose);
+    return { index, lq: cut(lqRegion), gt: cut(region), task: taskIndex, file, skipped, corrupt };
+  }
+}
+
+function cropDepth(d: DepthMap, x: number, y: number, w: number, h: number): DepthMap {
+  const data = new Float32Array(w * h);
+  for (let r = 0; r < h; r++) data.set(d.data.subarray((y + r) * d.width + x, (y + r) * d.width + x + w), r * w);
+  return { width: w, height: h, data, source: d.source };
+}
