@@ -46,7 +46,7 @@ export type Expr =
   /** `f(params)(inputs)`; `inputs` is absent when the call is a pipe stage or takes no inputs. */
   | { kind: "call"; callee: string[]; args: Arg[]; inputs?: Arg[]; label?: LayerPath; span: Span }
   | { kind: "site"; name: LayerPath; input?: Expr; span: Span }
-  | { kind: "binary"; op: "+" | "-" | "*" | "/"; left: Expr; right: Expr; span: Span }
+  | { kind: "binary"; op: "+" | "-" | "*" | "/" | "%"; left: Expr; right: Expr; span: Span }
   | { kind: "neg"; operand: Expr; span: Span }
   | { kind: "range"; from: Expr; to: Expr; span: Span }
   | { kind: "chain"; items: Expr[]; span: Span }

@@ -304,6 +304,7 @@ export type MultiplicativeCstChildren = {
   unary: (UnaryCstNode)[];
   Star?: IToken[];
   Slash?: IToken[];
+  Percent?: IToken[];
 };
 
 export interface UnaryCstNode extends CstNode {

@@ -161,7 +161,7 @@ class MioParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
-  // Expressions, loosest first: `a -> b` chains, `x |> f` pipes, `a..b` ranges, + -, * /, unary -, primaries.
+  // Expressions, loosest first: `a -> b` chains, `x |> f` pipes, `a..b` ranges, + -, * / %, unary -, primaries.
   expression = this.RULE("expression", () => {
     this.SUBRULE(this.pipeExpr);
     this.MANY(() => {
@@ -234,7 +234,11 @@ class MioParser extends CstParser {
   multiplicative = this.RULE("multiplicative", () => {
     this.SUBRULE(this.unary);
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star) }, { ALT: () => this.CONSUME(T.Slash) }]);
+      this.OR([
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.Slash) },
+        { ALT: () => this.CONSUME(T.Percent) },
+      ]);
       this.SUBRULE2(this.unary);
     });
   });

@@ -185,10 +185,12 @@ class AstBuilder {
     return label ? this.label(this.layerPath(label.children.layerPath[0]), e, n) : e;
   }
 
+  /** `name: conv(64)` labels a call; `name: layer_norm` is a call without arguments. */
   label(label: LayerPath, e: Expr, n: CstNode): Expr {
-    return e.kind === "call"
-      ? { ...e, label, span: this.span(n) }
-      : { kind: "labeled", label, expr: e, span: this.span(n) };
+    const span = this.span(n);
+    if (e.kind === "call") return { ...e, label, span };
+    if (e.kind === "ref" && !e.path.includes("*")) return { kind: "call", callee: e.path, args: [], label, span };
+    return { kind: "labeled", label, expr: e, span };
   }
 
   layerPath(n: C.LayerPathCstNode | undefined): LayerPath {
@@ -215,7 +217,7 @@ class AstBuilder {
 
   multiplicative(n: C.MultiplicativeCstNode): Expr {
     const operands = n.children.unary.map((u) => this.unary(u));
-    const ops = inOrder<IToken>(n.children.Star, n.children.Slash);
+    const ops = inOrder<IToken>(n.children.Star, n.children.Slash, n.children.Percent);
     return this.fold(operands, ops);
   }
 
@@ -225,7 +227,7 @@ class AstBuilder {
     ops.forEach((op, i) => {
       const right = operands[i + 1] ?? this.missing();
       const span = { file: this.file, start: acc.span.start, end: right.span.end };
-      acc = { kind: "binary", op: op.image as "+" | "-" | "*" | "/", left: acc, right, span };
+      acc = { kind: "binary", op: op.image as "+" | "-" | "*" | "/" | "%", left: acc, right, span };
     });
     return acc;
   }

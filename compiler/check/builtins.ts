@@ -123,6 +123,21 @@ export const builtins: Record<string, Builtin> = {
   gelu: elementwise("GELU (erf form)"),
   sigmoid: elementwise("1 / (1 + exp(-x))"),
   softmax: { doc: "softmax over channels", params: [], inputs: 1, shape: same("softmax", ["vector", "tokens"]) },
+  add_rgb: {
+    doc: "adds a constant per RGB channel (SwinIR's mean shift: add_rgb(-0.4488, -0.4371, -0.4040))",
+    params: [
+      { name: "r", type: "float" },
+      { name: "g", type: "float" },
+      { name: "b", type: "float" },
+    ],
+    inputs: 1,
+    shape(_, ins) {
+      needKind(first(ins), ["map"], "add_rgb");
+      if (first(ins).c !== 3)
+        throw new ShapeError("channel", `add_rgb needs a 3-channel image, got ${first(ins).c} channels`);
+      return first(ins);
+    },
+  },
   zero_pad: {
     doc: "zero padding of p pixels on each side (nn.ZeroPad2d)",
     params: [{ name: "p", type: "int" }],

@@ -199,11 +199,11 @@ export class Elaborator {
     const l = this.expr(e.left, env, prefix);
     const r = this.expr(e.right, env, prefix);
     if (l.t === "num" && r.t === "num") {
-      const ops = { "+": l.v + r.v, "-": l.v - r.v, "*": l.v * r.v, "/": l.v / r.v };
+      const ops = { "+": l.v + r.v, "-": l.v - r.v, "*": l.v * r.v, "/": l.v / r.v, "%": l.v % r.v };
       return { t: "num", v: ops[e.op] };
     }
-    if (l.t === "tensor" && r.t === "num") return l;
-    if (l.t === "num" && r.t === "tensor" && e.op !== "/") return r;
+    if (l.t === "tensor" && r.t === "num" && e.op !== "%") return l;
+    if (l.t === "num" && r.t === "tensor" && e.op !== "/" && e.op !== "%") return r;
     if (l.t !== "tensor" || r.t !== "tensor") {
       return this.report(codes.typeMismatch, e.span, `cannot apply '${e.op}' to ${describe(l)} and ${describe(r)}`);
     }
@@ -279,7 +279,9 @@ export class Elaborator {
       this.report(codes.badArguments, span, `'${name}' takes ${block.inputs.length} input(s) but got ${inputs.length}`);
     }
     const bound = this.bindDeclParams(block, args, span, env, prefix);
+    const before = this.diagnostics.length;
     const out = this.run(block, bound, inputs, `${where}.`);
+    if (!out && this.diagnostics.length !== before) throw new Reported(); // the body's own error explains it
     if (!out) this.report(codes.badOutput, span, `'${name}' returned nothing`, "its body needs a return statement");
     return out;
   }
