@@ -37,6 +37,12 @@ function report(e: unknown): number {
   return EXIT_RUNTIME;
 }
 
+// `mioc compile ... | head` closes stdout early; that is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  throw e;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -1,5 +1,8 @@
 import type { Command } from "commander";
 import type { CheckResult } from "../../compiler/compile.js";
+import { printNode } from "../../compiler/ir/node.js";
+import { lowerTrainStep } from "../../compiler/lower/train-step.js";
+import { compileProgram } from "../../compiler/passes/pipeline.js";
 import { printSpec, specHash } from "../../compiler/spec/emit.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
@@ -15,6 +18,29 @@ interface EmitContext {
 export const emitters: Record<string, (ctx: EmitContext) => string> = {
   ast: ({ result }) => `${JSON.stringify(result.program.root.ast, (k, v) => (k === "span" ? undefined : v), 2)}\n`,
   spec: ({ spec }) => printSpec(spec()),
+  ir: ({ result, spec }) => {
+    const step = lowerTrainStep(result.program, spec());
+    const { g, outputs, updates } = step.program;
+    const lines = g.nodes.map(printNode);
+    for (const [name, n] of outputs) lines.push(`output ${name} = %${n.id}`);
+    for (const u of updates) lines.push(`update ${String(u.target.attrs.name)} <- %${u.value.id}`);
+    return `${lines.join("\n")}\n`;
+  },
+  wgsl: ({ result, spec }) => {
+    const plan = compileProgram(lowerTrainStep(result.program, spec()).program);
+    const seen = new Set<string>();
+    const parts: string[] = [];
+    for (const k of plan.kernels) {
+      if (seen.has(k.key)) continue;
+      seen.add(k.key);
+      parts.push(`// kernel ${k.name} (key ${k.key})\n${k.wgsl.trimEnd()}\n`);
+    }
+    const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+    parts.unshift(
+      `// ${plan.kernels.length} dispatches, ${seen.size} distinct kernels; buffers ${mib(plan.peakBytes)} MiB (${mib(plan.unplannedBytes)} MiB without reuse)\n`,
+    );
+    return parts.join("\n");
+  },
 };
 
 export function registerCompile(program: Command): void {

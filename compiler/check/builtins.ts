@@ -58,6 +58,21 @@ const same =
     return first(ins);
   };
 
+/**
+ * Weight init: `pytorch` is nn.Conv2d/nn.Linear's default; `kaiming0.1` is BasicSR's default_init_weights(scale 0.1)
+ * (kaiming normal × 0.1, bias 0); `zeros` zeroes both.
+ */
+export const INITS = ["pytorch", "kaiming0.1", "zeros"] as const;
+
+function checkInit(layer: string, a: Args): void {
+  if (!(INITS as readonly string[]).includes(String(a.init))) {
+    throw new ShapeError(
+      "kind",
+      `${layer} init must be one of ${INITS.map((i) => `"${i}"`).join(", ")}, got "${a.init}"`,
+    );
+  }
+}
+
 const elementwise = (doc: string, params: BuiltinParam[] = []): Builtin => ({
   params,
   inputs: 1,
@@ -83,6 +98,7 @@ export const builtins: Record<string, Builtin> = {
       { name: "pad_mode", type: "string", default: "zeros" },
       { name: "groups", type: "int", default: 1 },
       { name: "bias", type: "bool", default: true },
+      { name: "init", type: "string", default: "pytorch" },
     ],
     inputs: 1,
     shape(a, ins) {
@@ -98,6 +114,7 @@ export const builtins: Record<string, Builtin> = {
       if (!["zeros", "reflect"].includes(String(a.pad_mode))) {
         throw new ShapeError("kind", `conv pad_mode must be "zeros" or "reflect", got "${a.pad_mode}"`);
       }
+      checkInit("conv", a);
       return { kind: "map", c: num(a.out), down: x.down * num(a.stride) };
     },
     weights: (a, ins) => convWeights(first(ins).c, a),
@@ -107,10 +124,12 @@ export const builtins: Record<string, Builtin> = {
     params: [
       { name: "out", type: "int" },
       { name: "bias", type: "bool", default: true },
+      { name: "init", type: "string", default: "pytorch" },
     ],
     inputs: 1,
     shape(a, ins) {
       needKind(first(ins), ["vector", "tokens"], "linear");
+      checkInit("linear", a);
       return { ...first(ins), c: num(a.out) };
     },
     weights: (a, ins) => [

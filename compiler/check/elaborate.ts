@@ -11,7 +11,19 @@ export type Value =
   | { t: "bool"; v: boolean }
   | { t: "str"; v: string }
   | { t: "list"; items: Value[] }
-  | { t: "tensor"; shape: TShape };
+  /** `node` is the lowered IR value when a `Lowering` is attached (compiler/lower), else absent. */
+  | { t: "tensor"; shape: TShape; node?: unknown };
+
+/**
+ * Turns elaboration into lowering: called with the values elaboration has already checked, it builds the real
+ * graph. Elaboration alone (no lowering) is the checker; with one it is the front half of the compiler.
+ */
+export interface Lowering {
+  builtin(name: string, args: Args, inputs: Value[], where: string | undefined, out: TShape): unknown;
+  binary(op: "+" | "-" | "*" | "/" | "%", a: Value, b: Value, out: TShape): unknown;
+  neg(x: Value): unknown;
+  site(name: string, x: Value): unknown;
+}
 
 export interface ParamTensor {
   name: string;
@@ -44,7 +56,10 @@ export class Elaborator {
   private readonly seen = new Set<string>();
   private readonly paramNames = new Map<string, Span>();
 
-  constructor(private scope: Map<string, NamedDecl>) {}
+  constructor(
+    private scope: Map<string, NamedDecl>,
+    private readonly lowering?: Lowering,
+  ) {}
 
   /** Elaborates `decl` with bound parameters and input shapes; returns its output. */
   run(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string): Value | undefined {
@@ -140,7 +155,7 @@ export class Elaborator {
       case "neg": {
         const v = this.expr(e.operand, env, prefix);
         if (v.t === "num") return { t: "num", v: -v.v };
-        if (v.t === "tensor") return v;
+        if (v.t === "tensor") return this.lowering ? { ...v, node: this.lowering.neg(v) } : v;
         return this.report(codes.typeMismatch, e.span, `cannot negate ${describe(v)}`);
       }
       case "binary":
@@ -174,7 +189,7 @@ export class Elaborator {
         if (this.sites.some((s) => s.name === name))
           this.report(codes.duplicate, e.name.span, `site '${name}' is declared twice`);
         this.sites.push({ name, kind: input.shape.kind, channels: input.shape.c, span: e.name.span });
-        return input;
+        return this.lowering ? { ...input, node: this.lowering.site(name, input) } : input;
       }
       case "pipe": {
         let v = this.expr(e.head, env, prefix);
@@ -198,6 +213,11 @@ export class Elaborator {
   private binary(e: Extract<Expr, { kind: "binary" }>, env: Map<string, Value>, prefix: string): Value {
     const l = this.expr(e.left, env, prefix);
     const r = this.expr(e.right, env, prefix);
+    const v = this.binaryShape(e, l, r);
+    return this.lowering && v.t === "tensor" ? { ...v, node: this.lowering.binary(e.op, l, r, v.shape) } : v;
+  }
+
+  private binaryShape(e: Extract<Expr, { kind: "binary" }>, l: Value, r: Value): Value {
     if (l.t === "num" && r.t === "num") {
       const ops = { "+": l.v + r.v, "-": l.v - r.v, "*": l.v * r.v, "/": l.v / r.v, "%": l.v % r.v };
       return { t: "num", v: ops[e.op] };
@@ -264,7 +284,7 @@ export class Elaborator {
         this.report(codes.typeMismatch, span, `'${name}' takes tensors as inputs, found ${describe(v)}`);
     }
     const shapes = inputs.map((v) => (v as Extract<Value, { t: "tensor" }>).shape);
-    if (builtin) return this.callBuiltin(name, builtin, args, shapes, where, label, span, env, prefix);
+    if (builtin) return this.callBuiltin(name, builtin, args, inputs, shapes, where, label, span, env, prefix);
     const block = decl as CallableDecl;
     if (block.kind === "backbone")
       this.report(codes.typeMismatch, span, `'${name}' is a backbone; a backbone is used as an experiment's model`);
@@ -290,6 +310,7 @@ export class Elaborator {
     name: string,
     b: Builtin,
     args: Arg[],
+    inputs: Value[],
     shapes: TShape[],
     where: string | undefined,
     label: LayerPath | undefined,
@@ -334,7 +355,8 @@ export class Elaborator {
     } else if (label) {
       this.report(codes.badArguments, label.span, `'${name}' has no weights, so it takes no name`);
     }
-    return { t: "tensor", shape: out };
+    const node = this.lowering?.builtin(name, a, inputs, where, out);
+    return node === undefined ? { t: "tensor", shape: out } : { t: "tensor", shape: out, node };
   }
 
   private bindBuiltinParams(

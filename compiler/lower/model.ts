@@ -1,0 +1,193 @@
+// Lowering: runs the elaborator over a resolved experiment with a `Lowering` attached, so the backbone, the prompt
+// extractor and the wired sites of the .mio source become one forward graph of the tensor IR, with parameters named
+// and initialised as in PyTorch/BasicSR.
+
+import type { CallableDecl } from "../../grammar/ast.js";
+import type { Args } from "../check/builtins.js";
+import { Elaborator, type Lowering, type Value } from "../check/elaborate.js";
+import { GraphBuilder, type LayerInit } from "../ir/builder.js";
+import type { Node } from "../ir/node.js";
+import { CompilerBug } from "../ir/node.js";
+import { modulate } from "../models/srresnet.js";
+import type { Program as LoadedProgram } from "../program.js";
+import type { ExperimentSpec } from "../spec/experiment.js";
+
+export interface LowerOptions {
+  batch: number;
+  height: number;
+  width: number;
+  /** Parameter-init seed (defaults to the spec's seed). */
+  seed?: number;
+}
+
+export interface LoweredModel {
+  b: GraphBuilder;
+  /** Input `lq`: (B, 3, H, W) in [0, 1]. */
+  lq: Node;
+  /** Input `prompt` (explicit prompts): (B, 1, S, S), the map of each sample's task. */
+  prompt?: Node;
+  /** The restored image (B, 3, H, W). */
+  out: Node;
+}
+
+/** A builtin the compiler core has no kernels for yet (the transformer layers): a clear error, not a crash. */
+export class UnsupportedLayer extends Error {
+  constructor(readonly layer: string) {
+    super(`layer '${layer}' checks but cannot be compiled yet: the compiler core has no kernels for it`);
+  }
+}
+
+const node = (v: Value): Node => {
+  if (v.t !== "tensor" || v.node === undefined) throw new CompilerBug(`lowering met a value without a node: ${v.t}`);
+  return v.node as Node;
+};
+
+const isVector = (v: Value) => v.t === "tensor" && v.shape.kind === "vector";
+
+/** Builds IR for every builtin the compiler core implements; names come from the labels elaboration computed. */
+class GraphLowering implements Lowering {
+  promptVector?: Node;
+  constructor(
+    readonly b: GraphBuilder,
+    /** Wired site name → index into scale_fc/shift_fc (the order of the spec's prompt sites). */
+    readonly wired: Map<string, number>,
+  ) {}
+
+  builtin(name: string, a: Args, inputs: Value[], where: string | undefined): Node {
+    const b = this.b;
+    const [x0] = inputs;
+    const x = x0 ? node(x0) : undefined;
+    const need = (): Node =>
+      x ??
+      (() => {
+        throw new CompilerBug(`${name} without an input`);
+      })();
+    switch (name) {
+      case "conv":
+        return b.conv2d(need(), where as string, {
+          out: Number(a.out),
+          k: Number(a.k),
+          stride: Number(a.stride),
+          pad: Number(a.pad),
+          padMode: a.pad_mode === "reflect" ? "reflect" : "zeros",
+          bias: Boolean(a.bias),
+          init: a.init as LayerInit,
+        });
+      case "linear":
+        return b.linear(need(), where as string, Number(a.out), { bias: Boolean(a.bias), init: a.init as LayerInit });
+      case "relu":
+        return b.relu(need());
+      case "lrelu":
+        return b.leakyRelu(need(), Number(a.slope));
+      case "softmax":
+        return b.softmax(need(), 1);
+      case "zero_pad":
+      case "reflect_pad": {
+        const p = Number(a.p);
+        return b.pad(need(), [p, p, p, p], name === "zero_pad" ? "zeros" : "reflect");
+      }
+      case "mean":
+        return b.globalMean(need());
+      case "concat":
+        return b.concat(inputs.map(node), 1);
+      case "upsample": {
+        const [, , h, w] = need().shape;
+        return b.resize(need(), [Number(h) * Number(a.scale), Number(w) * Number(a.scale)]);
+      }
+      default:
+        throw new UnsupportedLayer(name);
+    }
+  }
+
+  binary(op: "+" | "-" | "*" | "/" | "%", l: Value, r: Value): Node {
+    const b = this.b;
+    if (l.t === "num" || r.t === "num") {
+      const [t, n, tensorLeft] = l.t === "num" ? [r, l.v, false] : [l, (r as { v: number }).v, true];
+      const x = node(t);
+      if (op === "+") return b.affine(x, 1, n);
+      if (op === "*") return b.scale(x, n);
+      if (op === "-") return tensorLeft ? b.affine(x, 1, -n) : b.affine(x, -1, n);
+      if (op === "/" && tensorLeft) return b.scale(x, 1 / n);
+      throw new CompilerBug(`'${op}' of a number and a tensor passed the checker`);
+    }
+    // A vector (B, C) broadcasts over a map's positions as (B, C, 1, 1).
+    const lift = (v: Value, other: Value) => {
+      const n = node(v);
+      return isVector(v) && !isVector(other) ? b.reshape(n, [n.shape[0] ?? 1, n.shape[1] ?? 1, 1, 1]) : n;
+    };
+    const [x, y] = [lift(l, r), lift(r, l)];
+    if (op === "+") return b.add(x, y);
+    if (op === "-") return b.sub(x, y);
+    if (op === "*") return b.mul(x, y);
+    if (op === "/") return b.div(x, y);
+    throw new CompilerBug("'%' of tensors passed the checker");
+  }
+
+  neg(x: Value): Node {
+    return this.b.neg(node(x));
+  }
+
+  /** A site is the identity unless the experiment wires a prompt to it: then `x * (1 + scale) + shift`. */
+  site(name: string, x: Value): Node {
+    const i = this.wired.get(name);
+    if (i === undefined || !this.promptVector) return node(x);
+    return modulate(this.b, node(x), this.promptVector, i);
+  }
+}
+
+function callable(program: LoadedProgram, name: string): CallableDecl {
+  const d = program.root.scope.get(name);
+  if (d?.kind !== "block" && d?.kind !== "backbone")
+    throw new CompilerBug(`'${name}' is not a block or backbone in scope`);
+  return d;
+}
+
+function bind(el: Elaborator, decl: CallableDecl, args: Record<string, unknown>): Map<string, Value> {
+  const out = new Map<string, Value>();
+  for (const [k, v] of Object.entries(args)) {
+    out.set(
+      k,
+      typeof v === "number" ? { t: "num", v } : typeof v === "boolean" ? { t: "bool", v } : { t: "str", v: String(v) },
+    );
+  }
+  // Parameters the spec does not list take their defaults, exactly as resolution computed them.
+  for (const p of decl.params) if (!out.has(p.name.text)) throw new CompilerBug(`spec args miss '${p.name.text}'`);
+  void el;
+  return out;
+}
+
+/**
+ * Lowers an experiment's model (backbone + prompt wiring) for a batch of `batch` × 3 × `height` × `width`.
+ * @example const m = lowerModel(checkFile("pipelines/seq_prompt.mio", { profile: "quick" }).program, spec, { batch: 4, height: 48, width: 48 });
+ */
+export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: LowerOptions): LoweredModel {
+  const b = new GraphBuilder({ seed: o.seed ?? spec.seed });
+  const wired = new Map(spec.prompt.sites.map((s, i) => [s.name, i]));
+  const lowering = new GraphLowering(b, wired);
+  const lq = b.input("lq", [o.batch, 3, o.height, o.width]);
+  const input = (n: Node, c: number): Value => ({ t: "tensor", shape: { kind: "map", c, down: 1 }, node: n });
+  const run = (decl: CallableDecl, args: Record<string, unknown>, x: Value, prefix: string) => {
+    const el = new Elaborator(program.root.scope, lowering);
+    const out = el.run(decl, bind(el, decl, args), [x], prefix);
+    if (el.diagnostics.length || !out) {
+      throw new CompilerBug(
+        `lowering '${decl.name.text}' reported: ${el.diagnostics.map((d) => d.message).join("; ")}`,
+      );
+    }
+    return node(out);
+  };
+
+  let prompt: Node | undefined;
+  const ext = spec.prompt.extractor;
+  if (ext) {
+    let p: Value = input(lq, 3);
+    if (spec.prompt.kind === "explicit") {
+      const size = spec.prompt.maps?.kind === "random" ? spec.prompt.maps.size : 128;
+      prompt = b.input("prompt", [o.batch, 1, size, size]);
+      p = input(prompt, 1);
+    }
+    lowering.promptVector = run(callable(program, ext.name), ext.args, p, "prompt_extractor.");
+  }
+  const out = run(callable(program, spec.model.name), spec.model.args, input(lq, 3), "");
+  return { b, lq, out, ...(prompt ? { prompt } : {}) };
+}
