@@ -1,0 +1,232 @@
+// PSNR and SSIM exactly as BasicSR computes them (basicsr/metrics/psnr_ssim.py), on 8-bit RGB images.
+//
+// BasicSR reads images with cv2.imread (BGR) and works in float64 on 0..255 values. Its optional Y channel is
+// ITU-R BT.601 "studio swing" luma (16..235) computed through float32, then scaled back by 255; we repeat the float32
+// roundings with Math.fround, so our Y values are BasicSR's bit for bit. The paper reports RGB PSNR with a 4-pixel
+// border crop (`calculate_psnr(crop_border=4, test_y_channel=False)`); SSIM is BasicSR's numpy version: an 11×11
+// Gaussian window (σ = 1.5), 'valid' filtering, averaged over channels. tests/fixtures/eval/golden.json holds the
+// reference numbers (scripts/fixtures/eval_golden.py runs BasicSR's own code).
+
+import type { RgbImage } from "../data/image.js";
+
+/** One metric as an experiment's `eval.metrics` lists it. */
+export interface MetricSpec {
+  name: "psnr" | "ssim";
+  crop: number;
+  y_channel: boolean;
+}
+
+/** The planes a metric works on: `channels` float64 planes of `width`×`height`, after the crop (and Y conversion). */
+interface Planes {
+  width: number;
+  height: number;
+  channels: Float64Array[];
+}
+
+function checkPair(what: string, img: RgbImage, img2: RgbImage, cropBorder: number, min: number): void {
+  if (img.width !== img2.width || img.height !== img2.height) {
+    throw new Error(`${what}: image sizes differ (${img.width}x${img.height} vs ${img2.width}x${img2.height})`);
+  }
+  if (!Number.isInteger(cropBorder) || cropBorder < 0) {
+    throw new Error(`Argument 'crop_border' of '${what}' must be an integer >= 0, got ${cropBorder}`);
+  }
+  const w = img.width - 2 * cropBorder;
+  const h = img.height - 2 * cropBorder;
+  if (w < min || h < min) {
+    throw new Error(
+      `${what}: a ${img.width}x${img.height} image leaves ${Math.max(w, 0)}x${Math.max(h, 0)} after a ` +
+        `${cropBorder}-pixel border crop; it needs at least ${min}x${min}`,
+    );
+  }
+}
+
+/** BasicSR `to_y_channel` of one RGB pixel: Y in 16..235, on the 0..255 scale, with BasicSR's float32 roundings. */
+export function yOf(r: number, g: number, b: number): number {
+  // `img.astype(np.float32) / 255.` — float32 division is correctly rounded, so fround of the double quotient is it.
+  const fr = Math.fround(r / 255);
+  const fg = Math.fround(g / 255);
+  const fb = Math.fround(b / 255);
+  // `np.dot(img, [24.966, 128.553, 65.481]) + 16.0` on BGR in float64, `/ 255.` and `.astype(np.float32)`, then
+  // `* 255.` in float32.
+  const y = Math.fround((fb * 24.966 + fg * 128.553 + fr * 65.481 + 16.0) / 255);
+  return Math.fround(y * 255);
+}
+
+/**
+ * The planes BasicSR measures: the image without `cropBorder` pixels on each side, as three RGB planes or as the
+ * one Y plane.
+ *
+ * @example toPlanes(img, 4, true).channels[0] // Y values of the cropped image
+ */
+export function toPlanes(img: RgbImage, cropBorder: number, testYChannel: boolean): Planes {
+  const width = img.width - 2 * cropBorder;
+  const height = img.height - 2 * cropBorder;
+  const n = width * height;
+  const channels = testYChannel
+    ? [new Float64Array(n)]
+    : [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  const d = img.data;
+  for (let y = 0; y < height; y++) {
+    let s = ((y + cropBorder) * img.width + cropBorder) * 3;
+    for (let x = 0; x < width; x++, s += 3) {
+      const i = y * width + x;
+      const r = d[s] ?? 0;
+      const g = d[s + 1] ?? 0;
+      const b = d[s + 2] ?? 0;
+      if (testYChannel) {
+        (channels[0] as Float64Array)[i] = yOf(r, g, b);
+      } else {
+        (channels[0] as Float64Array)[i] = r;
+        (channels[1] as Float64Array)[i] = g;
+        (channels[2] as Float64Array)[i] = b;
+      }
+    }
+  }
+  return { width, height, channels };
+}
+
+/**
+ * BasicSR `calculate_psnr`: PSNR in dB of two same-size 8-bit RGB images after a `cropBorder`-pixel crop on every
+ * side, over R, G and B (or over Y with `testYChannel`). Identical images give Infinity.
+ *
+ * @example calculatePsnr(output, gt, 4) // the paper's metric: RGB, crop 4
+ */
+export function calculatePsnr(img: RgbImage, img2: RgbImage, cropBorder: number, testYChannel = false): number {
+  checkPair("calculate_psnr", img, img2, cropBorder, 1);
+  const a = toPlanes(img, cropBorder, testYChannel);
+  const b = toPlanes(img2, cropBorder, testYChannel);
+  let se = 0;
+  let n = 0;
+  for (let c = 0; c < a.channels.length; c++) {
+    const pa = a.channels[c] as Float64Array;
+    const pb = b.channels[c] as Float64Array;
+    for (let i = 0; i < pa.length; i++) {
+      const diff = (pa[i] as number) - (pb[i] as number);
+      se += diff * diff;
+    }
+    n += pa.length;
+  }
+  const mse = se / n;
+  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
+}
+
+/** SSIM's window side: BasicSR's `cv2.getGaussianKernel(11, 1.5)`. */
+const WINDOW = 11;
+const HALF = 5;
+
+/** `cv2.getGaussianKernel(11, 1.5)` in float64: exp(-x²/2σ²), then multiplied by 1/sum as OpenCV does. */
+export function gaussianKernel(size = WINDOW, sigma = 1.5): Float64Array {
+  const k = new Float64Array(size);
+  let sum = 0;
+  for (let i = 0; i < size; i++) {
+    const x = i - (size - 1) * 0.5;
+    k[i] = Math.exp(-(x * x) / (2 * sigma * sigma));
+    sum += k[i] as number;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < size; i++) k[i] = (k[i] as number) * inv;
+  return k;
+}
+
+const KERNEL = gaussianKernel();
+
+/**
+ * 'valid' correlation of a plane with the separable window outer(k, k): the output is (w-10)×(h-10). BasicSR runs
+ * cv2.filter2D with the 2-D window and keeps [5:-5, 5:-5], which is the same sum (the window is symmetric), so the
+ * border mode never matters. Separable filtering differs from the 2-D sum only by rounding (about 1e-13).
+ */
+function filterValid(src: Float64Array, width: number, height: number): Float64Array {
+  const ow = width - 2 * HALF;
+  const oh = height - 2 * HALF;
+  const rows = new Float64Array(ow * height);
+  for (let y = 0; y < height; y++) {
+    const base = y * width;
+    for (let x = 0; x < ow; x++) {
+      let acc = 0;
+      for (let k = 0; k < WINDOW; k++) acc += (KERNEL[k] as number) * (src[base + x + k] as number);
+      rows[y * ow + x] = acc;
+    }
+  }
+  const out = new Float64Array(ow * oh);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      let acc = 0;
+      for (let k = 0; k < WINDOW; k++) acc += (KERNEL[k] as number) * (rows[(y + k) * ow + x] as number);
+      out[y * ow + x] = acc;
+    }
+  }
+  return out;
+}
+
+/** BasicSR `_ssim`: the mean of the SSIM map of two float64 planes (0..255 scale). */
+function ssimPlane(a: Float64Array, b: Float64Array, width: number, height: number): number {
+  const c1 = (0.01 * 255) ** 2;
+  const c2 = (0.03 * 255) ** 2;
+  const n = a.length;
+  const aa = new Float64Array(n);
+  const bb = new Float64Array(n);
+  const ab = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    aa[i] = x * x;
+    bb[i] = y * y;
+    ab[i] = x * y;
+  }
+  const mu1 = filterValid(a, width, height);
+  const mu2 = filterValid(b, width, height);
+  const f11 = filterValid(aa, width, height);
+  const f22 = filterValid(bb, width, height);
+  const f12 = filterValid(ab, width, height);
+  let sum = 0;
+  for (let i = 0; i < mu1.length; i++) {
+    const m1 = mu1[i] as number;
+    const m2 = mu2[i] as number;
+    const m1sq = m1 * m1;
+    const m2sq = m2 * m2;
+    const m12 = m1 * m2;
+    const s1 = (f11[i] as number) - m1sq;
+    const s2 = (f22[i] as number) - m2sq;
+    const s12 = (f12[i] as number) - m12;
+    sum += ((2 * m12 + c1) * (2 * s12 + c2)) / ((m1sq + m2sq + c1) * (s1 + s2 + c2));
+  }
+  return sum / mu1.length;
+}
+
+/**
+ * BasicSR `calculate_ssim`: SSIM of two same-size 8-bit RGB images after a `cropBorder`-pixel crop, computed per
+ * channel (R, G, B, or Y alone with `testYChannel`) and averaged. The cropped image must be at least 11×11.
+ *
+ * @example calculateSsim(output, gt, 4) // 0.8734
+ */
+export function calculateSsim(img: RgbImage, img2: RgbImage, cropBorder: number, testYChannel = false): number {
+  checkPair("calculate_ssim", img, img2, cropBorder, WINDOW);
+  const a = toPlanes(img, cropBorder, testYChannel);
+  const b = toPlanes(img2, cropBorder, testYChannel);
+  let sum = 0;
+  for (let c = 0; c < a.channels.length; c++) {
+    sum += ssimPlane(a.channels[c] as Float64Array, b.channels[c] as Float64Array, a.width, a.height);
+  }
+  return sum / a.channels.length;
+}
+
+/** BasicSR's names, so code ported from BasicSR (and its option files) reads the same. */
+export { calculatePsnr as calculate_psnr, calculateSsim as calculate_ssim };
+
+/**
+ * Every metric an experiment's `eval.metrics` asks for, on one output/GT pair, by metric name.
+ *
+ * @example measure(out, gt, spec.eval.metrics) // { psnr: 27.31, ssim: 0.79 }
+ */
+export function measure(
+  img: RgbImage,
+  gt: RgbImage,
+  metrics: readonly MetricSpec[],
+): Partial<Record<MetricSpec["name"], number>> {
+  const out: Partial<Record<MetricSpec["name"], number>> = {};
+  for (const m of metrics) {
+    out[m.name] =
+      m.name === "psnr" ? calculatePsnr(img, gt, m.crop, m.y_channel) : calculateSsim(img, gt, m.crop, m.y_channel);
+  }
+  return out;
+}
