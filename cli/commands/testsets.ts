@@ -1,7 +1,5 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import { loadStdlibTasks } from "../../compiler/tasks.js";
-import { buildTestsets, testsetsPsnr } from "../../runtime/data/testsets.js";
 import { UsageError } from "../exit.js";
 import { parseSeed } from "./degrade.js";
 
@@ -18,6 +16,8 @@ export function registerTestsets(program: Command): void {
     .action(async (src: string, out: string, opts: { seed: string }) => {
       const seed = parseSeed(opts.seed);
       if (!existsSync(src)) throw new UsageError(`source folder '${src}' does not exist`);
+      const { loadStdlibTasks } = await import("../../compiler/tasks.js");
+      const { buildTestsets } = await import("../../runtime/data/testsets.js");
       const tasks = loadStdlibTasks();
       const m = await buildTestsets(src, out, {
         tasks,
@@ -34,6 +34,7 @@ export function registerTestsets(program: Command): void {
     .option("--json", "print JSON rows instead")
     .action(async (root: string, opts: { json?: boolean }) => {
       if (!existsSync(root)) throw new UsageError(`folder '${root}' does not exist`);
+      const { testsetsPsnr } = await import("../../runtime/data/testsets.js");
       const rows = await testsetsPsnr(root);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
