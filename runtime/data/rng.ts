@@ -22,18 +22,8 @@ function mulhi(a: number, b: number): number {
   return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
 
-/**
- * One Philox4x32-10 block: four uint32 outputs for a 128-bit counter and a 64-bit key.
- *
- * @example philox4x32([0, 0, 0, 0], [0, 0]) // [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8] (Random123 KAT)
- */
-export function philox4x32(ctr: readonly number[], key: readonly number[], out: Uint32Array = new Uint32Array(4)) {
-  let c0 = (ctr[0] ?? 0) >>> 0;
-  let c1 = (ctr[1] ?? 0) >>> 0;
-  let c2 = (ctr[2] ?? 0) >>> 0;
-  let c3 = (ctr[3] ?? 0) >>> 0;
-  let k0 = (key[0] ?? 0) >>> 0;
-  let k1 = (key[1] ?? 0) >>> 0;
+/** Philox4x32-10 on scalar words, writing the four outputs to `out` (no allocation: the generator's hot path). */
+function philoxInto(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
   for (let round = 0; round < 10; round++) {
     const hi0 = mulhi(M0, c0);
     const lo0 = Math.imul(M0, c0) >>> 0;
@@ -50,6 +40,16 @@ export function philox4x32(ctr: readonly number[], key: readonly number[], out: 
   out[1] = c1;
   out[2] = c2;
   out[3] = c3;
+}
+
+/**
+ * One Philox4x32-10 block: four uint32 outputs for a 128-bit counter and a 64-bit key.
+ *
+ * @example philox4x32([0, 0, 0, 0], [0, 0]) // [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8] (Random123 KAT)
+ */
+export function philox4x32(ctr: readonly number[], key: readonly number[], out: Uint32Array = new Uint32Array(4)) {
+  const w = (a: readonly number[], i: number) => (a[i] ?? 0) >>> 0;
+  philoxInto(w(ctr, 0), w(ctr, 1), w(ctr, 2), w(ctr, 3), w(key, 0), w(key, 1), out);
   return out;
 }
 
@@ -145,7 +145,15 @@ export class Rng {
     const b = Math.floor(this.pos / 4);
     if (b !== this.blockIndex) {
       // The 64-bit block index goes in counter words 0-1, the stream in words 2-3.
-      philox4x32([b >>> 0, Math.floor(b / 2 ** 32) >>> 0, this.stream[0], this.stream[1]], this.key, this.block);
+      philoxInto(
+        b >>> 0,
+        Math.floor(b / 2 ** 32) >>> 0,
+        this.stream[0],
+        this.stream[1],
+        this.key[0],
+        this.key[1],
+        this.block,
+      );
       this.blockIndex = b;
     }
     const v = this.block[this.pos & 3] ?? 0;
@@ -168,6 +176,22 @@ export class Rng {
   /** A uniform integer in [min, max], both inclusive. */
   int(min: number, max: number): number {
     return min + Math.floor(this.float() * (max - min + 1));
+  }
+
+  /**
+   * Fills `out` with standard normal draws, fast: Box–Muller on 32-bit uniforms (two uint32 per pair of normals, so
+   * |z| ≤ 6.66). A different sequence from repeated `normal()` calls; a pending `normal()` spare is left alone.
+   */
+  fillNormal(out: Float32Array | Float64Array): void {
+    const n = out.length;
+    for (let i = 0; i < n; i += 2) {
+      const u1 = (this.u32() + 1) / 4294967296; // (0, 1]
+      const u2 = this.u32() / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      const t = 2 * Math.PI * u2;
+      out[i] = r * Math.cos(t);
+      if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+    }
   }
 
   /** A standard normal draw (Box–Muller; the second value of each pair is kept for the next call). */

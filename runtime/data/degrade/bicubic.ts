@@ -59,23 +59,39 @@ export function resizeBicubic(
   const ty = axisTaps(height, outH, scaleH);
   const tx = axisTaps(width, outW, scaleW);
   const out = new Float32Array(channels * outH * outW);
-  const rows = new Float32Array(4);
+  // Horizontal pass over every source row first (H × outW), then the vertical pass: PyTorch interpolates the same
+  // four rows horizontally for each output pixel, in the same float32 order, so the result is bit-identical.
+  const rows = new Float32Array(height * outW);
   for (let c = 0; c < channels; c++) {
     const base = c * height * width;
-    for (let oy = 0; oy < outH; oy++) {
+    for (let y = 0; y < height; y++) {
+      const r = base + y * width;
       for (let ox = 0; ox < outW; ox++) {
-        for (let k = 0; k < 4; k++) {
-          const r = base + (ty.idx[4 * oy + k] ?? 0) * width;
-          // Horizontal interpolation of source row k: x0·w0 + x1·w1 + x2·w2 + x3·w3, left to right.
-          let acc = f((src[r + (tx.idx[4 * ox] ?? 0)] ?? 0) * (tx.w[4 * ox] ?? 0));
-          for (let j = 1; j < 4; j++) {
-            acc = f(acc + f((src[r + (tx.idx[4 * ox + j] ?? 0)] ?? 0) * (tx.w[4 * ox + j] ?? 0)));
-          }
-          rows[k] = acc;
-        }
-        let v = f((rows[0] ?? 0) * (ty.w[4 * oy] ?? 0));
-        for (let k = 1; k < 4; k++) v = f(v + f((rows[k] ?? 0) * (ty.w[4 * oy + k] ?? 0)));
-        out[(c * outH + oy) * outW + ox] = v;
+        const t = 4 * ox;
+        let acc = f((src[r + (tx.idx[t] ?? 0)] ?? 0) * (tx.w[t] ?? 0));
+        acc = f(acc + f((src[r + (tx.idx[t + 1] ?? 0)] ?? 0) * (tx.w[t + 1] ?? 0)));
+        acc = f(acc + f((src[r + (tx.idx[t + 2] ?? 0)] ?? 0) * (tx.w[t + 2] ?? 0)));
+        acc = f(acc + f((src[r + (tx.idx[t + 3] ?? 0)] ?? 0) * (tx.w[t + 3] ?? 0)));
+        rows[y * outW + ox] = acc;
+      }
+    }
+    for (let oy = 0; oy < outH; oy++) {
+      const t = 4 * oy;
+      const r0 = (ty.idx[t] ?? 0) * outW;
+      const r1 = (ty.idx[t + 1] ?? 0) * outW;
+      const r2 = (ty.idx[t + 2] ?? 0) * outW;
+      const r3 = (ty.idx[t + 3] ?? 0) * outW;
+      const w0 = ty.w[t] ?? 0;
+      const w1 = ty.w[t + 1] ?? 0;
+      const w2 = ty.w[t + 2] ?? 0;
+      const w3 = ty.w[t + 3] ?? 0;
+      const o = (c * outH + oy) * outW;
+      for (let ox = 0; ox < outW; ox++) {
+        let v = f((rows[r0 + ox] ?? 0) * w0);
+        v = f(v + f((rows[r1 + ox] ?? 0) * w1));
+        v = f(v + f((rows[r2 + ox] ?? 0) * w2));
+        v = f(v + f((rows[r3 + ox] ?? 0) * w3));
+        out[o + ox] = v;
       }
     }
   }

@@ -10,6 +10,8 @@ export const gaussianNoise: DegradeFn = (img, params, rng) => {
   if (sigma < 0) throw new Error(`Argument 'sigma' of 'gaussian_noise' must be >= 0, got ${sigma}`);
   const src = img.data;
   const data = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i++) data[i] = quantize255((src[i] ?? 0) + sigma * rng.normal());
+  const z = new Float64Array(src.length);
+  rng.fillNormal(z);
+  for (let i = 0; i < src.length; i++) data[i] = quantize255((src[i] ?? 0) + sigma * (z[i] ?? 0));
   return { image: { width: img.width, height: img.height, data }, info: {} };
 };

@@ -74,3 +74,30 @@ describe("Rng", () => {
     for (const c of counts) expect(Math.abs(c / n - 1 / 7)).toBeLessThan(0.005);
   });
 });
+
+describe("Rng.fillNormal", () => {
+  it("fills standard normals (moments, tails) reproducibly", () => {
+    const z = new Float64Array(400_001);
+    Rng.create(8).fillNormal(z);
+    let s = 0;
+    let s2 = 0;
+    let s4 = 0;
+    let beyond2 = 0;
+    for (const v of z) {
+      s += v;
+      s2 += v * v;
+      s4 += v ** 4;
+      if (Math.abs(v) > 2) beyond2++;
+    }
+    const n = z.length;
+    // Bounds at ~4.5 standard errors for n = 400k.
+    expect(Math.abs(s / n)).toBeLessThan(0.007);
+    expect(Math.abs(s2 / n - 1)).toBeLessThan(0.01);
+    expect(s4 / n).toBeGreaterThan(2.9); // a normal's kurtosis is 3
+    expect(s4 / n).toBeLessThan(3.1);
+    expect(beyond2 / n).toBeCloseTo(0.0455, 2);
+    const again = new Float64Array(400_001);
+    Rng.create(8).fillNormal(again);
+    expect(Buffer.from(again.buffer).equals(Buffer.from(z.buffer))).toBe(true);
+  });
+});
