@@ -126,6 +126,7 @@ export class DataLoader {
   private readonly workers: Worker[] = [];
   private readonly local: Sampler | undefined;
   private failure: Error | undefined;
+  private closing = false;
   private rr = 0;
 
   constructor(
@@ -151,6 +152,9 @@ export class DataLoader {
         else this.fail(m.index ?? -1, new Error(`data loader worker: ${m.message}\n${m.stack ?? ""}`));
       });
       w.on("error", (e) => this.fail(-1, e));
+      w.on("exit", (code) => {
+        if (!this.closing) this.fail(-1, new Error(`data loader worker exited unexpectedly (code ${code})`));
+      });
       w.postMessage({ type: "init", config, cacheBytes });
       this.workers.push(w);
     }
@@ -176,6 +180,7 @@ export class DataLoader {
     this.entry(i).resolve(s);
   }
 
+  /** A worker failure fails every batch from now on: the loader cannot know which samples it would have made. */
   private fail(i: number, e: Error): void {
     this.failure ??= e;
     if (i >= 0) this.entry(i).reject(e);
@@ -252,6 +257,7 @@ export class DataLoader {
 
   /** Stops the workers. */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }

@@ -16,11 +16,11 @@ import {
 } from "../../../runtime/data/degrade/index.js";
 import { encodeJpeg, ijgQuantTable, jpeg, readJpegLayout } from "../../../runtime/data/degrade/jpeg.js";
 import { gaussianNoise } from "../../../runtime/data/degrade/noise.js";
-import { parseNpy, readDepth } from "../../../runtime/data/depth.js";
+import { parseNpy, readDepth, resizeBilinear } from "../../../runtime/data/depth.js";
 import type { RgbImage } from "../../../runtime/data/image.js";
 import { psnr } from "../../../runtime/data/metrics.js";
 import { Rng } from "../../../runtime/data/rng.js";
-import { golden } from "./golden.js";
+import { compare, golden } from "./golden.js";
 
 /** A deterministic photo-like test image: smooth shapes, edges and mild texture. */
 function scene(width: number, height: number): RgbImage {
@@ -158,6 +158,14 @@ describe("haze", () => {
     const bottom = prior.data.slice(-img.width).reduce((a, b) => a + b, 0);
     expect(top).toBeGreaterThan(bottom);
   });
+
+  for (const g of golden.depthResize) {
+    it(`resizes depth like cv2.resize: ${g.srcWidth}x${g.srcHeight} → ${g.width}x${g.height}`, () => {
+      const out = resizeBilinear(Float64Array.from(g.src), g.srcWidth, g.srcHeight, g.width, g.height);
+      // cv2 keeps its interpolation weights in float32: ~1e-8 apart at ratios other than the reference's ×4.
+      expect(compare(out, g.out).maxAbs).toBeLessThan(g.width === 4 * g.srcWidth ? 1e-12 : 1e-6);
+    });
+  }
 
   it("reads a 16-bit PNG or .npy depth map next to the image, resized and normalised", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mio-depth-"));

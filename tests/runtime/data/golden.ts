@@ -38,6 +38,7 @@ export interface Golden {
     layer: number[];
   }[];
   dark: { gamma: number; lut: number[] }[];
+  depthResize: { src: number[]; srcWidth: number; srcHeight: number; width: number; height: number; out: number[] }[];
 }
 
 export const golden: Golden = JSON.parse(

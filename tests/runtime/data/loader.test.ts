@@ -153,6 +153,16 @@ describe("training loader", () => {
     expect(Array.from(padded.data.filter((_, i) => i % 3 === 0))).toEqual([10, 20, 10, 20, 10, 20, 10, 20]);
   });
 
+  it("fails the batch with the worker's error, in a worker or in this thread", async () => {
+    const bad = { ...IDENTITY, name: "bad", inDist: { fn: "no_such_fn" as "jpeg", params: {} } };
+    for (const workers of [0, 1]) {
+      const l = await open({ tasks: [bad], workers });
+      await expect(l.next()).rejects.toThrow(/unknown degradation 'no_such_fn'/);
+    }
+    await expect(open({ stageTasks: ["fog"] })).rejects.toThrow(/stage task 'fog'/);
+    await expect(open({ sources: [{ root: join(root, "nope") }] })).rejects.toThrow(/does not exist/);
+  });
+
   it("measures throughput (128×128 crops, all seven tasks, 2 workers)", async () => {
     const big = join(root, "big");
     mkdirSync(big);
