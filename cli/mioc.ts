@@ -5,6 +5,7 @@ import { registerCheck } from "./commands/check.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerDegrade } from "./commands/degrade.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerReport } from "./commands/report.js";
 import { registerTestsets } from "./commands/testsets.js";
 import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./exit.js";
 import { version } from "./package-info.js";
@@ -21,6 +22,7 @@ registerCompile(program);
 registerDoctor(program);
 registerDegrade(program);
 registerTestsets(program);
+registerReport(program);
 
 /** Prints a user-facing failure without a stack and returns its exit code. */
 function report(e: unknown): number {

@@ -1,0 +1,48 @@
+// The paper's numbers (MiOIR, Table 3 and Table 4; copied from shared/paper/MIOIR.md §7), quoted in reports for
+// reference. PSNR in dB, RGB, 4-pixel border crop, on DIV2K-valid (In-Dis) and its harder Out-Dis degradations.
+
+import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+
+/** Task names in the paper's column order: SR, Blur, Noise, JPEG, Rain, Haze, Low-Light. */
+export const PAPER_TASKS = ["sr", "blur", "noise", "jpeg", "rain", "haze", "dark"] as const;
+
+/** Table 3: In-Dis PSNR per task in PAPER_TASKS order, then the In-Dis average. */
+export const PAPER_TABLE3: Readonly<Record<string, readonly number[]>> = {
+  "SRResNet-M": [25.52, 30.01, 30.49, 32.46, 32.38, 25.57, 30.2, 29.52],
+  "SRResNet-S": [25.72, 30.49, 30.67, 32.73, 32.81, 25.78, 30.45, 29.81],
+  "SRResNet-M+EP": [25.73, 30.78, 30.81, 33.12, 34.26, 25.84, 31.29, 30.26],
+  "SRResNet-S+EP": [25.9, 31.23, 30.88, 33.16, 34.31, 26.13, 30.91, 30.36],
+  "SRResNet-M+AP": [25.52, 30.16, 30.48, 32.52, 33.46, 25.55, 29.48, 29.6],
+  "SRResNet-S+AP": [25.73, 30.66, 30.6, 32.68, 34.13, 25.51, 28.97, 29.76],
+  "SwinIR-M": [25.51, 30.63, 30.81, 32.79, 34.38, 28.83, 34.43, 31.05],
+  "SwinIR-S": [26.02, 31.58, 31.36, 33.4, 36.69, 29.58, 34.64, 31.9],
+  "SwinIR-M+EP": [25.77, 31.26, 31.22, 33.41, 36.56, 29.16, 34.9, 31.75],
+  "SwinIR-S+EP": [26.15, 31.98, 31.48, 33.66, 37.84, 29.65, 35.05, 32.26],
+  "SwinIR-M+AP": [25.4, 30.33, 30.22, 32.34, 33.77, 27.88, 33.2, 30.45],
+  "SwinIR-S+AP": [26.04, 31.74, 31.4, 33.48, 36.94, 29.37, 34.99, 32.0],
+};
+
+/** Table 4: the Out-Dis average, for the rows the paper gives it. */
+export const PAPER_OUTDIS_AVG: Readonly<Record<string, number>> = {
+  "SRResNet-M": 24.88,
+  "SRResNet-S+EP": 25.43,
+  "SRResNet-S+AP": 24.88,
+  "SwinIR-M": 26.09,
+  "SwinIR-S+EP": 26.97,
+  "SwinIR-S+AP": 26.86,
+};
+
+/**
+ * The paper's name for an experiment's recipe (`SRResNet-S+AP`): backbone, "-M" mixed or "-S" sequential learning,
+ * "+EP"/"+AP" explicit or adaptive prompts. Undefined when the paper has no such row (another backbone, or a
+ * hand-written `stages` curriculum).
+ *
+ * @example paperVariant(spec) // "SRResNet-S+AP"
+ */
+export function paperVariant(spec: ExperimentSpec): string | undefined {
+  const strategy = { mixed: "M", sequential: "S", stages: undefined }[spec.curriculum.kind];
+  if (!strategy) return undefined;
+  const prompt = { none: "", explicit: "+EP", adaptive: "+AP" }[spec.prompt.kind];
+  const name = `${spec.model.name}-${strategy}${prompt}`;
+  return name in PAPER_TABLE3 ? name : undefined;
+}

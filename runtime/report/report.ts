@@ -1,0 +1,304 @@
+// A run's report: report.md and report.html (plus loss.png) in the run folder, built from spec.json, log.jsonl and
+// metrics.json. Both files come from one list of blocks, so they always say the same thing. docs/reports.md shows
+// what a report contains and why.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { writeFileAtomic } from "../data/image.js";
+import { PAPER_OUTDIS_AVG, PAPER_TABLE3, PAPER_TASKS, paperVariant } from "./paper.js";
+import { writeLossPlot } from "./plot.js";
+import { loadRun, type RunData } from "./run.js";
+import {
+  columnsOf,
+  escapeHtml,
+  htmlTable,
+  markdownTable,
+  orderedSets,
+  scoreTable,
+  setTitle,
+  type Table,
+} from "./tables.js";
+
+/** A piece of a report, rendered to Markdown and to HTML. Text is plain (no markup) in every block. */
+type Block =
+  | { kind: "heading"; level: 1 | 2 | 3; text: string }
+  | { kind: "para"; text: string }
+  | { kind: "list"; items: string[] }
+  | { kind: "table"; table: Table }
+  | { kind: "image"; src: string; alt: string; caption?: string };
+
+export interface ReportFiles {
+  markdown: string;
+  html: string;
+  lossPlot: string;
+  /** The PSNR table as Markdown (what `mioc report` prints). */
+  psnrTable: string;
+}
+
+/** `SRResNet(feat: 16, blocks: 4, outer_init: "pytorch")`. */
+function call(name: string, args: Record<string, unknown>): string {
+  const a = Object.entries(args).map(([k, v]) => `${k}: ${typeof v === "string" ? JSON.stringify(v) : String(v)}`);
+  return `${name}(${a.join(", ")})`;
+}
+
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** 812 → "13 min 32 s"; 7260 → "2 h 01 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+}
+
+/** Trainable parameters: the backbone, the prompt extractor and the per-site modulation layers. */
+export function totalParams(spec: ExperimentSpec): number {
+  return spec.model.params + (spec.prompt.extractor?.params ?? 0) + spec.prompt.modulationParams;
+}
+
+function metricText(spec: ExperimentSpec, name: "psnr" | "ssim"): string {
+  const m = spec.eval.metrics.find((x) => x.name === name);
+  const crop = m?.crop ?? 4;
+  const channel = m?.y_channel ? "on the Y channel (BT.601, 16..235)" : "over R, G and B";
+  return name === "psnr"
+    ? `PSNR in dB on 8-bit images ${channel}, after a ${crop}-pixel border crop (BasicSR calculate_psnr, as the paper), averaged over each set's images.`
+    : `SSIM ${channel} after a ${crop}-pixel border crop (BasicSR calculate_ssim: 11×11 Gaussian window, σ 1.5), averaged over each set's images.`;
+}
+
+function recipe(run: RunData): string[] {
+  const { spec, metrics } = run;
+  const items: string[] = [];
+  items.push(`Backbone: ${call(spec.model.name, spec.model.args)}, ${count(spec.model.params)} parameters`);
+  const p = spec.prompt;
+  if (p.kind === "none") items.push("Prompt: none");
+  else {
+    const ext = p.extractor
+      ? `${call(p.extractor.name, p.extractor.args)} (${count(p.extractor.params)} parameters)`
+      : "";
+    items.push(
+      `Prompt: ${p.kind} (${p.kind === "explicit" ? "EP" : "AP"}), extractor ${ext}, ${p.dim ?? "?"}-d vector ` +
+        `modulating ${p.sites.length} sites (${count(p.modulationParams)} parameters)`,
+    );
+  }
+  items.push(`Parameters in all: ${count(totalParams(spec))}`);
+  const stages = spec.curriculum.stages;
+  const iters = stages.reduce((s, st) => s + st.iters, 0);
+  items.push(
+    `Curriculum: ${spec.curriculum.kind}, order ${spec.curriculum.order.join(" → ")}; ${stages.length} stage` +
+      `${stages.length === 1 ? "" : "s"}: ${stages.map((s) => `${s.tasks.join("+")} ${count(s.iters)}${s.restarts > 1 ? ` (${s.restarts} restarts)` : ""}`).join("; ")}`,
+  );
+  items.push(
+    `Iterations: ${count(iters)}${metrics.steps !== undefined ? ` (run: ${count(metrics.steps)} steps)` : ""}`,
+  );
+  const aug = [spec.data.flip ? "flip" : "", spec.data.rotate ? "rotate" : ""].filter(Boolean).join(", ") || "none";
+  items.push(`Batch ${spec.data.batch}, crop ${spec.data.crop}×${spec.data.crop}, augment ${aug}`);
+  const o = spec.train.optimizer;
+  items.push(
+    `Optimizer: ${o.name}(lr ${o.lr}, betas [${o.betas.join(", ")}]${o.weight_decay ? `, weight_decay ${o.weight_decay}` : ""}), ` +
+      `schedule ${spec.train.schedule.name}${spec.train.schedule.name === "cosine_restarts" ? ` (eta_min ${spec.train.schedule.eta_min})` : ""}, loss ${spec.train.loss.name}`,
+  );
+  const weights = metrics.weights ?? spec.eval.weights;
+  items.push(`EMA ${spec.train.ema || "off"}; weights evaluated: ${weights === "ema" ? "EMA" : "raw (as the paper)"}`);
+  const sel = metrics.prompt_selection ?? (p.kind === "explicit" ? "oracle" : "none");
+  const selText = {
+    oracle: "oracle (each test image gets its true task's prompt)",
+    classifier: "classifier (the task classifier picks each test image's prompt)",
+    none: p.kind === "adaptive" ? "none needed (the input is the prompt)" : "none",
+  }[sel];
+  items.push(`Prompt selection at test time: ${selText}`);
+  if (metrics.classifier_accuracy) {
+    const acc = Object.entries(metrics.classifier_accuracy).map(([t, a]) => `${t} ${(a * 100).toFixed(1)}%`);
+    items.push(`Classifier accuracy: ${acc.join(", ")}`);
+  }
+  if (metrics.depth) items.push(`Haze depth: ${metrics.depth}`);
+  const ev = spec.eval as ExperimentSpec["eval"] & { center_crop?: number; max_images?: number };
+  const evalBits = [`sets ${spec.eval.sets.map((s) => s.name).join(", ")}`];
+  if (ev.center_crop) evalBits.push(`central ${ev.center_crop}×${ev.center_crop} crop of each image`);
+  if (ev.max_images) evalBits.push(`at most ${ev.max_images} images per set`);
+  if (spec.eval.tile) evalBits.push(`tiles ${spec.eval.tile} (overlap ${spec.eval.overlap})`);
+  items.push(`Evaluation: ${evalBits.join(", ")}`);
+  items.push(
+    `Seed ${spec.seed}; data: train ${spec.data.train.map((t) => t.path).join(", ")}, test ${spec.data.test ?? "–"}`,
+  );
+  return items;
+}
+
+/** The paper's row for this recipe, in this run's column order; undefined when the paper has none. */
+function paperTable(run: RunData): Table | undefined {
+  const variant = paperVariant(run.spec);
+  if (!variant) return undefined;
+  const row = PAPER_TABLE3[variant] as readonly number[];
+  const cols = columnsOf([run]);
+  const cells = cols.map((c) => {
+    const i = (PAPER_TASKS as readonly string[]).indexOf(c.task);
+    return i < 0 ? "–" : (row[i] as number).toFixed(2);
+  });
+  const out = PAPER_OUTDIS_AVG[variant];
+  return {
+    header: ["", ...cols.map((c) => c.title), "Avg", "Out-Dis Avg"],
+    rows: [[`${variant} (paper)`, ...cells, (row[7] as number).toFixed(2), out === undefined ? "–" : out.toFixed(2)]],
+    notes: ["MiOIR Table 3 (In-Dis) and Table 4 (Out-Dis average): DF2K training, DIV2K-valid test images."],
+  };
+}
+
+function meaning(run: RunData): Block[] {
+  const { spec } = run;
+  const variant = paperVariant(spec);
+  const iters = spec.curriculum.stages.reduce((s, st) => s + st.iters, 0);
+  const blocks: Block[] = [{ kind: "heading", level: 2, text: "What the numbers mean" }];
+  const profile = run.metrics.profile ?? spec.profile;
+  if (profile === "quick") {
+    blocks.push({
+      kind: "para",
+      text:
+        `This run uses the 'quick' profile: a tiny model (${count(totalParams(spec))} parameters) trained for ` +
+        `${count(iters)} iterations on small crops, sized for a CPU. Its numbers show that the pipeline learns and how ` +
+        "recipes rank at this scale; they are not comparable to the paper's Table 3 (about 1.2M to 1.4M parameters for " +
+        "SRResNet, 2.5M iterations, DF2K training, DIV2K-valid test images). Compare a run with the input (LQ) rows: " +
+        "gains over the input are what a tiny model can show.",
+    });
+  } else {
+    blocks.push({
+      kind: "para",
+      text:
+        `Profile ${profile ?? "none (the experiment's full recipe)"}. The paper trains on DF2K and tests on DIV2K-valid; ` +
+        `this run's test images come from ${spec.data.test ?? "its test folder"}, so compare differences between ` +
+        "recipes (and gains over the input rows), not absolute values.",
+    });
+  }
+  const paper = paperTable(run);
+  if (paper && variant) {
+    blocks.push({ kind: "para", text: `For reference, the paper's numbers for the same recipe (${variant}):` });
+    blocks.push({ kind: "table", table: paper });
+  }
+  return blocks;
+}
+
+/** Everything a report says, as blocks. */
+export function reportBlocks(
+  run: RunData,
+  samples: { set: string; task: string; title: string; src: string }[],
+): Block[] {
+  const { spec, metrics } = run;
+  const profile = metrics.profile ?? spec.profile ?? "none";
+  const adapter = metrics.adapter ?? "unknown adapter";
+  const blocks: Block[] = [{ kind: "heading", level: 1, text: `Run ${run.id} · profile ${profile} · ${adapter}` }];
+  const facts = [`experiment ${metrics.name}`];
+  if (metrics.steps !== undefined) facts.push(`${count(metrics.steps)} steps`);
+  if (metrics.seconds !== undefined) facts.push(`${formatDuration(metrics.seconds)} of training`);
+  blocks.push({ kind: "para", text: `${facts.join(" · ")}.` });
+
+  const psnr = scoreTable(run, "psnr");
+  blocks.push({ kind: "heading", level: 2, text: "PSNR (dB)" });
+  if (psnr) blocks.push({ kind: "table", table: psnr }, { kind: "para", text: metricText(spec, "psnr") });
+  else blocks.push({ kind: "para", text: "metrics.json has no PSNR values." });
+  const ssim = scoreTable(run, "ssim");
+  if (ssim) {
+    blocks.push({ kind: "heading", level: 2, text: "SSIM" }, { kind: "table", table: ssim });
+    blocks.push({ kind: "para", text: metricText(spec, "ssim") });
+  }
+  blocks.push(...meaning(run));
+  blocks.push({ kind: "heading", level: 2, text: "Recipe" }, { kind: "list", items: recipe(run) });
+  blocks.push({ kind: "heading", level: 2, text: "Training loss" });
+  blocks.push({
+    kind: "image",
+    src: "loss.png",
+    alt: "training loss",
+    caption: "L1 loss (log scale) by global step; dashed lines start curriculum stages; learning rate below.",
+  });
+  blocks.push({ kind: "heading", level: 2, text: "Samples" });
+  if (samples.length === 0) blocks.push({ kind: "para", text: "No sample grids in samples/." });
+  else
+    blocks.push({
+      kind: "para",
+      text: "Each grid shows the degraded input (LQ), the model's output and the ground truth (GT).",
+    });
+  for (const set of [...new Set(samples.map((s) => s.set))]) {
+    blocks.push({ kind: "heading", level: 3, text: setTitle(set) });
+    for (const s of samples.filter((x) => x.set === set)) {
+      blocks.push({ kind: "image", src: s.src, alt: `${setTitle(set)} ${s.title}`, caption: s.title });
+    }
+  }
+  return blocks;
+}
+
+type Rules = { [K in Block["kind"]]: (b: Extract<Block, { kind: K }>) => string };
+
+/** How each block kind is written in Markdown. */
+const markdownRules: Rules = {
+  heading: (b) => `${"#".repeat(b.level)} ${b.text}`,
+  para: (b) => b.text,
+  list: (b) => b.items.map((i) => `- ${i}`).join("\n"),
+  table: (b) => markdownTable(b.table).trimEnd(),
+  image: (b) => `![${b.alt}](${b.src})${b.caption ? `\n\n${b.caption}` : ""}`,
+};
+
+/** How each block kind is written in HTML; text is escaped, images are relative links. */
+const htmlRules: Rules = {
+  heading: (b) => `<h${b.level}>${escapeHtml(b.text)}</h${b.level}>`,
+  para: (b) => `<p>${escapeHtml(b.text)}</p>`,
+  list: (b) => `<ul>\n${b.items.map((i) => `<li>${escapeHtml(i)}</li>`).join("\n")}\n</ul>`,
+  table: (b) => htmlTable(b.table),
+  image: (b) =>
+    `<figure><img src="${escapeHtml(b.src)}" alt="${escapeHtml(b.alt)}">` +
+    `${b.caption ? `<figcaption>${escapeHtml(b.caption)}</figcaption>` : ""}</figure>`,
+};
+
+function render(rules: Rules, b: Block): string {
+  return (rules[b.kind] as (b: Block) => string)(b);
+}
+
+export function renderMarkdown(blocks: readonly Block[]): string {
+  return `${blocks.map((b) => render(markdownRules, b)).join("\n\n")}\n`;
+}
+
+const CSS = `body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:0.5em 0}th,td{padding:0.25em 0.6em;border-bottom:1px solid #ddd;text-align:right}
+th:first-child,td:first-child{text-align:left}thead th{border-bottom:2px solid #888}
+.note{color:#666;font-size:0.9em;margin:0.2em 0}figure{margin:1em 0}img{max-width:100%}
+figcaption{color:#555;font-size:0.9em}`;
+
+export function renderHtml(blocks: readonly Block[], title: string): string {
+  const parts = blocks.map((b) => render(htmlRules, b));
+  return (
+    `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(title)}</title>\n` +
+    `<style>\n${CSS}\n</style>\n</head>\n<body>\n${parts.join("\n")}\n</body>\n</html>\n`
+  );
+}
+
+/** The sample grids present in the run folder, in set and task order. */
+function findSamples(run: RunData): { set: string; task: string; title: string; src: string }[] {
+  const cols = columnsOf([run]);
+  const found: { set: string; task: string; title: string; src: string }[] = [];
+  for (const set of orderedSets(run)) {
+    for (const c of cols) {
+      const src = `samples/${set}/${c.task}.png`;
+      if (existsSync(join(run.dir, src))) found.push({ set, task: c.task, title: c.title, src });
+    }
+  }
+  return found;
+}
+
+/**
+ * Writes loss.png, report.md and report.html into a run folder (each atomically) and returns their paths with the
+ * PSNR table. Throws `RunFolderError` when spec.json, log.jsonl or metrics.json is missing or malformed.
+ *
+ * @example const { psnrTable } = await writeReport("runs/seq_prompt-6cd66349b035");
+ */
+export async function writeReport(runDir: string): Promise<ReportFiles> {
+  const run = await loadRun(runDir);
+  const files: ReportFiles = {
+    markdown: join(runDir, "report.md"),
+    html: join(runDir, "report.html"),
+    lossPlot: join(runDir, "loss.png"),
+    psnrTable: "",
+  };
+  await writeLossPlot(files.lossPlot, run.log, run.spec);
+  const blocks = reportBlocks(run, findSamples(run));
+  await writeFileAtomic(files.markdown, renderMarkdown(blocks));
+  await writeFileAtomic(files.html, renderHtml(blocks, `mio report: ${run.id}`));
+  const psnr = scoreTable(run, "psnr");
+  files.psnrTable = psnr ? markdownTable(psnr) : "metrics.json has no PSNR values.\n";
+  return files;
+}

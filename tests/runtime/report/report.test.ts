@@ -1,0 +1,116 @@
+// writeReport over a synthetic run folder: the tables carry metrics.json's numbers in the paper's layout, the
+// averages are right, and report.html and loss.png are written next to report.md.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { describe, expect, it } from "vitest";
+import { writeReport } from "../../../runtime/report/report.js";
+import { syntheticRun, TASKS } from "./synthetic.js";
+
+/** The cells of the Markdown table row whose first cell is `label`, in the section after `heading`. */
+function row(md: string, heading: string, label: string): string[] {
+  const section = md.slice(md.indexOf(heading));
+  const line = section.split("\n").find((l) => l.startsWith(`| ${label} |`));
+  if (!line) throw new Error(`no row '${label}' under '${heading}'`);
+  return line
+    .slice(2, -2)
+    .split(" | ")
+    .map((c) => c.trim());
+}
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+describe("writeReport", () => {
+  it("writes report.md with the PSNR and SSIM tables in the paper's layout", async () => {
+    const run = await syntheticRun("seq_prompt", { ssim: true });
+    const files = await writeReport(run.dir);
+    const md = readFileSync(join(run.dir, "report.md"), "utf8");
+    expect(files.markdown).toBe(join(run.dir, "report.md"));
+
+    expect(md).toMatch(/^# Run seq_prompt-0123456789ab · profile quick · llvmpipe .* \(fallback\)\n/);
+    expect(row(md, "## PSNR", "")).toEqual(["", "SR", "Blur", "Noise", "JPEG", "Rain", "Haze", "Low-Light", "Avg"]);
+    for (const [set, label] of [
+      ["in_dist", "In-Dis"],
+      ["out_dist", "Out-Dis"],
+    ] as const) {
+      const scores = TASKS.map((t) => run.sets[set]?.[t]);
+      const psnr = scores.map((s) => s?.psnr as number);
+      const lq = scores.map((s) => s?.lq_psnr as number);
+      const ssim = scores.map((s) => s?.ssim as number);
+      expect(row(md, "## PSNR", label)).toEqual([label, ...psnr.map((v) => v.toFixed(2)), mean(psnr).toFixed(2)]);
+      expect(row(md, "## PSNR", `${label} input (LQ)`)).toEqual([
+        `${label} input (LQ)`,
+        ...lq.map((v) => v.toFixed(2)),
+        mean(lq).toFixed(2),
+      ]);
+      expect(row(md, "## SSIM", label)).toEqual([label, ...ssim.map((v) => v.toFixed(4)), mean(ssim).toFixed(4)]);
+    }
+    // Spot checks by hand: In-Dis SR 24.123, Low-Light 24.123 + 6 * 1.37 = 32.343, Avg 24.123 + 3 * 1.37 = 28.233.
+    expect(row(md, "## PSNR", "In-Dis")).toEqual(expect.arrayContaining(["24.12", "32.34", "28.23"]));
+    expect(files.psnrTable).toContain("| In-Dis | 24.12 | 25.49 |");
+  });
+
+  it("explains a quick run and quotes the paper's row for the same recipe", async () => {
+    const run = await syntheticRun("seq_prompt");
+    await writeReport(run.dir);
+    const md = readFileSync(join(run.dir, "report.md"), "utf8");
+    expect(md).toContain("not comparable to the paper's Table 3");
+    expect(row(md, "What the numbers mean", "SRResNet-S+AP (paper)")).toEqual([
+      "SRResNet-S+AP (paper)",
+      ...["25.73", "30.66", "30.60", "32.68", "34.13", "25.51", "28.97", "29.76", "24.88"],
+    ]);
+    expect(md).not.toContain("## SSIM"); // metrics.json has no ssim
+    for (const text of [
+      "Backbone: SRResNet(blocks: 4, feat: 16",
+      "Prompt: adaptive (AP), extractor FExt(nf: 16)",
+      "Curriculum: sequential, order sr → blur → noise → jpeg → rain → haze → dark; 7 stages",
+      "Iterations: 3,000",
+      "Batch 4, crop 48×48",
+      "Optimizer: adam(lr 0.0002, betas [0.9, 0.99])",
+      "weights evaluated: raw",
+      "Prompt selection at test time: none needed",
+      "Haze depth: prior",
+    ]) {
+      expect(md).toContain(text);
+    }
+  });
+
+  it("writes a self-contained report.html, a loss.png and links the sample grids", async () => {
+    const run = await syntheticRun("srresnet_s_ep");
+    await writeReport(run.dir);
+    const html = readFileSync(join(run.dir, "report.html"), "utf8");
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain("<td>In-Dis</td>");
+    expect(html).toContain('<img src="loss.png"');
+    expect(html).toContain('<img src="samples/in_dist/sr.png"');
+    expect(html).not.toContain("samples/in_dist/noise.png"); // only the grids that exist
+    expect(html).not.toMatch(/(src|href)="(https?:|\/)/); // nothing outside the run folder
+    expect(html).toContain("Prompt selection at test time: oracle");
+    expect(html).toContain("SRResNet-S+EP (paper)");
+
+    const loss = join(run.dir, "loss.png");
+    expect(statSync(loss).size).toBeGreaterThan(1000);
+    const png = PNG.sync.read(readFileSync(loss));
+    expect([png.width, png.height]).toEqual([820, 540]);
+    // Something is drawn: the black loss line and the red lr line exist among the pixels.
+    let dark = 0;
+    let red = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      const [r, g, b] = [png.data[i] as number, png.data[i + 1] as number, png.data[i + 2] as number];
+      if (r < 40 && g < 40 && b < 40) dark++;
+      if (r > 200 && g < 110 && b < 110) red++;
+    }
+    expect(dark).toBeGreaterThan(500);
+    expect(red).toBeGreaterThan(200);
+    expect(existsSync(join(run.dir, "report.md"))).toBe(true);
+  });
+
+  it("is deterministic: the same run folder gives the same bytes", async () => {
+    const run = await syntheticRun("seq_prompt");
+    await writeReport(run.dir);
+    const first = ["report.md", "report.html", "loss.png"].map((f) => readFileSync(join(run.dir, f)));
+    await writeReport(run.dir);
+    const second = ["report.md", "report.html", "loss.png"].map((f) => readFileSync(join(run.dir, f)));
+    expect(second).toEqual(first);
+  });
+});
