@@ -16,10 +16,11 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import sharp from "sharp";
 import type { TaskSpec } from "../../compiler/spec/task.js";
 import { isImageFile } from "./image.js";
 import { hashString } from "./rng.js";
-import { type Sample, Sampler, type SamplerConfig } from "./sampler.js";
+import { REFERENCE_TILES, type Sample, Sampler, type SamplerConfig, type TileGrid } from "./sampler.js";
 import { DataError } from "./testsets.js";
 
 /** A folder of ground-truth images (searched recursively) and its share of the samples. */
@@ -35,6 +36,12 @@ export interface LoaderConfig {
   tasks: TaskSpec[];
   /** The current stage's tasks by name, mixed uniformly (default: all of `tasks`). */
   stageTasks?: string[];
+  /**
+   * Sample 300×300 sub-images (step 150) uniformly, then a crop inside, as the reference's gen_sub.py + meta file do
+   * (so an image is drawn in proportion to its area) — the default; another grid; or `false` for whole images
+   * uniformly. Image sizes are read (headers only) when the loader opens.
+   */
+  tiles?: TileGrid | false;
   /** Square patch size (default 128, the paper's gt_size). */
   crop?: number;
   /** Samples per batch. */
@@ -100,6 +107,28 @@ export async function listImageTree(root: string): Promise<string[]> {
     .sort();
   if (files.length === 0) throw new DataError(`training source '${root}' has no PNG, JPEG or WebP images`);
   return files.map((f) => join(root, f));
+}
+
+/**
+ * Reads each file's size from its header (after EXIF orientation). Unreadable files are returned apart, so the
+ * loader can report them once and leave them out.
+ */
+async function readSizes(
+  files: string[],
+): Promise<{ ok: string[]; sizes: [number, number][]; bad: [string, string][] }> {
+  const ok: string[] = [];
+  const sizes: [number, number][] = [];
+  const bad: [string, string][] = [];
+  for (const f of files) {
+    try {
+      const m = await sharp(f).metadata();
+      ok.push(f);
+      sizes.push([m.autoOrient.width, m.autoOrient.height]);
+    } catch (e) {
+      bad.push([f, `cannot read image '${f}': ${(e as Error).message.split("\n")[0]}`]);
+    }
+  }
+  return { ok, sizes, bad };
 }
 
 function fingerprint(c: SamplerConfig): string {
@@ -202,6 +231,13 @@ export class DataLoader {
     }
   }
 
+  /** Records an unreadable image once and tells `onCorrupt`. */
+  reportCorrupt(path: string, message: string): void {
+    if (this.stats.corrupt.has(path)) return;
+    this.stats.corrupt.set(path, message);
+    this.onCorrupt?.(path, message);
+  }
+
   /** The position after the last batch served. */
   cursor(): LoaderCursor {
     return { version: 1, seed: this.config.seed, sample: this.nextSample, fingerprint: this.fingerprint };
@@ -234,12 +270,7 @@ export class DataLoader {
       }
       task[b] = s.task;
       this.stats.skipped += s.skipped;
-      for (const [path, msg] of s.corrupt) {
-        if (!this.stats.corrupt.has(path)) {
-          this.stats.corrupt.set(path, msg);
-          this.onCorrupt?.(path, msg);
-        }
-      }
+      for (const [path, msg] of s.corrupt) this.reportCorrupt(path, msg);
     }
     this.stats.samples += n;
     return {
@@ -278,10 +309,23 @@ export async function openLoader(
   const crop = config.crop ?? 128;
   if (!Number.isInteger(crop) || crop < 8)
     throw new Error(`Argument 'crop' of 'openLoader' must be an integer >= 8, got ${crop}`);
-  const sources = [];
-  for (const s of config.sources) sources.push({ files: await listImageTree(s.root), weight: s.weight ?? 1 });
+  const tiles = config.tiles === false ? null : (config.tiles ?? REFERENCE_TILES);
+  const sources: SamplerConfig["sources"] = [];
+  const unreadable: [string, string][] = [];
+  for (const s of config.sources) {
+    const files = await listImageTree(s.root);
+    if (!tiles) {
+      sources.push({ files, weight: s.weight ?? 1 });
+      continue;
+    }
+    const { ok, sizes, bad } = await readSizes(files);
+    unreadable.push(...bad);
+    if (ok.length === 0) throw new DataError(`training source '${s.root}' has no readable images`);
+    sources.push({ files: ok, weight: s.weight ?? 1, sizes });
+  }
   const sc: SamplerConfig = {
     sources,
+    tiles,
     tasks: config.tasks,
     stageTasks: config.stageTasks ?? config.tasks.map((t) => t.name),
     crop,
@@ -304,7 +348,7 @@ export async function openLoader(
     start = c.sample;
   }
   const workers = config.workers ?? 1;
-  return new DataLoader(
+  const loader = new DataLoader(
     sc,
     config.batch,
     start,
@@ -314,4 +358,6 @@ export async function openLoader(
     fp,
     onCorrupt,
   );
+  for (const [path, message] of unreadable) loader.reportCorrupt(path, message);
+  return loader;
 }

@@ -2,8 +2,10 @@
 // both call `Sampler.sample(i)`, so the batches do not depend on how many workers made them or in which order.
 //
 // A sample (BasicSR's paired pipeline, with degradation on the fly instead of offline folders):
-//   1. pick a source by weight, then an image of it uniformly; an unreadable image is reported and redrawn
-//   2. pad images smaller than the crop by reflection; pick a crop position uniformly
+//   1. pick a source by weight, then (reference mode) one of its 300×300 sub-images uniformly — BasicSR's
+//      `extract_subimages` grid, step 150, so a large image is drawn in proportion to its area — or an image
+//      uniformly; an unreadable image is reported and redrawn
+//   2. pad images smaller than the crop by reflection; pick a crop position uniformly inside the sub-image
 //   3. pick a task uniformly among the stage's tasks; draw its in-distribution parameters
 //   4. degrade the crop plus a margin of context (so blur, rain and resampling see real neighbours, not a border),
 //      then cut the crop out of both
@@ -17,9 +19,37 @@ import { cropImage, ImageReadError, type RgbImage, readImage } from "./image.js"
 import { hashString, Rng } from "./rng.js";
 
 /** Everything that decides a sample's content (the cursor's fingerprint covers all of it). */
+/** BasicSR `extract_subimages` (gen_sub.py): crop size, step and the threshold for adding a last row/column. */
+export interface TileGrid {
+  size: number;
+  step: number;
+  threshold: number;
+}
+
+/** The reference's sub-images: 300×300, step 150, a last row/column when more than 48 pixels remain. */
+export const REFERENCE_TILES: TileGrid = { size: 300, step: 150, threshold: 48 };
+
+/**
+ * Start offsets of the sub-images along one side of `n` pixels (`extract_subimages`: `arange(0, n−size+1, step)`,
+ * plus `n − size` when more than `threshold` pixels remain). A side shorter than `size` gives one window at 0.
+ */
+export function tileStarts(n: number, g: TileGrid): number[] {
+  if (n <= g.size) return [0];
+  const starts: number[] = [];
+  for (let s = 0; s <= n - g.size; s += g.step) starts.push(s);
+  const last = starts[starts.length - 1] ?? 0;
+  if (n - (last + g.size) > g.threshold) starts.push(n - g.size);
+  return starts;
+}
+
 export interface SamplerConfig {
-  /** Per source: its image files (sorted) and its sampling weight. */
-  sources: { files: string[]; weight: number }[];
+  /**
+   * Per source: its image files (sorted), its sampling weight and, with `tiles`, each image's size (width, height
+   * after EXIF orientation).
+   */
+  sources: { files: string[]; weight: number; sizes?: [number, number][] }[];
+  /** Sample sub-images of this grid uniformly (the reference), or, when null, whole images uniformly. */
+  tiles: TileGrid | null;
   /** The label space: a sample's task index is its position here. */
   tasks: TaskSpec[];
   /** Names of the tasks this stage mixes, uniformly (a subset of `tasks`). */
@@ -103,6 +133,8 @@ export class Sampler {
   private readonly bad = new Map<string, string>();
   private readonly stage: number[];
   private readonly cumWeights: number[];
+  /** With tiles: per source, the cumulative number of sub-images over its files. */
+  private readonly cumTiles: number[][] = [];
 
   constructor(
     readonly config: SamplerConfig,
@@ -121,6 +153,15 @@ export class Sampler {
       acc += s.weight;
       return acc;
     });
+    const g = config.tiles;
+    if (g) {
+      for (const s of config.sources) {
+        if (!s.sizes || s.sizes.length !== s.files.length)
+          throw new Error("tiled sampling needs the size of every image");
+        let n = 0;
+        this.cumTiles.push(s.sizes.map(([w, h]) => (n += tileStarts(w, g).length * tileStarts(h, g).length)));
+      }
+    }
   }
 
   private async load(path: string): Promise<Cached> {
@@ -151,14 +192,38 @@ export class Sampler {
     return c.depth;
   }
 
-  /** Draws an image path: a source by weight, then a file uniformly. */
-  private drawFile(rng: Rng): string {
+  /**
+   * Draws an image and the window to crop from: a source by weight, then a sub-image uniformly (tiles) or a file
+   * uniformly (the window is then the whole image, marked by a negative size).
+   */
+  private drawWindow(rng: Rng): { file: string; tx: number; ty: number; tw: number; th: number } {
     const total = this.cumWeights[this.cumWeights.length - 1] ?? 0;
     const u = rng.float() * total;
     let s = this.cumWeights.findIndex((c) => u < c);
     if (s < 0) s = this.cumWeights.length - 1;
-    const files = this.config.sources[s]?.files ?? [];
-    return files[rng.int(0, files.length - 1)] ?? "";
+    const src = this.config.sources[s];
+    const files = src?.files ?? [];
+    const g = this.config.tiles;
+    const cum = this.cumTiles[s];
+    if (!g || !cum || !src?.sizes)
+      return { file: files[rng.int(0, files.length - 1)] ?? "", tx: 0, ty: 0, tw: -1, th: -1 };
+    const t = rng.int(0, (cum[cum.length - 1] ?? 1) - 1);
+    // The first file whose cumulative count exceeds t (binary search).
+    let lo = 0;
+    let hi = cum.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cum[mid] ?? 0) > t) hi = mid;
+      else lo = mid + 1;
+    }
+    const [w, h] = src.sizes[lo] ?? [0, 0];
+    const local = t - (lo > 0 ? (cum[lo - 1] ?? 0) : 0);
+    const xs = tileStarts(w, g);
+    const ys = tileStarts(h, g);
+    // extract_subimages walks rows (h) in the outer loop and columns (w) inside.
+    const tx = xs[local % xs.length] ?? 0;
+    const ty = ys[Math.floor(local / xs.length)] ?? 0;
+    return { file: files[lo] ?? "", tx, ty, tw: Math.min(g.size, w), th: Math.min(g.size, h) };
   }
 
   /** Sample `index` of this config: the same bytes wherever and whenever it is made. */
@@ -168,11 +233,14 @@ export class Sampler {
     const corrupt: [string, string][] = [];
     let skipped = 0;
     let file = "";
+    let win = { tx: 0, ty: 0, tw: -1, th: -1 };
     let entry: Cached | undefined;
     for (let attempt = 0; !entry; attempt++) {
       if (attempt >= 1000)
         throw new Error(`no readable image after ${attempt} draws (${this.bad.size} unreadable files)`);
-      file = this.drawFile(rng);
+      const w = this.drawWindow(rng);
+      file = w.file;
+      win = w;
       if (this.bad.has(file)) {
         skipped++;
         continue;
@@ -187,8 +255,13 @@ export class Sampler {
       }
     }
     const full = padToAtLeast(entry.img, crop, crop);
-    const x = rng.int(0, full.width - crop);
-    const y = rng.int(0, full.height - crop);
+    // The window to crop from: the sub-image (clamped to the image: a size list can be stale), or the whole image.
+    const tw = win.tw < 0 ? full.width : Math.max(crop, Math.min(win.tw, full.width));
+    const th = win.th < 0 ? full.height : Math.max(crop, Math.min(win.th, full.height));
+    const tx = Math.min(win.tx, full.width - tw);
+    const ty = Math.min(win.ty, full.height - th);
+    const x = tx + rng.int(0, tw - crop);
+    const y = ty + rng.int(0, th - crop);
     const x0 = Math.max(0, x - margin);
     const y0 = Math.max(0, y - margin);
     const x1 = Math.min(full.width, x + crop + margin);

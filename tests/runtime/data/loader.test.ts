@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writePng } from "../../../runtime/data/image.js";
 import { type Batch, type DataLoader, type LoaderConfig, openLoader } from "../../../runtime/data/loader.js";
 import { Rng } from "../../../runtime/data/rng.js";
-import { augment, padToAtLeast } from "../../../runtime/data/sampler.js";
+import { augment, padToAtLeast, REFERENCE_TILES, tileStarts } from "../../../runtime/data/sampler.js";
 import { IDENTITY, TASKS } from "./tasks.js";
 
 const root = mkdtempSync(join(tmpdir(), "mio-loader-"));
@@ -36,6 +36,9 @@ beforeAll(async () => {
   await photo(join(srcA, "sub", "a2.png"), 120, 64, 2);
   await photo(join(srcA, "tiny.png"), 30, 20, 3); // smaller than the crop
   writeFileSync(join(srcA, "broken.png"), "not a png at all");
+  // A valid header (so its size can be read) and truncated pixel data: it fails only when decoded.
+  await photo(join(root, "whole.png"), 64, 64, 5);
+  writeFileSync(join(srcA, "truncated.png"), readFileSync(join(root, "whole.png")).subarray(0, 120));
   await photo(join(srcB, "b1.png"), 72, 72, 4);
 });
 
@@ -109,15 +112,48 @@ describe("training loader", () => {
   it("reports, skips and counts unreadable images, and crops images smaller than the patch", async () => {
     const reported: string[] = [];
     const l = await open({}, (p) => reported.push(p));
-    const batches = await take(l, 8);
     const broken = join(srcA, "broken.png");
+    const truncated = join(srcA, "truncated.png");
+    // Unreadable headers are found when the loader opens; truncated data when the image is first drawn.
     expect(reported).toEqual([broken]);
+    const batches = await take(l, 8);
+    expect(reported).toEqual([broken, truncated]);
     expect(l.stats.corrupt.get(broken)).toMatch(/cannot read image/);
+    expect(l.stats.corrupt.get(truncated)).toMatch(/cannot read image/);
     expect(l.stats.skipped).toBeGreaterThan(0);
     expect(l.stats.samples).toBe(32);
     const files = batches.flatMap((b) => b.files);
     expect(files).not.toContain(broken);
+    expect(files).not.toContain(truncated);
     expect(files).toContain(join(srcA, "tiny.png"));
+  });
+
+  it("lays sub-images out like BasicSR extract_subimages (300, step 150, threshold 48)", () => {
+    const g = REFERENCE_TILES;
+    expect(tileStarts(2040, g)).toEqual([0, 150, 300, 450, 600, 750, 900, 1050, 1200, 1350, 1500, 1650, 1740]);
+    expect(tileStarts(1356, g)).toEqual([0, 150, 300, 450, 600, 750, 900, 1050]);
+    expect(tileStarts(350, g)).toEqual([0, 50]);
+    expect(tileStarts(340, g)).toEqual([0]);
+    expect(tileStarts(300, g)).toEqual([0]);
+    expect(tileStarts(120, g)).toEqual([0]);
+  });
+
+  it("draws images in proportion to their sub-images (reference), or uniformly with tiles: false", async () => {
+    const dir = join(root, "area");
+    mkdirSync(dir);
+    await photo(join(dir, "big.png"), 600, 450, 6); // 3 × 2 sub-images
+    await photo(join(dir, "small.png"), 200, 150, 7); // 1
+    const share = async (tiles: false | undefined) => {
+      const l = await open({ sources: [{ root: dir }], tiles, crop: 16, batch: 70 });
+      const files = (await take(l, 4)).flatMap((b) => b.files);
+      return files.filter((f) => f.endsWith("big.png")).length / files.length;
+    };
+    const tiled = await share(undefined);
+    expect(tiled).toBeGreaterThan(0.78); // 6/7 = 0.857
+    expect(tiled).toBeLessThan(0.93);
+    const whole = await share(false);
+    expect(whole).toBeGreaterThan(0.4); // 1/2
+    expect(whole).toBeLessThan(0.6);
   });
 
   it("samples sources by weight", async () => {
