@@ -46,3 +46,14 @@ export function paperVariant(spec: ExperimentSpec): string | undefined {
   const name = `${spec.model.name}-${strategy}${prompt}`;
   return name in PAPER_TABLE3 ? name : undefined;
 }
+
+/** The paper's training scale per backbone (MIOIR.md §3 and §6): parameters by prompt kind, iterations, batch. */
+export const PAPER_SCALE: Readonly<
+  Record<
+    string,
+    { params: Record<"none" | "explicit" | "adaptive", number>; iters: number; batch: number; crop: number }
+  >
+> = {
+  SRResNet: { params: { none: 1.222e6, explicit: 1.441e6, adaptive: 1.447e6 }, iters: 2.5e6, batch: 16, crop: 128 },
+  SwinIR: { params: { none: 11.605e6, explicit: 11.854e6, adaptive: 11.861e6 }, iters: 1e6, batch: 8, crop: 128 },
+};

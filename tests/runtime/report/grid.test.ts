@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -15,9 +15,11 @@ function pattern(w: number, h: number, seed: number): RgbImage {
 describe("sample grids", () => {
   it("writes LQ | output | GT with each panel's pixels unchanged, under a label band", async () => {
     const [lq, out, gt] = [pattern(64, 40, 1), pattern(64, 40, 2), pattern(64, 40, 3)];
-    const path = join(mkdtempSync(join(tmpdir(), "mio-grid-")), "samples", "in_dist", "sr.png");
+    const dir = mkdtempSync(join(tmpdir(), "mio-grid-"));
+    const path = join(dir, "samples", "in_dist", "sr.png");
     await writeTriptych(path, lq, out, gt);
     const png = PNG.sync.read(readFileSync(path));
+    rmSync(dir, { recursive: true });
     expect([png.width, png.height]).toEqual([64 * 3 + 2 * GAP, 40 + LABEL_BAND]);
     [lq, out, gt].forEach((im, k) => {
       const x0 = k * (64 + GAP);

@@ -3,9 +3,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { writeReport } from "../../../runtime/report/report.js";
-import { syntheticRun, TASKS } from "./synthetic.js";
+import { removeSyntheticRuns, syntheticRun, TASKS } from "./synthetic.js";
+
+afterAll(removeSyntheticRuns);
 
 /** The cells of the Markdown table row whose first cell is `label`, in the section after `heading`. */
 function row(md: string, heading: string, label: string): string[] {

@@ -1,7 +1,7 @@
 // A small synthetic run folder, as the trainer writes one (docs/reports.md): a real spec from a pipeline's quick
 // profile, a log.jsonl with every entry type, metrics.json with numbers chosen here, and two sample grids.
 import { mkdtempSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkFile, printSpec } from "../../../compiler/compile.js";
@@ -9,6 +9,13 @@ import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
 import type { RgbImage } from "../../../runtime/data/image.js";
 import { writeTriptych } from "../../../runtime/report/grid.js";
 import { root } from "../../helpers/cli.js";
+
+const made: string[] = [];
+
+/** Removes every folder `syntheticRun` made (call it in afterAll). */
+export async function removeSyntheticRuns(): Promise<void> {
+  for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
+}
 
 export const TASKS = ["sr", "blur", "noise", "jpeg", "rain", "haze", "dark"] as const;
 
@@ -59,7 +66,9 @@ export async function syntheticRun(
   options: { offset?: number; ssim?: boolean; samples?: boolean } = {},
 ): Promise<SyntheticRun> {
   const spec = quickSpec(pipeline);
-  const dir = join(mkdtempSync(join(tmpdir(), "mio-report-")), `${spec.name}-0123456789ab`);
+  const parent = mkdtempSync(join(tmpdir(), "mio-report-"));
+  made.push(parent);
+  const dir = join(parent, `${spec.name}-0123456789ab`);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "spec.json"), printSpec(spec));
 

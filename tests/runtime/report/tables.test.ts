@@ -1,0 +1,125 @@
+// The comparison table (paper's Table 3 layout plus Table 4's Out-Dis average) and the run-folder checks.
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { compareRuns } from "../../../runtime/report/compare.js";
+import { loadRun, parseLog, RunFolderError } from "../../../runtime/report/run.js";
+import { markdownTable, scoreTable } from "../../../runtime/report/tables.js";
+import { removeSyntheticRuns, syntheticRun, TASKS } from "./synthetic.js";
+
+afterAll(removeSyntheticRuns);
+
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+describe("comparison table", () => {
+  it("has a row per run (by experiment name), the task columns, Avg, Out-Dis Avg and Ipv.", async () => {
+    const m = await syntheticRun("srresnet_m", { samples: false });
+    const s = await syntheticRun("srresnet_s", { offset: 0.4, samples: false });
+    const { table, markdown } = await compareRuns([m.dir, s.dir]);
+    expect(table.header).toEqual([
+      "Run",
+      ...["SR", "Blur", "Noise", "JPEG", "Rain", "Haze", "Low-Light"],
+      ...["Avg", "Out-Dis Avg", "Ipv."],
+    ]);
+    const inM = TASKS.map((t) => m.sets.in_dist?.[t]?.psnr as number);
+    const outS = TASKS.map((t) => s.sets.out_dist?.[t]?.psnr as number);
+    const lq = TASKS.map((t) => m.sets.in_dist?.[t]?.lq_psnr as number);
+    const outLq = TASKS.map((t) => m.sets.out_dist?.[t]?.lq_psnr as number);
+    // Both runs were measured on the same inputs, so the LQ row comes first.
+    expect(table.rows.map((r) => r[0])).toEqual(["input (LQ)", "srresnet_m", "srresnet_s"]);
+    expect(table.rows[0]).toEqual([
+      "input (LQ)",
+      ...lq.map((v) => v.toFixed(2)),
+      mean(lq).toFixed(2),
+      mean(outLq).toFixed(2),
+      "",
+    ]);
+    expect(table.rows[1]).toEqual([
+      "srresnet_m",
+      ...inM.map((v) => v.toFixed(2)),
+      mean(inM).toFixed(2),
+      expect.any(String),
+      "baseline",
+    ]);
+    expect(table.rows[2]?.slice(-2)).toEqual([mean(outS).toFixed(2), "+0.40"]);
+    expect(markdown).toContain("| srresnet_s | 24.52 |");
+    expect(markdown.split("\n")[1]).toBe(
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    );
+  });
+
+  it("marks an average over fewer tasks and tells runs of the same experiment apart", async () => {
+    const a = await syntheticRun("srresnet_s_ap", { samples: false });
+    const b = await syntheticRun("srresnet_s_ap", { offset: -1, samples: false });
+    const metrics = JSON.parse(await readFile(join(b.dir, "metrics.json"), "utf8"));
+    delete metrics.sets.in_dist.dark;
+    metrics.run = "srresnet_s_ap-ffffffffffff";
+    await writeFile(join(b.dir, "metrics.json"), JSON.stringify(metrics));
+    const { table } = await compareRuns([a.dir, b.dir]);
+    expect(table.rows.map((r) => r[0])).toEqual(["srresnet_s_ap-0123456789ab", "srresnet_s_ap-ffffffffffff"]);
+    const six = TASKS.slice(0, 6).map((t) => b.sets.in_dist?.[t]?.psnr as number);
+    expect(table.rows[1]?.[7]).toBe("–");
+    expect(table.rows[1]?.[8]).toBe(`${mean(six).toFixed(2)}*`);
+    expect(table.notes.join("\n")).toContain("* Average over the tasks measured");
+    // The LQ rows differ now (one task missing), so no shared input row.
+    expect(table.rows.some((r) => r[0] === "input (LQ)")).toBe(false);
+  });
+
+  it("shows a PSNR of Infinity (null in JSON) as ∞", async () => {
+    const r = await syntheticRun("srresnet_m", { samples: false });
+    const metrics = JSON.parse(await readFile(join(r.dir, "metrics.json"), "utf8"));
+    metrics.sets.in_dist.sr.psnr = null;
+    await writeFile(join(r.dir, "metrics.json"), JSON.stringify(metrics));
+    const t = scoreTable(await loadRun(r.dir), "psnr");
+    expect(t?.rows[0]?.[1]).toBe("∞");
+    expect(t?.rows[0]?.[8]).toBe("∞");
+    expect(markdownTable(t as NonNullable<typeof t>)).toContain("| In-Dis | ∞ |");
+  });
+});
+
+describe("run folders", () => {
+  const failure = async (dir: string) => {
+    try {
+      await loadRun(dir);
+    } catch (e) {
+      expect(e).toBeInstanceOf(RunFolderError);
+      return (e as Error).message;
+    }
+    throw new Error("loadRun did not fail");
+  };
+
+  it("names the folder and what is missing", async () => {
+    const missing = join(tmpdir(), "mio-no-such-run-folder");
+    expect(await failure(missing)).toBe(`run folder '${missing}': does not exist`);
+    for (const file of ["spec.json", "metrics.json", "log.jsonl"]) {
+      const r = await syntheticRun("srresnet_m", { samples: false });
+      await rm(join(r.dir, file));
+      expect(await failure(r.dir)).toBe(`run folder '${r.dir}': ${file} is missing`);
+    }
+  });
+
+  it("rejects malformed files with the key or line at fault", async () => {
+    const r = await syntheticRun("srresnet_m", { samples: false });
+    const metrics = JSON.parse(await readFile(join(r.dir, "metrics.json"), "utf8"));
+    metrics.sets.out_dist.rain.psnr = "high";
+    await writeFile(join(r.dir, "metrics.json"), JSON.stringify(metrics));
+    expect(await failure(r.dir)).toContain("metrics.json: 'sets.out_dist.rain.psnr' must be a number");
+    await writeFile(join(r.dir, "spec.json"), JSON.stringify({ version: 1, name: "x" }));
+    expect(await failure(r.dir)).toContain("spec.json is not a valid experiment spec");
+    await writeFile(join(r.dir, "spec.json"), "{");
+    expect(await failure(r.dir)).toContain("spec.json is not valid JSON");
+  });
+
+  it("reads log.jsonl strictly but skips a last line still being written", () => {
+    const ok = '{"type":"stage","stage":1,"stages":1,"tasks":["sr"],"iters":10}\n{"type":"train","stage":1,"it';
+    expect(parseLog("r", ok).map((e) => e.type)).toEqual(["stage"]);
+    expect(() => parseLog("r", '{"type":"train"\n{"type":"done"}\n')).toThrow(/log.jsonl line 1 is not valid JSON/);
+    expect(() => parseLog("r", '{"type":"train","step":1}\n')).toThrow(
+      /line 1: a "train" entry needs a number 'stage'/,
+    );
+    expect(parseLog("r", '{"type":"start","run":"x"}\n')).toEqual([
+      { type: "other", raw: { type: "start", run: "x" } },
+    ]);
+  });
+});
