@@ -38,11 +38,14 @@ export interface Golden {
     layer: number[];
   }[];
   dark: { gamma: number; lut: number[] }[];
+  diffjpeg: { height: number; width: number; quality: number; input: number[]; out: number[] }[];
   depthResize: { src: number[]; srcWidth: number; srcHeight: number; width: number; height: number; out: number[] }[];
 }
 
+// Image bytes are stored as {"b64": "..."} to keep the file small; they are unpacked to number arrays here.
 export const golden: Golden = JSON.parse(
   readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "data", "golden.json"), "utf8"),
+  (_key, v) => (v && typeof v === "object" && typeof v.b64 === "string" ? Array.from(Buffer.from(v.b64, "base64")) : v),
 );
 
 export function imageOf(width: number, height: number, data: number[]): RgbImage {
