@@ -1,6 +1,6 @@
 // Text → AST plus diagnostics. Never throws for a user's mistake: lexer and parser errors become MIO1xxx.
 import type { IRecognitionException, IToken } from "chevrotain";
-import type { MioFile, Span } from "./ast.js";
+import type { MioFile, Pos, Span } from "./ast.js";
 import type { FileCstNode } from "./cst.generated.js";
 import { codes, type Diagnostic, error } from "./diagnostics.js";
 import { parser } from "./parser.js";
@@ -45,11 +45,14 @@ function hintForChar(ch: string): string | undefined {
 
 /** Chevrotain's messages list every expected token path; we keep the first few, in words. */
 function syntaxDiagnostic(e: IRecognitionException, file: string, tokens: IToken[]): Diagnostic {
-  let tok = e.token;
+  const tok = e.token;
   // At end of input Chevrotain reports the EOF token, which has no position: point just past the last token.
-  if (tok.tokenType.name === "EOF" || !Number.isFinite(tok.startOffset)) {
-    const last = tokens.at(-1);
-    tok = last ?? tok;
+  const last = tokens.at(-1);
+  if ((tok.tokenType.name === "EOF" || !Number.isFinite(tok.startOffset)) && last) {
+    const line = last.endLine ?? last.startLine ?? 1;
+    const col = (last.endColumn ?? last.startColumn ?? 0) + 1;
+    const offset = (last.endOffset ?? last.startOffset) + 1;
+    return syntaxError(e, file, { line, col, offset }, { line, col: col + 1, offset: offset + 1 });
   }
   const start = {
     line: tok.startLine ?? 1,
@@ -61,6 +64,10 @@ function syntaxDiagnostic(e: IRecognitionException, file: string, tokens: IToken
     col: (tok.endColumn ?? start.col) + 1,
     offset: (tok.endOffset ?? start.offset) + 1,
   };
+  return syntaxError(e, file, start, end);
+}
+
+function syntaxError(e: IRecognitionException, file: string, start: Pos, end: Pos): Diagnostic {
   const found = e.token.tokenType.name === "EOF" ? "the end of the file" : `'${e.token.image}'`;
   const expected = expectedFrom(e.message);
   const message = expected ? `expected ${expected} but found ${found}` : `unexpected ${found}`;
@@ -106,7 +113,9 @@ function describe(tokenName: string): string {
 }
 
 function hintFor(e: IRecognitionException, expected: string | undefined): string | undefined {
-  if (e.token.image === "=") return "parameters and named arguments use ':' (k: 3)";
+  // Only inside `f(...)` or a parameter list: elsewhere a stray '=' is usually a statement that ran on.
+  const inArgs = e.context?.ruleStack?.some((r) => r === "argList" || r === "paramDecl");
+  if (e.token.image === "=" && inArgs) return "parameters and named arguments use ':' (k: 3)";
   if (expected === "')'") return "a '(' earlier is not closed";
   if (expected === "'}'") return "a '{' earlier is not closed";
   return undefined;

@@ -45,20 +45,23 @@ class AstBuilder {
     return { file: this.file, start: fixPos(st), end: fixPos(en) };
   }
 
-  name(t: IToken): Name {
-    return { text: t.image, span: this.span(t) };
+  /** A name token, or a stand-in where error recovery dropped it (its syntax error is already reported). */
+  name(t: IToken | undefined): Name {
+    return real(t) ? { text: t.image, span: this.span(t) } : { text: "<missing>", span: this.missing().span };
   }
 
   decls(cst: C.FileCstNode): Decl[] {
     const c = cst.children;
-    return inOrder<CstNode>(c.useDecl, c.callableDecl, c.taskDecl, c.experimentDecl).map((d) => {
+    return inOrder<CstNode>(c.useDecl, c.callableDecl, c.taskDecl, c.experimentDecl).flatMap((d) => {
+      // A declaration whose name error recovery dropped is left out; its syntax error is reported.
+      if (d.name !== "useDecl" && !real((d as C.CallableDeclCstNode).children.Identifier?.[0])) return [];
       switch (d.name) {
         case "useDecl":
-          return this.useDecl(d as C.UseDeclCstNode);
+          return [this.useDecl(d as C.UseDeclCstNode)];
         case "callableDecl":
-          return this.callableDecl(d as C.CallableDeclCstNode);
+          return [this.callableDecl(d as C.CallableDeclCstNode)];
         default:
-          return this.settingsDecl(d as C.TaskDeclCstNode | C.ExperimentDeclCstNode);
+          return [this.settingsDecl(d as C.TaskDeclCstNode | C.ExperimentDeclCstNode)];
       }
     });
   }
@@ -72,32 +75,34 @@ class AstBuilder {
 
   callableDecl(n: C.CallableDeclCstNode): Decl {
     const c = n.children;
-    const params = (c.paramList[0]?.children.paramDecl ?? []).map((p) => this.paramDecl(p));
-    const inputs = (c.inputList[0]?.children.inputDecl ?? []).map((p) => this.inputDecl(p));
+    const params = (c.paramList?.[0]?.children.paramDecl ?? []).flatMap((p) => this.paramDecl(p) ?? []);
+    const inputs = (c.inputList?.[0]?.children.inputDecl ?? []).flatMap((p) => this.inputDecl(p) ?? []);
     return {
       kind: c.Backbone ? "backbone" : "block",
-      name: this.name(c.Identifier[0] as IToken),
+      name: this.name(c.Identifier?.[0]),
       params,
       inputs,
-      body: this.body(c.body[0]),
+      body: this.body(c.body?.[0]),
       span: this.span(n),
     };
   }
 
-  paramDecl(n: C.ParamDeclCstNode): ParamDecl {
-    const [name, type] = n.children.Identifier;
+  paramDecl(n: C.ParamDeclCstNode): ParamDecl | undefined {
+    const [name, type] = n.children.Identifier ?? [];
+    if (!name) return undefined; // dropped by error recovery
     const def = n.children.expression?.[0];
     return {
-      name: this.name(name as IToken),
-      type: this.name((type ?? name) as IToken),
+      name: this.name(name),
+      type: this.name(type), // `<missing>` when recovery dropped it
       ...(def ? { default: this.expression(def) } : {}),
       span: this.span(n),
     };
   }
 
-  inputDecl(n: C.InputDeclCstNode): InputDecl {
-    const [name, type] = n.children.Identifier;
-    return { name: this.name(name as IToken), ...(type ? { type: this.name(type) } : {}), span: this.span(n) };
+  inputDecl(n: C.InputDeclCstNode): InputDecl | undefined {
+    const [name, type] = n.children.Identifier ?? [];
+    if (!name) return undefined; // dropped by error recovery
+    return { name: this.name(name), ...(type ? { type: this.name(type) } : {}), span: this.span(n) };
   }
 
   body(n: C.BodyCstNode | undefined): Stmt[] {
@@ -106,15 +111,15 @@ class AstBuilder {
       if (c.forStatement?.[0]) return [this.forStatement(c.forStatement[0])];
       if (c.returnStatement?.[0]) {
         const r = c.returnStatement[0];
-        return [{ kind: "return", value: this.expression(r.children.expression[0]), span: this.span(r) } as Stmt];
+        return [{ kind: "return", value: this.expression(r.children.expression?.[0]), span: this.span(r) } as Stmt];
       }
       const a = c.assignment?.[0];
-      if (!a?.children.Identifier[0]) return []; // dropped by error recovery; the syntax error is reported
+      if (!a?.children.Identifier?.[0]) return []; // dropped by error recovery; the syntax error is reported
       return [
         {
           kind: "assign",
           target: this.name(a.children.Identifier[0]),
-          value: this.expression(a.children.expression[0]),
+          value: this.expression(a.children.expression?.[0]),
           span: this.span(a),
         } as Stmt,
       ];
@@ -125,9 +130,9 @@ class AstBuilder {
     const c = n.children;
     return {
       kind: "for",
-      variable: this.name(c.Identifier[0] as IToken),
-      range: this.expression(c.expression[0]),
-      body: this.body(c.body[0]),
+      variable: this.name(c.Identifier?.[0]),
+      range: this.expression(c.expression?.[0]),
+      body: this.body(c.body?.[0]),
       span: this.span(n),
     };
   }
@@ -136,8 +141,8 @@ class AstBuilder {
     const c = n.children;
     return {
       kind: "Task" in c ? "task" : "experiment",
-      name: this.name(c.Identifier[0] as IToken),
-      settings: this.settings(c.settingsBlock[0]),
+      name: this.name(c.Identifier?.[0]),
+      settings: this.settings(c.settingsBlock?.[0]),
       span: this.span(n),
     };
   }
@@ -145,7 +150,7 @@ class AstBuilder {
   settings(n: C.SettingsBlockCstNode | undefined): Setting[] {
     return (n?.children.setting ?? []).flatMap((s) => {
       const c = s.children;
-      const key = c.Identifier[0];
+      const key = c.Identifier?.[0];
       if (!key) return [];
       const values = (c.settingValues?.[0]?.children.settingValue ?? []).map((v) => this.settingValue(v));
       const block = c.settingsBlock?.[0];
@@ -157,22 +162,23 @@ class AstBuilder {
     const name = n.children.Identifier?.[0];
     return {
       ...(name ? { name: this.name(name) } : {}),
-      value: this.expression(n.children.expression[0]),
+      value: this.expression(n.children.expression?.[0]),
       span: this.span(n),
     };
   }
 
   expression(n: C.ExpressionCstNode | undefined): Expr {
     if (!n) return this.missing();
-    const items = n.children.pipeExpr.map((p) => this.pipeExpr(p));
+    const items = (n.children.pipeExpr ?? []).map((p) => this.pipeExpr(p));
+    if (items.length === 0) return this.missing();
     return items.length === 1 ? (items[0] as Expr) : { kind: "chain", items, span: this.span(n) };
   }
 
   pipeExpr(n: C.PipeExprCstNode): Expr {
     const c = n.children;
-    let head = this.rangeExpr(c.rangeExpr[0]);
+    let head = this.rangeExpr(c.rangeExpr?.[0]);
     const label = c.layerLabel?.[0];
-    if (label) head = this.label(this.layerPath(label.children.layerPath[0]), head, n);
+    if (label) head = this.label(this.layerPath(label.children.layerPath?.[0]), head, n);
     const stages = (c.pipeStage ?? []).map((s) => this.pipeStage(s));
     return stages.length ? { kind: "pipe", head, stages, span: this.span(n) } : head;
   }
@@ -182,7 +188,7 @@ class AstBuilder {
     if (c.siteRef?.[0]) return this.siteRef(c.siteRef[0]);
     const e = this.callOrRef(c.callOrRef?.[0]);
     const label = c.layerLabel?.[0];
-    return label ? this.label(this.layerPath(label.children.layerPath[0]), e, n) : e;
+    return label ? this.label(this.layerPath(label.children.layerPath?.[0]), e, n) : e;
   }
 
   /** `name: conv(64)` labels a call; `name: layer_norm` is a call without arguments. */
@@ -195,7 +201,7 @@ class AstBuilder {
 
   layerPath(n: C.LayerPathCstNode | undefined): LayerPath {
     if (!n) return { segments: [], span: this.missing().span };
-    const segments = n.children.layerSegment.map((s): LayerSegment => {
+    const segments = (n.children.layerSegment ?? []).map((s): LayerSegment => {
       const tok = (s.children.Identifier?.[0] ?? s.children.NumberLiteral?.[0]) as IToken;
       const idx = s.children.expression?.[0];
       return { name: tok?.image ?? "?", ...(idx ? { index: this.expression(idx) } : {}), span: this.span(s) };
@@ -205,18 +211,18 @@ class AstBuilder {
 
   rangeExpr(n: C.RangeExprCstNode | undefined): Expr {
     if (!n) return this.missing();
-    const [from, to] = n.children.additive.map((a) => this.additive(a));
-    return to ? { kind: "range", from: from as Expr, to, span: this.span(n) } : (from as Expr);
+    const [from = this.missing(), to] = (n.children.additive ?? []).map((a) => this.additive(a));
+    return to ? { kind: "range", from, to, span: this.span(n) } : from;
   }
 
   additive(n: C.AdditiveCstNode): Expr {
-    const operands = n.children.multiplicative.map((m) => this.multiplicative(m));
+    const operands = (n.children.multiplicative ?? []).map((m) => this.multiplicative(m));
     const ops = inOrder<IToken>(n.children.Plus, n.children.Minus);
     return this.fold(operands, ops);
   }
 
   multiplicative(n: C.MultiplicativeCstNode): Expr {
-    const operands = n.children.unary.map((u) => this.unary(u));
+    const operands = (n.children.unary ?? []).map((u) => this.unary(u));
     const ops = inOrder<IToken>(n.children.Star, n.children.Slash, n.children.Percent);
     return this.fold(operands, ops);
   }
@@ -256,7 +262,7 @@ class AstBuilder {
     if (c.False) return { kind: "bool", value: false, span };
     if (c.listExpr?.[0])
       return { kind: "list", items: (c.listExpr[0].children.expression ?? []).map((e) => this.expression(e)), span };
-    if (c.parenExpr?.[0]) return this.expression(c.parenExpr[0].children.expression[0]);
+    if (c.parenExpr?.[0]) return this.expression(c.parenExpr[0].children.expression?.[0]);
     if (c.siteRef?.[0]) return this.siteRef(c.siteRef[0]);
     return this.callOrRef(c.callOrRef?.[0]);
   }
@@ -266,14 +272,14 @@ class AstBuilder {
     const input = args?.[0]?.value;
     return {
       kind: "site",
-      name: this.layerPath(n.children.layerPath[0]),
+      name: this.layerPath(n.children.layerPath?.[0]),
       ...(input ? { input } : {}),
       span: this.span(n),
     };
   }
 
   callOrRef(n: C.CallOrRefCstNode | undefined): Expr {
-    if (!n) return this.missing();
+    if (!n || !real(n.children.Identifier?.[0])) return this.missing();
     const c = n.children;
     const path = inOrder<IToken>(c.Identifier, c.NumberLiteral, c.Star).map((t) => t.image);
     const [params, inputs] = c.argList ?? [];
@@ -290,7 +296,7 @@ class AstBuilder {
       const name = a.children.Identifier?.[0];
       return {
         ...(name ? { name: this.name(name) } : {}),
-        value: this.expression(a.children.expression[0]),
+        value: this.expression(a.children.expression?.[0]),
         span: this.span(a),
       };
     });
@@ -301,6 +307,11 @@ class AstBuilder {
     const p = { line: 1, col: 1, offset: 0 };
     return { kind: "ref", path: ["<missing>"], span: { file: this.file, start: p, end: p } };
   }
+}
+
+/** A token the source really has: not absent, and not one error recovery inserted (those have no text). */
+function real(t: IToken | undefined): t is IToken {
+  return t !== undefined && !t.isInsertedInRecovery && t.image !== "";
 }
 
 function tokStart(t: IToken) {

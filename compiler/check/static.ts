@@ -12,10 +12,23 @@ export function checkNames(decl: CallableDecl, scope: Map<string, NamedDecl>, di
   ];
   const defined = new Set<string>([...decl.params.map((p) => p.name.text), ...decl.inputs.map((i) => i.name.text)]);
 
+  // The messages for a backbone used as a layer and a layer used as a value are the elaborator's own, so that when
+  // both passes see the mistake it is reported once.
   const callee = (name: string, e: Expr) => {
-    if (!layers.includes(name))
+    if (name === "<missing>") return; // dropped by error recovery; the syntax error is reported
+    if (scope.get(name)?.kind === "backbone") {
+      const message = `'${name}' is a backbone; a backbone is used as an experiment's model`;
+      diagnostics.push(error(codes.typeMismatch, e.span, message));
+    } else if (!layers.includes(name))
       diagnostics.push(error(codes.unknownName, e.span, `unknown layer '${name}'`, didYouMean(name, layers)));
   };
+  const types = ["int", "float", "bool", "string"];
+  for (const p of decl.params) {
+    if (!types.includes(p.type.text) && p.type.text !== "<missing>") {
+      const message = `unknown parameter type '${p.type.text}'`;
+      diagnostics.push(error(codes.typeMismatch, p.type.span, message, didYouMean(p.type.text, types)));
+    }
+  }
   const expr = (e: Expr | undefined, stage = false): void => {
     if (!e) return;
     switch (e.kind) {
@@ -23,7 +36,11 @@ export function checkNames(decl: CallableDecl, scope: Map<string, NamedDecl>, di
         const name = e.path.join(".");
         if (stage) callee(name, e);
         else if (!defined.has(name) && name !== "<missing>") {
-          diagnostics.push(error(codes.unknownName, e.span, `unknown name '${name}'`, didYouMean(name, defined)));
+          if (e.path.length === 1 && (builtins[name] || scope.has(name))) {
+            const message = `'${name}' is a layer, not a value`;
+            diagnostics.push(error(codes.typeMismatch, e.span, message, `apply it: x |> ${name}`));
+          } else
+            diagnostics.push(error(codes.unknownName, e.span, `unknown name '${name}'`, didYouMean(name, defined)));
         }
         return;
       }

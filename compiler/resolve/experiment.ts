@@ -78,9 +78,14 @@ export function flattenExtends(decl: SettingsDecl, mod: Module, r: Reader, visit
 
 function overlay(base: Setting[], over: Setting[]): Setting[] {
   const profiles = new Map<string, Setting>();
+  const unnamed: Setting[] = []; // `profile "quick" { ... }`: kept, so resolveExperiment reports it
   for (const s of [...base, ...over]) {
+    if (s.key.text !== "profile") continue;
     const name = profileName(s);
-    if (name === undefined) continue;
+    if (name === undefined) {
+      unnamed.push(s);
+      continue;
+    }
     const prev = profiles.get(name);
     profiles.set(name, prev ? { ...s, block: applyProfile(prev.block ?? [], s.block ?? []) } : s);
   }
@@ -88,7 +93,7 @@ function overlay(base: Setting[], over: Setting[]): Setting[] {
     base.filter((s) => s.key.text !== "profile"),
     over.filter((s) => s.key.text !== "profile"),
   );
-  return [...plain, ...profiles.values()];
+  return [...plain, ...profiles.values(), ...unnamed];
 }
 
 /**
@@ -317,7 +322,9 @@ function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[
   const none: PromptSpec = { kind: "none", sites: [], modulationParams: 0 };
   const kind = r.attempt(() => r.choice(r.single(s), "prompt kind", ["none", "explicit", "adaptive"] as const));
   if (!kind || kind === "none") {
-    if (s.block?.length) r.diagnostics.push(error(codes.badPrompt, s.key.span, "prompt none takes no settings"));
+    // An unknown kind is already reported; only a real `prompt none { ... }` is told it takes no settings.
+    if (kind && s.block?.length)
+      r.diagnostics.push(error(codes.badPrompt, s.key.span, "prompt none takes no settings"));
     return none;
   }
   const k = r.keyed(s.block ?? [], `prompt ${kind}`, PROMPT_KEYS);

@@ -95,7 +95,8 @@ export function resolveCurriculum(r: Reader, s: Setting, knownTasks: string[]): 
         codes.unknownTask,
         d.span,
         `unknown task '${name}'`,
-        didYouMean(name, knownTasks) ?? `declared tasks: ${knownTasks.join(", ")}`,
+        didYouMean(name, knownTasks) ??
+          (knownTasks.length ? `declared tasks: ${knownTasks.join(", ")}` : "no tasks are declared: use stdlib/tasks"),
       );
     }
     taskSpans.set(name, [...(taskSpans.get(name) ?? []), d.span]);
@@ -118,6 +119,7 @@ export function resolveCurriculum(r: Reader, s: Setting, knownTasks: string[]): 
       const k = r.keyed(block, "curriculum mixed", ["tasks", "iters", "restarts"]);
       const tasksS = need(r, k, "tasks", s);
       const list = r.positional(tasksS);
+      if (!list.length) r.fail(codes.badValue, tasksS.key.span, "'tasks' needs at least one task", "tasks sr, blur");
       const tasks = list.map(taskName);
       noDuplicates(
         tasks,
@@ -161,6 +163,8 @@ export function resolveCurriculum(r: Reader, s: Setting, knownTasks: string[]): 
         return r.fail(codes.badValue, st.key.span, "a stage starts with its tasks", "stage [sr, blur], iters: 100k");
       const t = r.data(tasksV.value);
       const list = t.kind === "list" ? t.items : [t];
+      if (!list.length)
+        r.fail(codes.badValue, t.span, "a stage needs at least one task", "stage [sr, blur], iters: 100k");
       const tasks = list.map(taskName);
       noDuplicates(
         tasks,
@@ -240,7 +244,10 @@ export function resolveTrain(r: Reader, block: Setting[]): Section<"train"> {
       const a = r.args(
         d,
         {
-          lr: (v, w) => r.num(v, w, { min: 0 }),
+          lr: (v, w) => {
+            const lr = r.num(v, w, { min: 0 });
+            return lr > 0 ? lr : r.fail(codes.badValue, v.span, `${w} must be > 0, found ${lr}`);
+          },
           betas: (v, w) => betas(r, v, w),
           eps: (v, w) => r.num(v, w, { min: 0 }),
           weight_decay: (v, w) => r.num(v, w, { min: 0 }),
@@ -315,7 +322,9 @@ export function resolveEval(r: Reader, block: Setting[]): Section<"eval"> {
   const metrics = k.get("metrics")?.[0];
   if (metrics) {
     r.attempt(() => {
-      out.metrics = r.positional(metrics).map((d) => {
+      const list = r.positional(metrics);
+      if (!list.length) r.fail(codes.badValue, metrics.key.span, "metrics needs at least one metric", "metrics psnr");
+      out.metrics = list.map((d) => {
         const name = r.choice(d.kind === "call" ? { kind: "ident", name: d.name, span: d.span } : d, "metric", [
           "psnr",
           "ssim",
