@@ -6,6 +6,7 @@ import { registerCompile } from "./commands/compile.js";
 import { registerDegrade } from "./commands/degrade.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerReport } from "./commands/report.js";
+import { registerRun } from "./commands/run.js";
 import { registerTestsets } from "./commands/testsets.js";
 import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./exit.js";
 import { version } from "./package-info.js";
@@ -23,6 +24,7 @@ registerDoctor(program);
 registerDegrade(program);
 registerTestsets(program);
 registerReport(program);
+registerRun(program);
 
 /** Prints a user-facing failure without a stack and returns its exit code. */
 function report(e: unknown): number {

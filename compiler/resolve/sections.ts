@@ -298,10 +298,17 @@ export const EVAL_DEFAULTS: Section<"eval"> = {
   weights: "raw",
   tile: 0,
   overlap: 32,
+  center_crop: 0,
+  max_images: 0,
 };
 
 export function resolveEval(r: Reader, block: Setting[]): Section<"eval"> {
-  const k = r.keyed(block, "eval", ["sets", "set", "metrics", "weights", "tile", "overlap"], ["set"]);
+  const k = r.keyed(
+    block,
+    "eval",
+    ["sets", "set", "metrics", "weights", "tile", "overlap", "center_crop", "max_images"],
+    ["set"],
+  );
   const out: Section<"eval"> = structuredClone(EVAL_DEFAULTS);
   const sets = k.get("sets")?.[0];
   if (sets) {
@@ -343,7 +350,7 @@ export function resolveEval(r: Reader, block: Setting[]): Section<"eval"> {
   }
   const weights = k.get("weights")?.[0];
   if (weights) r.attempt(() => (out.weights = r.choice(r.single(weights), "weights", ["raw", "ema"] as const)));
-  for (const key of ["tile", "overlap"] as const) {
+  for (const key of ["tile", "overlap", "center_crop", "max_images"] as const) {
     const s = k.get(key)?.[0];
     if (s) r.attempt(() => (out[key] = r.num(r.single(s), key, { int: true, min: 0 })));
   }

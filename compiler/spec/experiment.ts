@@ -79,5 +79,9 @@ export interface ExperimentSpec {
     weights: "raw" | "ema";
     tile: number;
     overlap: number;
+    /** Evaluate on the central `center_crop` square of each test image (0: whole images). */
+    center_crop: number;
+    /** At most this many images per test set (0: all). */
+    max_images: number;
   };
 }

@@ -1,0 +1,139 @@
+import type { Command } from "commander";
+import { runExperiment } from "../../runtime/train/run-experiment.js";
+import type { TrainEvent } from "../../runtime/train/trainer.js";
+import { acquireGpu } from "../../runtime/webgpu/device.js";
+import { EXIT_USAGE, UsageError } from "../exit.js";
+import { checkOrFail, printDiagnostics } from "./check.js";
+
+/** A live status line on a terminal; plain lines otherwise (CI logs). */
+function progressDisplay(totalIters: number) {
+  const tty = process.stderr.isTTY;
+  let lastStage = "";
+  let startStep = 0;
+  let startTime = Date.now();
+  const eta = (step: number) => {
+    const rate = (step - startStep) / Math.max(1e-3, (Date.now() - startTime) / 1000);
+    const left = (totalIters - step) / Math.max(rate, 1e-9);
+    return rate > 0 ? `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, "0")}s` : "?";
+  };
+  const line = (text: string, final = false) => {
+    if (tty) process.stderr.write(`\r\x1b[2K${text}${final ? "\n" : ""}`);
+    else process.stderr.write(`${text}\n`);
+  };
+  return (e: TrainEvent) => {
+    switch (e.type) {
+      case "start":
+        process.stderr.write(
+          `run ${e.run} on ${e.adapter}${e.fallback ? " (CPU fallback)" : ""}: ${e.kernels} kernels, ${Number(e.peak_mib).toFixed(1)} MiB${e.resumed_from !== null ? `, resuming at step ${e.resumed_from}` : ""}\n`,
+        );
+        startTime = Date.now();
+        startStep = Number(e.resumed_from ?? 0);
+        break;
+      case "stage":
+        lastStage = `stage ${e.stage}/${e.stages} [${(e.tasks as string[]).join(",")}]`;
+        line(`${lastStage} starting`, !tty);
+        break;
+      case "train":
+        line(
+          `${lastStage} iter ${e.iter} loss ${Number(e.loss).toFixed(4)} lr ${Number(e.lr).toExponential(2)} ${Number(e.its).toFixed(1)} it/s ETA ${eta(Number(e.step))}`,
+        );
+        break;
+      case "checkpoint":
+        if (!tty) line(`checkpoint ${e.path}`);
+        break;
+      case "eval_start":
+        line("evaluating...", true);
+        break;
+      case "eval_progress":
+        if (tty || Number(e.done) === Number(e.total))
+          line(`evaluating ${e.what} ${e.done}/${e.total}`, Number(e.done) === Number(e.total));
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description(
+      "train and evaluate an experiment; leaves runs/<name>-<hash>/ with logs, checkpoints, metrics and a report",
+    )
+    .argument("<file>", "the .mio experiment")
+    .option("--profile <name>", "apply a profile (default: 'quick' on a CPU adapter when the experiment has one)")
+    .option("--full", "use the experiment's own recipe even on a CPU adapter")
+    .option("--experiment <name>", "which experiment, when the file has several")
+    .option("--out <dir>", "folder for run folders", "runs")
+    .option("--resume", "continue the run from its last checkpoint")
+    .option("--workers <n>", "data loader threads (default: the spec's data.workers)", (v) => Number.parseInt(v, 10))
+    .action(
+      async (
+        file: string,
+        opts: {
+          profile?: string;
+          full?: boolean;
+          experiment?: string;
+          out: string;
+          resume?: boolean;
+          workers?: number;
+        },
+      ) => {
+        const gpu = await acquireGpu();
+        let profile = opts.profile;
+        if (profile === undefined && !opts.full && gpu.report.isFallbackAdapter) {
+          const declared = checkOrFail(file).specs;
+          const hasQuick = [...declared.values()].some((s) => s.profiles.includes("quick"));
+          if (hasQuick) {
+            profile = "quick";
+            process.stderr.write(
+              "The adapter is a CPU fallback (lavapipe): using --profile quick. Pass --full for the paper's recipe.\n",
+            );
+          }
+        }
+        const result = checkOrFail(file, profile);
+        if (printDiagnostics(result)) {
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
+        const names = [...result.specs.keys()];
+        const name = opts.experiment ?? (names.length === 1 ? names[0] : undefined);
+        const spec = name === undefined ? undefined : result.specs.get(name);
+        if (!spec)
+          throw new UsageError(
+            names.length
+              ? `${file} has several experiments; choose one with --experiment`
+              : `${file} declares no experiment`,
+            names.join(", ") || undefined,
+          );
+        let stops = 0;
+        const onSignal = () => {
+          stops++;
+          if (stops > 1) process.exit(130);
+          process.stderr.write("\nstopping: writing a checkpoint (press Ctrl-C again to quit at once)\n");
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
+        const total = spec.curriculum.stages.reduce((n, s) => n + s.iters, 0);
+        const r = await runExperiment({
+          gpu,
+          program: result.program,
+          spec,
+          runsRoot: opts.out,
+          resume: Boolean(opts.resume),
+          onEvent: progressDisplay(total),
+          stopRequested: () => stops > 0,
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        });
+        gpu.destroy();
+        if (!r.finished) {
+          process.stderr.write(
+            `stopped; continue with: mioc run ${file}${profile ? ` --profile ${profile}` : ""} --resume\n`,
+          );
+          process.exitCode = 130;
+          return;
+        }
+        process.stdout.write(`${r.runDir}/report.md\n`);
+      },
+    );
+}
