@@ -3,13 +3,9 @@
 // Messages out: { type: "sample", sample } (LQ/GT buffers transferred) or { type: "error", index, message, stack }.
 
 import { parentPort } from "node:worker_threads";
-import sharp from "sharp";
 import { Sampler, type SamplerConfig } from "./sampler.js";
 
 type In = { type: "init"; config: SamplerConfig; cacheBytes: number } | { type: "sample"; index: number };
-
-// One libvips thread per worker: the workers are the parallelism; more threads only contend for the cores.
-sharp.concurrency(1);
 
 const port = parentPort;
 if (!port) throw new Error("loader-worker.js must run as a worker thread");

@@ -38,7 +38,8 @@ function codePlane(p: Float64Array, width: number, height: number, table: Float6
   const tmp = new Float64Array(64);
   for (let by = 0; by < height; by += 8) {
     for (let bx = 0; bx < width; bx += 8) {
-      for (let x = 0; x < 8; x++) for (let y = 0; y < 8; y++) block[x * 8 + y] = (p[(by + x) * width + bx + y] ?? 0) - 128;
+      for (let x = 0; x < 8; x++)
+        for (let y = 0; y < 8; y++) block[x * 8 + y] = (p[(by + x) * width + bx + y] ?? 0) - 128;
       // Forward DCT, separable: rows (x) then columns (y); c(u,v) = ¼ α(u)α(v) Σ_xy b(x,y) cos… cos…
       for (let x = 0; x < 8; x++) {
         for (let v = 0; v < 8; v++) {
@@ -82,7 +83,8 @@ function codePlane(p: Float64Array, width: number, height: number, table: Float6
  * @example diffJpeg(img, 40) // what the reference's JPEG task makes of img at q = 40
  */
 export function diffJpeg(img: RgbImage, quality: number): RgbImage {
-  if (!(quality > 0) || quality > 100) throw new Error(`Argument 'quality' of 'diffJpeg' must be in (0, 100], got ${quality}`);
+  if (!(quality > 0) || quality > 100)
+    throw new Error(`Argument 'quality' of 'diffJpeg' must be in (0, 100], got ${quality}`);
   const factor = diffJpegFactor(quality);
   const { width, height } = img;
   const W = Math.ceil(width / 16) * 16;

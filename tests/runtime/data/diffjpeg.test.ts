@@ -7,7 +7,9 @@ describe("diffJpeg vs a PyTorch port of BasicSR DiffJPEG(differentiable=False)",
     it(`${g.width}x${g.height} at q=${g.quality}`, () => {
       const out = diffJpeg(imageOf(g.width, g.height, g.input), g.quality);
       const err = compare(out.data, g.out);
-      console.log(`diffjpeg ${g.width}x${g.height} q=${g.quality}: bytes differing ${err.differing}/${g.out.length}, max |Δ| ${err.maxAbs}`);
+      console.log(
+        `diffjpeg ${g.width}x${g.height} q=${g.quality}: bytes differing ${err.differing}/${g.out.length}, max |Δ| ${err.maxAbs}`,
+      );
       // float64 here vs float32 tensordot there: a coefficient on a rounding boundary may flip, nothing more.
       expect(err.differing).toBeLessThanOrEqual(Math.ceil(g.out.length * 0.01));
       expect(err.maxAbs).toBeLessThanOrEqual(3);
