@@ -129,6 +129,7 @@ interface Cached {
 /** Makes samples; keeps a small LRU cache of decoded images (by bytes) and remembers unreadable files. */
 export class Sampler {
   private readonly cache = new Map<string, Cached>();
+  private readonly loading = new Map<string, Promise<Cached>>();
   private cacheBytes = 0;
   private readonly bad = new Map<string, string>();
   private readonly stage: number[];
@@ -164,23 +165,32 @@ export class Sampler {
     }
   }
 
-  private async load(path: string): Promise<Cached> {
+  /** Decodes (or finds in the cache) an image; concurrent requests for one file share one decode. */
+  private load(path: string): Promise<Cached> {
     const hit = this.cache.get(path);
     if (hit) {
       this.cache.delete(path); // re-insert: Map order is the LRU order
       this.cache.set(path, hit);
-      return hit;
+      return Promise.resolve(hit);
     }
-    const img = await readImage(path);
-    const entry: Cached = { img, depth: undefined };
-    this.cache.set(path, entry);
-    this.cacheBytes += img.data.length;
-    for (const [k, v] of this.cache) {
-      if (this.cacheBytes <= this.cacheLimitBytes || k === path) break;
-      this.cache.delete(k);
-      this.cacheBytes -= v.img.data.length + (v.depth ? v.depth.data.byteLength : 0);
+    let p = this.loading.get(path);
+    if (!p) {
+      p = readImage(path)
+        .then((img) => {
+          const entry: Cached = { img, depth: undefined };
+          this.cache.set(path, entry);
+          this.cacheBytes += img.data.length;
+          for (const [k, v] of this.cache) {
+            if (this.cacheBytes <= this.cacheLimitBytes || k === path) break;
+            this.cache.delete(k);
+            this.cacheBytes -= v.img.data.length + (v.depth ? v.depth.data.byteLength : 0);
+          }
+          return entry;
+        })
+        .finally(() => this.loading.delete(path));
+      this.loading.set(path, p);
     }
-    return entry;
+    return p;
   }
 
   private async depthOf(path: string, c: Cached): Promise<DepthMap | null> {
