@@ -472,7 +472,9 @@ describe("MIO2009 bad value", () => {
     ["  prompt adaptive { extractor FExt; sites 3 }", "MIO2009 7:43 a site is a name or a pattern like body.*"],
     ['  profile "quick" { seed 1 }', "MIO2009 7:11 a profile needs a name"],
     ["  profile quick", "MIO2009 7:3 profile 'quick' needs a block of settings"],
-  ])("%s", (line, expected) => expectDiagnostic(exp(MODEL, MIXED, line), expected));
+  ])("%s", (line, expected) => {
+    expectDiagnostic(exp(MODEL, MIXED, line), expected);
+  });
 
   it("the did-you-mean of a choice", () =>
     expectDiagnostic(exp(MODEL, MIXED, "  train { loss l2 }"), "MIO2009 7:16 unknown loss 'l2'", "did you mean 'l1'?"));
@@ -531,9 +533,9 @@ describe("MIO2009 bad value", () => {
     ],
     ["  degrade jpeg(quality: 3), jpeg(quality: 4)", "MIO2009 2:29 'degrade' takes one value, found 2", undefined],
     ["  degrade jpeg(quality: 3)(4)", "MIO2009 2:11 a setting value takes one argument list", undefined],
-  ])("a task: %s", (line, expected, hint) =>
-    expectDiagnostic(task(line, "  out_dist jpeg(quality: 5)"), expected, hint),
-  );
+  ])("a task: %s", (line, expected, hint) => {
+    expectDiagnostic(task(line, "  out_dist jpeg(quality: 5)"), expected, hint);
+  });
 });
 
 describe("MIO3001 channel mismatch", () => {

@@ -86,6 +86,7 @@ function apply(text: string, e: Edit): string {
       const [s, end] = [t.startOffset, t.endOffset ?? t.startOffset];
       if (e.op === "deleteToken") return text.slice(0, s) + text.slice(end + 1);
       if (e.op === "duplicateToken") return `${text.slice(0, end + 1)} ${text.slice(s, end + 1)}${text.slice(end + 1)}`;
+      if (e.op !== "swapTokens") return text;
       const u = tokens[Math.floor(e.other * tokens.length)];
       if (!u || u === t) return text;
       const [first, second] = t.startOffset < u.startOffset ? [t, u] : [u, t];
