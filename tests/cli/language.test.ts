@@ -1,0 +1,170 @@
+// `mioc check` and `mioc compile` as a user runs them: exit codes (0 ok, 2 invalid input), carets on stderr, JSON
+// for editors, specs on stdout, and no stack traces for user mistakes.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { validateSpec } from "../../compiler/spec/emit.js";
+import { mioc, root } from "../helpers/cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "mioc-language-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A pipeline with one misspelled task, written to a temp file (it needs the real stdlib, found from dist/). */
+const misspelled = join(dir, "misspelled.mio");
+writeFileSync(
+  misspelled,
+  [
+    "use stdlib/tasks",
+    "use stdlib/backbones/srresnet",
+    "",
+    "experiment typo {",
+    "  model SRResNet(feat: 8, blocks: 2)",
+    "  curriculum sequential {",
+    "    order sr -> blur -> nosie -> jpeg",
+    "    stage_iters 100",
+    "  }",
+    "}",
+    "",
+  ].join("\n"),
+);
+
+const mioIn = (folder: string) =>
+  readdirSync(join(root, folder))
+    .filter((f) => f.endsWith(".mio"))
+    .map((f) => `${folder}/${f}`);
+
+const noStack = /\n\s+at /;
+
+describe("mioc check", () => {
+  it("passes the pipelines and the stdlib with exit code 0", () => {
+    const files = [
+      ...mioIn("pipelines"),
+      "stdlib/tasks.mio",
+      "stdlib/blocks.mio",
+      "stdlib/prompts.mio",
+      ...mioIn("stdlib/backbones"),
+    ];
+    const r = mioc(["check", ...files]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`checked ${files.length} files: no errors\n`);
+  });
+
+  it("also checks them with --profile quick", () => {
+    const r = mioc(["check", ...mioIn("pipelines"), "--profile", "quick"]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it("reports a misspelled task with exit code 2, a caret and a did-you-mean", () => {
+    const r = mioc(["check", misspelled]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${misspelled}:7:25 error MIO4001: unknown task 'nosie'`);
+    expect(r.stderr).toContain(" 7 |     order sr -> blur -> nosie -> jpeg\n");
+    expect(r.stderr).toContain("   |                         ^^^^^ did you mean 'noise'?\n");
+    expect(r.stderr).not.toMatch(noStack);
+    expect(r.stdout).toBe("checked 1 file: 1 error\n");
+  });
+
+  it("prints diagnostics as JSON with --format json", () => {
+    const r = mioc(["check", misspelled, "--format", "json"]);
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out).toEqual({
+      files: [misspelled],
+      errors: 1,
+      diagnostics: [
+        {
+          file: misspelled,
+          line: 7,
+          col: 25,
+          endLine: 7,
+          endCol: 30,
+          code: "MIO4001",
+          severity: "error",
+          message: "unknown task 'nosie'",
+          hint: "did you mean 'noise'?",
+        },
+      ],
+    });
+  });
+
+  it("prints valid JSON with no diagnostics too", () => {
+    const r = mioc(["check", "pipelines/seq_prompt.mio", "--format", "json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ files: ["pipelines/seq_prompt.mio"], errors: 0, diagnostics: [] });
+  });
+
+  it("rejects an unknown --format", () => {
+    const r = mioc(["check", "pipelines/seq_prompt.mio", "--format", "xml"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown --format 'xml'");
+  });
+
+  it("turns a missing file into exit code 2 without a stack trace", () => {
+    const r = mioc(["check", "pipelines/no_such.mio"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mioc: error: no such file: pipelines/no_such.mio\n");
+  });
+
+  it("names a profile that does not exist, with the ones that do", () => {
+    const r = mioc(["check", "pipelines/seq_prompt.mio", "--profile", "nope"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mioc: error: experiment 'seq_prompt' has no profile 'nope' (its profiles: quick)\n");
+  });
+});
+
+describe("mioc compile", () => {
+  it("--emit spec prints a schema-valid spec with seven stages, and the run id on stderr", () => {
+    const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "spec"]);
+    expect(r.code, r.stderr).toBe(0);
+    const spec = JSON.parse(r.stdout);
+    expect(validateSpec(spec)).toEqual([]);
+    expect(spec.name).toBe("seq_prompt");
+    expect(spec.curriculum.stages).toHaveLength(7);
+    expect(r.stderr).toMatch(/^run id seq_prompt-[0-9a-f]{12}\n$/);
+  });
+
+  it("--emit spec --profile quick applies the profile", () => {
+    const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "spec", "--profile", "quick"]);
+    expect(r.code, r.stderr).toBe(0);
+    const spec = JSON.parse(r.stdout);
+    expect(spec.profile).toBe("quick");
+    expect(spec.model.args).toMatchObject({ feat: 16, blocks: 4 });
+  });
+
+  it("--emit ast prints the AST without spans", () => {
+    const r = mioc(["compile", "stdlib/blocks.mio", "--emit", "ast"]);
+    expect(r.code, r.stderr).toBe(0);
+    const ast = JSON.parse(r.stdout);
+    expect(ast.decls[0]).toMatchObject({ kind: "block", name: { text: "ResBlock" } });
+    expect(r.stdout).not.toContain('"span"');
+  });
+
+  it("--profile nope is exit code 2 with a clear message", () => {
+    const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "spec", "--profile", "nope"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mioc: error: experiment 'seq_prompt' has no profile 'nope' (its profiles: quick)\n");
+    expect(r.stdout).toBe("");
+  });
+
+  it("a missing file is exit code 2 without a stack trace", () => {
+    const r = mioc(["compile", "nope.mio", "--emit", "spec"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mioc: error: no such file: nope.mio\n");
+    expect(r.stderr).not.toMatch(noStack);
+  });
+
+  it("an invalid file is exit code 2 with its diagnostics and no spec", () => {
+    const r = mioc(["compile", misspelled, "--emit", "spec"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("did you mean 'noise'?");
+  });
+
+  it("an unknown --emit lists the stages", () => {
+    const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "pdf"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown --emit 'pdf'\none of: ast, spec/);
+  });
+});
