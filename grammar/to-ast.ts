@@ -332,6 +332,16 @@ function fixPos(p: { line: number; col: number; offset: number }) {
   return { line: ok(p.line), col: ok(p.col), offset: Number.isFinite(p.offset) ? p.offset : 0 };
 }
 
+const escapes: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", '"': '"', "\\": "\\", "/": "/" };
+
+/**
+ * The text of a string literal: JSON's escapes (`\"`, `\\`, `\n`, `\u00e9`, ...) are decoded, any other backslash
+ * is kept as written (`"C:\data"`). NOTE: not JSON.parse, which throws on a raw tab or a bad `\u` escape.
+ */
 function unquote(s: string): string {
-  return JSON.parse(s.replace(/\\(?!["\\/bfnrtu])/g, "\\\\")) as string;
+  return s
+    .slice(1, -1)
+    .replace(/\\(u[0-9a-fA-F]{4}|[\s\S])/g, (m, c: string) =>
+      c.length === 5 ? String.fromCharCode(Number.parseInt(c.slice(1), 16)) : (escapes[c] ?? m),
+    );
 }

@@ -22,7 +22,7 @@ const files = [...mioFiles(join(repoRoot, "pipelines")), ...mioFiles(join(repoRo
 const sources = new Map(files.map((f) => [f, readFileSync(f, "utf8")]));
 
 const punctuation = ["(", ")", "{", "}", "[", "]", ",", ":", ";", "|>", "->", "..", ".", "=", "+", "-", "*", "/", "%"];
-const oddities = ["\n", '"', "'", "#", "@", "é", "//", "/*", "site", "for", "task", "1e", "0", "k", "-1", "1M", "\t"];
+const oddities = ["\n", "\\u", "\\", '"', "'", "#", "@", "é", "//", "/*", "site", "for", "task", "1e", "0", "k", "-1", "1M", "\t"];
 
 /** One edit, at relative positions (0..1) so that it applies to any text. */
 type Edit =

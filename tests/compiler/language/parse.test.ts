@@ -107,6 +107,11 @@ describe("literals", () => {
     ['"say \\"hi\\""', '"say \\"hi\\""'],
     ['"tab\\there"', '"tab\\there"'],
     ['""', '""'],
+    ['"\\u00e9"', '"é"'],
+    // Not JSON escapes: kept as written (these used to throw out of JSON.parse).
+    ['"\\uZZ"', '"\\\\uZZ"'],
+    ['"C:\\data"', '"C:\\\\data"'],
+    ['"a\tb"', '"a\\tb"'],
     ["[0.9, 0.99]", "[0.9, 0.99]"],
     ["[]", "[]"],
     ["1.0..3.0", "1..3"],
