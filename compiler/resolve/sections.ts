@@ -198,7 +198,8 @@ function need(r: Reader, k: Map<string, Setting[]>, key: string, parent: Setting
 }
 
 export const TRAIN_DEFAULTS: Section<"train"> = {
-  loss: { name: "l1", eps: 1e-12 },
+  // eps only matters for charbonnier; 0 for l1, as an explicit `loss l1` gives, so both spell the same spec.
+  loss: { name: "l1", eps: 0 },
   optimizer: { name: "adam", lr: 2e-4, betas: [0.9, 0.99], eps: 1e-8, weight_decay: 0 },
   schedule: { name: "cosine_restarts", eta_min: 1e-7 },
   ema: 0.999,
