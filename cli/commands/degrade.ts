@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import type { TaskSpec } from "../../compiler/spec/task.js";
 import type { Dist } from "../../runtime/data/testsets.js";
@@ -14,6 +15,16 @@ export function parseSeed(s: string): number {
     throw new UsageError(`--seed must be a non-negative integer, got '${s}'`);
   return n;
 }
+
+/** Parses `--workers`: a non-negative integer (0 = no worker threads). */
+export function parseWorkers(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || n > 256) throw new UsageError(`--workers must be an integer from 0 to 256, got '${s}'`);
+  return n;
+}
+
+/** Default worker threads for offline degradation: one per core, at most 8 (each holds a few full-size images). */
+export const DEFAULT_WORKERS = String(Math.min(8, availableParallelism()));
 
 /** The stdlib task named `name`, or a usage error listing the known ones. */
 export async function findTask(name: string): Promise<TaskSpec> {
@@ -37,10 +48,12 @@ export function registerDegrade(program: Command): void {
     .requiredOption("--task <name>", "a task of stdlib/tasks.mio: sr, blur, noise, jpeg, rain, haze, dark")
     .option("--dist <in|out>", "in-distribution (training) or out-of-distribution (harder) parameters", "in")
     .option("--seed <n>", "random seed: the same seed gives the same bytes", "0")
-    .action(async (src: string, out: string, opts: { task: string; dist: string; seed: string }) => {
+    .option("--workers <n>", "worker threads (0: none); the output does not depend on it", DEFAULT_WORKERS)
+    .action(async (src: string, out: string, opts: { task: string; dist: string; seed: string; workers: string }) => {
       if (opts.dist !== "in" && opts.dist !== "out")
         throw new UsageError(`--dist must be 'in' or 'out', got '${opts.dist}'`);
       const seed = parseSeed(opts.seed);
+      const workers = parseWorkers(opts.workers);
       const task = await findTask(opts.task);
       if (!existsSync(src)) throw new UsageError(`source '${src}' does not exist`);
       const { degradeFolder } = await import("../../runtime/data/testsets.js");
@@ -48,6 +61,7 @@ export function registerDegrade(program: Command): void {
         task,
         dist: opts.dist as Dist,
         seed,
+        workers,
         onImage: (done, total, file) => process.stderr.write(`[${done}/${total}] ${file}\n`),
       });
       process.stdout.write(

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { UsageError } from "../exit.js";
-import { parseSeed } from "./degrade.js";
+import { DEFAULT_WORKERS, parseSeed, parseWorkers } from "./degrade.js";
 
 export function registerTestsets(program: Command): void {
   const cmd = program.command("testsets").description("build and measure the synthetic In-Dis / Out-Dis test sets");
@@ -13,8 +13,10 @@ export function registerTestsets(program: Command): void {
     .argument("<src>", "a folder of ground-truth PNG/JPEG/WebP images")
     .argument("<out>", "output root (created)")
     .option("--seed <n>", "random seed: the same seed gives the same bytes", "0")
-    .action(async (src: string, out: string, opts: { seed: string }) => {
+    .option("--workers <n>", "worker threads (0: none); the output does not depend on it", DEFAULT_WORKERS)
+    .action(async (src: string, out: string, opts: { seed: string; workers: string }) => {
       const seed = parseSeed(opts.seed);
+      const workers = parseWorkers(opts.workers);
       if (!existsSync(src)) throw new UsageError(`source folder '${src}' does not exist`);
       const { loadStdlibTasks } = await import("../../compiler/tasks.js");
       const { buildTestsets } = await import("../../runtime/data/testsets.js");
@@ -22,6 +24,7 @@ export function registerTestsets(program: Command): void {
       const m = await buildTestsets(src, out, {
         tasks,
         seed,
+        workers,
         onImage: (done, total, file) => process.stderr.write(`[${done}/${total}] ${file}\n`),
       });
       const n = m.sets[0]?.images.length ?? 0;

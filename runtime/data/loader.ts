@@ -14,7 +14,6 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
 import type { TaskSpec } from "../../compiler/spec/task.js";
@@ -22,6 +21,7 @@ import { isImageFile } from "./image.js";
 import { hashString } from "./rng.js";
 import { REFERENCE_TILES, type Sample, Sampler, type SamplerConfig, type TileGrid } from "./sampler.js";
 import { DataError } from "./testsets.js";
+import { workerUrl } from "./worker-url.js";
 
 /** A folder of ground-truth images (searched recursively) and its share of the samples. */
 export interface LoaderSource {
@@ -136,14 +136,6 @@ function fingerprint(c: SamplerConfig): string {
   return hashString(JSON.stringify(rest)).toString(16).padStart(8, "0");
 }
 
-/** The compiled worker next to this module; under vitest (which runs the .ts sources) the build's copy. */
-function workerUrl(): URL {
-  const here = new URL("./loader-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  // NOTE: running from source (vitest): worker threads cannot load .ts, so use dist/ (npm test builds first).
-  return new URL("../../dist/runtime/data/loader-worker.js", import.meta.url);
-}
-
 type Pending = { resolve: (s: Sample) => void; reject: (e: Error) => void; promise: Promise<Sample> };
 
 /** The loader. Make one with `openLoader`. */
@@ -175,7 +167,7 @@ export class DataLoader {
       return;
     }
     for (let i = 0; i < workers; i++) {
-      const w = new Worker(workerUrl());
+      const w = new Worker(workerUrl("loader-worker"));
       w.on("message", (m: { type: string; sample?: Sample; index?: number; message?: string; stack?: string }) => {
         if (m.type === "sample" && m.sample) this.settle(m.sample.index, m.sample);
         else this.fail(m.index ?? -1, new Error(`data loader worker: ${m.message}\n${m.stack ?? ""}`));

@@ -5,6 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { DegradationSpec, TaskSpec } from "../../compiler/spec/task.js";
 import { MioRuntimeError } from "../errors.js";
 import type { DepthMap } from "./degrade/common.js";
@@ -13,6 +14,7 @@ import { findDepthFile, readDepth } from "./depth.js";
 import { cropToMultiple, isImageFile, type RgbImage, readImage, writeFileAtomic, writePng } from "./image.js";
 import { psnr } from "./metrics.js";
 import { hashString, Rng } from "./rng.js";
+import { workerUrl } from "./worker-url.js";
 
 export type Dist = "in" | "out";
 
@@ -114,10 +116,111 @@ async function degradeOne(
   return { image: r.image, entry };
 }
 
+/** One set an image is degraded into: the task, the distribution, its spec and its folder under the output root. */
+export interface SetPlan {
+  task: string;
+  dist: Dist;
+  spec: DegradationSpec;
+  folder: string;
+}
+
+/** All the work for one source image; a pure function of the job, so jobs can run in any worker, in any order. */
+export interface ImageJob {
+  path: string;
+  out: string;
+  seed: number;
+  /** Test sets: write the mod-4 cropped GT to `out/GT` and degrade that; otherwise degrade the image as it is. */
+  gt: boolean;
+  sets: SetPlan[];
+}
+
+/** Runs one image job: reads the image, writes its outputs, returns one manifest entry per set (in `sets` order). */
+export async function processImage(job: ImageJob): Promise<ManifestImage[]> {
+  const original = await readImage(job.path);
+  let img = original;
+  if (job.gt) {
+    img = cropToMultiple(original, 4);
+    if (img.width < 8 || img.height < 8) {
+      throw new DataError(`'${job.path}' is too small for a test set (${original.width}x${original.height})`);
+    }
+    await writePng(join(job.out, "GT", outName(job.path)), img);
+  }
+  const entries: ManifestImage[] = [];
+  for (const s of job.sets) {
+    const r = await degradeOne(s.spec, s.task, s.dist, job.seed, job.path, img, original);
+    await writePng(join(job.out, s.folder, r.entry.file), r.image);
+    entries.push(r.entry);
+  }
+  return entries;
+}
+
+type JobReply =
+  | { type: "done"; index: number; entries: ManifestImage[] }
+  | { type: "error"; index: number; message: string; user: boolean; stack?: string };
+
+/**
+ * Runs image jobs on `workers` worker threads (0: one after the other in this thread) and returns each job's entries
+ * in job order. The outputs do not depend on the number of workers. The first failure stops the run.
+ */
+export async function runImageJobs(
+  jobs: ImageJob[],
+  workers: number,
+  onImage?: (done: number, total: number, file: string) => void,
+): Promise<ManifestImage[][]> {
+  const results: ManifestImage[][] = new Array(jobs.length);
+  let done = 0;
+  if (workers <= 0 || jobs.length <= 1) {
+    for (const [i, job] of jobs.entries()) {
+      results[i] = await processImage(job);
+      done++;
+      onImage?.(done, jobs.length, job.path);
+    }
+    return results;
+  }
+  const pool = Array.from({ length: Math.min(workers, jobs.length) }, () => new Worker(workerUrl("testsets-worker")));
+  let next = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const feed = (w: Worker) => {
+        if (next < jobs.length) {
+          const index = next++;
+          w.postMessage({ index, job: jobs[index] });
+        }
+      };
+      for (const w of pool) {
+        w.on("message", (m: JobReply) => {
+          if (m.type === "error") {
+            const where = jobs[m.index]?.path ?? "?";
+            // A user's problem (unreadable image, too small) stays one; anything else is a bug with its stack.
+            reject(
+              m.user ? new DataError(m.message) : new Error(`while degrading '${where}': ${m.message}\n${m.stack}`),
+            );
+            return;
+          }
+          results[m.index] = m.entries;
+          // NOTE: not `onImage?.(++done, ...)`: optional chaining skips evaluating the arguments when there is no
+          // callback, and the count would never move.
+          done++;
+          onImage?.(done, jobs.length, jobs[m.index]?.path ?? "");
+          if (done === jobs.length) resolve();
+          else feed(w);
+        });
+        w.on("error", reject);
+        feed(w);
+      }
+    });
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
+  return results;
+}
+
 export interface DegradeFolderOptions {
   task: TaskSpec;
   dist: Dist;
   seed: number;
+  /** Worker threads (default 0: this thread). */
+  workers?: number;
   /** Called after each image (for progress output). */
   onImage?: (done: number, total: number, file: string) => void;
 }
@@ -131,14 +234,16 @@ export async function degradeFolder(src: string, out: string, opts: DegradeFolde
   checkUniqueStems(paths);
   await mkdir(out, { recursive: true });
   const spec = opts.dist === "in" ? opts.task.inDist : opts.task.outDist;
-  const manifest: DegradeManifest = { task: opts.task.name, dist: opts.dist, spec, seed: opts.seed, images: [] };
-  for (const [i, path] of paths.entries()) {
-    const img = await readImage(path);
-    const r = await degradeOne(spec, opts.task.name, opts.dist, opts.seed, path, img, img);
-    await writePng(join(out, r.entry.file), r.image);
-    manifest.images.push(r.entry);
-    opts.onImage?.(i + 1, paths.length, path);
-  }
+  const set: SetPlan = { task: opts.task.name, dist: opts.dist, spec, folder: "" };
+  const jobs = paths.map((path) => ({ path, out, seed: opts.seed, gt: false, sets: [set] }));
+  const results = await runImageJobs(jobs, opts.workers ?? 0, opts.onImage);
+  const manifest: DegradeManifest = {
+    task: opts.task.name,
+    dist: opts.dist,
+    spec,
+    seed: opts.seed,
+    images: results.map((r) => r[0] as ManifestImage),
+  };
   await writeFileAtomic(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -158,6 +263,8 @@ export interface TestsetsManifest {
 export interface BuildTestsetsOptions {
   tasks: TaskSpec[];
   seed: number;
+  /** Worker threads (default 0: this thread). */
+  workers?: number;
   onImage?: (done: number, total: number, file: string) => void;
 }
 
@@ -170,31 +277,19 @@ export async function buildTestsets(src: string, out: string, opts: BuildTestset
   const paths = await listImages(src);
   checkUniqueStems(paths);
   const dists: Dist[] = ["in", "out"];
-  await mkdir(join(out, "GT"), { recursive: true });
-  const sets = opts.tasks.flatMap((task) =>
+  const plans: SetPlan[] = opts.tasks.flatMap((task) =>
     dists.map((dist) => ({
       task: task.name,
       dist,
       spec: dist === "in" ? task.inDist : task.outDist,
-      seed: opts.seed,
       folder: testsetFolder(task.name, dist),
-      images: [] as ManifestImage[],
     })),
   );
-  for (const s of sets) await mkdir(join(out, s.folder), { recursive: true });
-  for (const [i, path] of paths.entries()) {
-    const original = await readImage(path);
-    const gt = cropToMultiple(original, 4);
-    if (gt.width < 8 || gt.height < 8)
-      throw new DataError(`'${path}' is too small for a test set (${original.width}x${original.height})`);
-    await writePng(join(out, "GT", outName(path)), gt);
-    for (const s of sets) {
-      const r = await degradeOne(s.spec, s.task, s.dist, opts.seed, path, gt, original);
-      await writePng(join(out, s.folder, r.entry.file), r.image);
-      s.images.push(r.entry);
-    }
-    opts.onImage?.(i + 1, paths.length, path);
-  }
+  await mkdir(join(out, "GT"), { recursive: true });
+  for (const p of plans) await mkdir(join(out, p.folder), { recursive: true });
+  const jobs = paths.map((path) => ({ path, out, seed: opts.seed, gt: true, sets: plans }));
+  const results = await runImageJobs(jobs, opts.workers ?? 0, opts.onImage);
+  const sets = plans.map((p, k) => ({ ...p, seed: opts.seed, images: results.map((r) => r[k] as ManifestImage) }));
   const manifest: TestsetsManifest = { seed: opts.seed, gt: "GT", sets };
   await writeFileAtomic(join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ParamDist, TaskSpec } from "../../../compiler/spec/task.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
 import { buildTestsets, degradeFolder, listImages, testsetsPsnr } from "../../../runtime/data/testsets.js";
+import { MioRuntimeError } from "../../../runtime/errors.js";
 import { mioc } from "../../helpers/cli.js";
 
 const u = (min: number, max: number, decimals?: number): ParamDist => ({ dist: "uniform", min, max, decimals });
@@ -80,7 +81,7 @@ describe("test sets", () => {
     await expect(listImages(join(root, "empty"))).rejects.toThrow(/has no PNG/);
   });
 
-  it("builds GT + in/out folders per task with a manifest; same seed → same bytes", async () => {
+  it("builds GT + in/out folders per task with a manifest; same seed → same bytes, with or without workers", async () => {
     const a = join(root, "a");
     const m = await buildTestsets(src, a, { tasks: TASKS, seed: 9 });
     expect(m.sets.map((s) => s.folder)).toEqual([
@@ -115,7 +116,7 @@ describe("test sets", () => {
     expect(JSON.parse(readFileSync(join(a, "manifest.json"), "utf8"))).toEqual(m);
 
     const b = join(root, "b");
-    await buildTestsets(src, b, { tasks: TASKS, seed: 9 });
+    await buildTestsets(src, b, { tasks: TASKS, seed: 9, workers: 2 });
     const fa = files(a);
     const fb = files(b);
     expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
@@ -147,9 +148,12 @@ describe("test sets", () => {
     const { mkdirSync } = await import("node:fs");
     mkdirSync(bad);
     writeFileSync(join(bad, "x.png"), "garbage");
-    await expect(degradeFolder(bad, join(root, "dg2"), { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
-      join(bad, "x.png"),
-    );
+    await photo(join(bad, "y.png"), 20, 20, 3);
+    for (const workers of [0, 2]) {
+      const run = degradeFolder(bad, join(root, `dg-${workers}`), { task: noise, dist: "in", seed: 1, workers });
+      await expect(run).rejects.toThrow(`cannot read image '${join(bad, "x.png")}'`);
+      await expect(run).rejects.toBeInstanceOf(MioRuntimeError); // a user's problem: the CLI prints it without a stack
+    }
   });
 });
 
