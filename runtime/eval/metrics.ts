@@ -40,12 +40,17 @@ function checkPair(what: string, img: RgbImage, img2: RgbImage, cropBorder: numb
   }
 }
 
+/**
+ * `img.astype(np.float32) / 255.` for each 8-bit value. Float32 division is correctly rounded, and so is fround of
+ * the double quotient (double rounding is harmless for division at these precisions), so the two agree exactly.
+ */
+const BY_255 = Float64Array.from({ length: 256 }, (_, v) => Math.fround(v / 255));
+
 /** BasicSR `to_y_channel` of one RGB pixel: Y in 16..235, on the 0..255 scale, with BasicSR's float32 roundings. */
 export function yOf(r: number, g: number, b: number): number {
-  // `img.astype(np.float32) / 255.` — float32 division is correctly rounded, so fround of the double quotient is it.
-  const fr = Math.fround(r / 255);
-  const fg = Math.fround(g / 255);
-  const fb = Math.fround(b / 255);
+  const fr = BY_255[r] as number;
+  const fg = BY_255[g] as number;
+  const fb = BY_255[b] as number;
   // `np.dot(img, [24.966, 128.553, 65.481]) + 16.0` on BGR in float64, `/ 255.` and `.astype(np.float32)`, then
   // `* 255.` in float32.
   const y = Math.fround((fb * 24.966 + fg * 128.553 + fr * 65.481 + 16.0) / 255);
@@ -131,28 +136,39 @@ export function gaussianKernel(size = WINDOW, sigma = 1.5): Float64Array {
 const KERNEL = gaussianKernel();
 
 /**
- * 'valid' correlation of a plane with the separable window outer(k, k): the output is (w-10)×(h-10). BasicSR runs
- * cv2.filter2D with the 2-D window and keeps [5:-5, 5:-5], which is the same sum (the window is symmetric), so the
- * border mode never matters. Separable filtering differs from the 2-D sum only by rounding (about 1e-13).
+ * 'valid' correlation along rows with the 11-tap kernel, for the five planes SSIM filters (a, b, a², b², a·b) in one
+ * pass: each output row is (w-10) wide. BasicSR runs cv2.filter2D with the 2-D window outer(k, k) and keeps
+ * [5:-5, 5:-5], which is the same sum (the window is symmetric), so the border mode never matters. Filtering rows
+ * then columns differs from the 2-D sum only by rounding (about 1e-13).
  */
-function filterValid(src: Float64Array, width: number, height: number): Float64Array {
+function filterRows(a: Float64Array, b: Float64Array, width: number, height: number): Float64Array[] {
   const ow = width - 2 * HALF;
-  const oh = height - 2 * HALF;
-  const rows = new Float64Array(ow * height);
+  const out = [0, 1, 2, 3, 4].map(() => new Float64Array(ow * height));
+  const [fa, fb, faa, fbb, fab] = out as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   for (let y = 0; y < height; y++) {
     const base = y * width;
     for (let x = 0; x < ow; x++) {
-      let acc = 0;
-      for (let k = 0; k < WINDOW; k++) acc += (KERNEL[k] as number) * (src[base + x + k] as number);
-      rows[y * ow + x] = acc;
-    }
-  }
-  const out = new Float64Array(ow * oh);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let acc = 0;
-      for (let k = 0; k < WINDOW; k++) acc += (KERNEL[k] as number) * (rows[(y + k) * ow + x] as number);
-      out[y * ow + x] = acc;
+      let sa = 0;
+      let sb = 0;
+      let saa = 0;
+      let sbb = 0;
+      let sab = 0;
+      for (let k = 0; k < WINDOW; k++) {
+        const w = KERNEL[k] as number;
+        const va = a[base + x + k] as number;
+        const vb = b[base + x + k] as number;
+        sa += w * va;
+        sb += w * vb;
+        saa += w * (va * va);
+        sbb += w * (vb * vb);
+        sab += w * (va * vb);
+      }
+      const o = y * ow + x;
+      fa[o] = sa;
+      fb[o] = sb;
+      faa[o] = saa;
+      fbb[o] = sbb;
+      fab[o] = sab;
     }
   }
   return out;
@@ -162,35 +178,51 @@ function filterValid(src: Float64Array, width: number, height: number): Float64A
 function ssimPlane(a: Float64Array, b: Float64Array, width: number, height: number): number {
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
-  const n = a.length;
-  const aa = new Float64Array(n);
-  const bb = new Float64Array(n);
-  const ab = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const x = a[i] as number;
-    const y = b[i] as number;
-    aa[i] = x * x;
-    bb[i] = y * y;
-    ab[i] = x * y;
-  }
-  const mu1 = filterValid(a, width, height);
-  const mu2 = filterValid(b, width, height);
-  const f11 = filterValid(aa, width, height);
-  const f22 = filterValid(bb, width, height);
-  const f12 = filterValid(ab, width, height);
+  const ow = width - 2 * HALF;
+  const oh = height - 2 * HALF;
+  const [fa, fb, faa, fbb, fab] = filterRows(a, b, width, height) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
+  // The column pass, one output row at a time (k outermost, so memory is read in order), then the SSIM map values
+  // of that row, without storing whole filtered planes. Each sum still adds the 11 taps in order.
+  const [m1, m2, f11, f22, f12] = [0, 1, 2, 3, 4].map(() => new Float64Array(ow)) as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   let sum = 0;
-  for (let i = 0; i < mu1.length; i++) {
-    const m1 = mu1[i] as number;
-    const m2 = mu2[i] as number;
-    const m1sq = m1 * m1;
-    const m2sq = m2 * m2;
-    const m12 = m1 * m2;
-    const s1 = (f11[i] as number) - m1sq;
-    const s2 = (f22[i] as number) - m2sq;
-    const s12 = (f12[i] as number) - m12;
-    sum += ((2 * m12 + c1) * (2 * s12 + c2)) / ((m1sq + m2sq + c1) * (s1 + s2 + c2));
+  for (let y = 0; y < oh; y++) {
+    for (const acc of [m1, m2, f11, f22, f12]) acc.fill(0);
+    for (let k = 0; k < WINDOW; k++) {
+      const w = KERNEL[k] as number;
+      const off = (y + k) * ow;
+      for (let x = 0; x < ow; x++) {
+        m1[x] = (m1[x] as number) + w * (fa[off + x] as number);
+        m2[x] = (m2[x] as number) + w * (fb[off + x] as number);
+        f11[x] = (f11[x] as number) + w * (faa[off + x] as number);
+        f22[x] = (f22[x] as number) + w * (fbb[off + x] as number);
+        f12[x] = (f12[x] as number) + w * (fab[off + x] as number);
+      }
+    }
+    for (let x = 0; x < ow; x++) {
+      const mu1 = m1[x] as number;
+      const mu2 = m2[x] as number;
+      const m1sq = mu1 * mu1;
+      const m2sq = mu2 * mu2;
+      const m12 = mu1 * mu2;
+      const s1 = (f11[x] as number) - m1sq;
+      const s2 = (f22[x] as number) - m2sq;
+      const s12 = (f12[x] as number) - m12;
+      sum += ((2 * m12 + c1) * (2 * s12 + c2)) / ((m1sq + m2sq + c1) * (s1 + s2 + c2));
+    }
   }
-  return sum / mu1.length;
+  return sum / (ow * oh);
 }
 
 /**
