@@ -1,0 +1,176 @@
+// Golden specs: every pipeline, with and without `--profile quick`, resolves to the committed spec in __snapshots__/
+// (a change to the language, the stdlib or a pipeline shows up as a diff there). Then the facts the paper fixes:
+// the SRResNet+prompt parameter counts, the sequential curriculum, and the run id's stability.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkFile } from "../../../compiler/compile.js";
+import { printSpec, specHash, validateSpec } from "../../../compiler/spec/emit.js";
+import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
+import { repoRoot } from "./helpers.js";
+
+const pipelines = readdirSync(join(repoRoot, "pipelines"))
+  .filter((f) => f.endsWith(".mio"))
+  .sort();
+
+/** The one experiment of a pipeline file, checked without a diagnostic. */
+function specOf(file: string, profile?: string, text?: string): ExperimentSpec {
+  const path = join(repoRoot, "pipelines", file);
+  const r = checkFile(path, { profile, ...(text === undefined ? {} : { text }) });
+  expect(
+    r.diagnostics.map((d) => `${d.code} ${d.span.file}:${d.span.start.line}:${d.span.start.col} ${d.message}`),
+  ).toEqual([]);
+  expect(r.specs.size).toBe(1);
+  return [...r.specs.values()][0] as ExperimentSpec;
+}
+
+const name = (file: string) => file.replace(/\.mio$/, "");
+
+it("finds the paper's seven SRResNet pipelines", () =>
+  expect(pipelines).toEqual(
+    expect.arrayContaining([
+      "seq_prompt.mio",
+      "srresnet_m.mio",
+      "srresnet_m_ap.mio",
+      "srresnet_m_ep.mio",
+      "srresnet_s.mio",
+      "srresnet_s_ap.mio",
+      "srresnet_s_ep.mio",
+    ]),
+  ));
+
+describe.each(pipelines)("%s", (file) => {
+  it.each([
+    ["", undefined],
+    [".quick", "quick"],
+  ])("matches __snapshots__/%s", async (suffix, profile) => {
+    const spec = specOf(file, profile);
+    expect(validateSpec(spec)).toEqual([]);
+    expect(spec.profile).toBe(profile ?? null);
+    await expect(printSpec(spec)).toMatchFileSnapshot(`__snapshots__/${name(file)}${suffix}.spec.json`);
+  });
+});
+
+describe("seq_prompt.mio", () => {
+  it.each([undefined, "quick"])("equals srresnet_s_ap.mio except its name and sources (profile %s)", (profile) => {
+    const { name: a, sources: sa, ...full } = specOf("seq_prompt.mio", profile);
+    const { name: b, sources: sb, ...composed } = specOf("srresnet_s_ap.mio", profile);
+    expect([a, b]).toEqual(["seq_prompt", "srresnet_s_ap"]);
+    expect(Object.keys(sa)).not.toEqual(Object.keys(sb));
+    expect(full).toEqual(composed);
+  });
+
+  it("has seven cumulative stages in the paper's order: 250k each, then 1M with 4 restarts", () => {
+    const c = specOf("seq_prompt.mio").curriculum;
+    const order = ["sr", "blur", "noise", "jpeg", "rain", "haze", "dark"];
+    expect(c.kind).toBe("sequential");
+    expect(c.order).toEqual(order);
+    expect(c.stages).toEqual(
+      order.map((_, i) => ({
+        tasks: order.slice(0, i + 1),
+        iters: i < 6 ? 250_000 : 1_000_000,
+        restarts: i < 6 ? 1 : 4,
+      })),
+    );
+    expect(c.stages.reduce((n, s) => n + s.iters, 0)).toBe(2_500_000);
+  });
+
+  it("keeps the curriculum's proportions in the quick profile", () => {
+    const c = specOf("seq_prompt.mio", "quick").curriculum;
+    expect(c.stages.map((s) => s.tasks.length)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(c.stages.at(-1)?.iters).toBe(4 * (c.stages[0]?.iters ?? 0));
+  });
+});
+
+describe("parameter counts (MIOIR.md §6)", () => {
+  const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
+
+  it("SRResNet(64, 16) has 1,222,147 parameters in every pipeline", () => {
+    for (const file of pipelines) {
+      const spec = specOf(file);
+      expect(spec.model.args).toMatchObject({ feat: 64, blocks: 16 });
+      expect(spec.model.params, file).toBe(1_222_147);
+    }
+  });
+
+  it.each([
+    ["srresnet_m.mio", "none", 1_222_147],
+    ["srresnet_s.mio", "none", 1_222_147],
+    ["srresnet_m_ep.mio", "explicit", 1_441_033],
+    ["srresnet_s_ep.mio", "explicit", 1_441_033],
+    ["srresnet_m_ap.mio", "adaptive", 1_447_305],
+    ["srresnet_s_ap.mio", "adaptive", 1_447_305],
+    ["seq_prompt.mio", "adaptive", 1_447_305],
+  ])("%s (%s prompts): %i with the extractor and the scale/shift layers", (file, kind, params) => {
+    const spec = specOf(file);
+    expect(spec.prompt.kind).toBe(kind);
+    expect(total(spec)).toBe(params);
+  });
+
+  it("prompts are wired to all 18 sites: 16 blocks, conv_hr (64 channels) and conv_last (3)", () => {
+    const sites = specOf("seq_prompt.mio").prompt.sites;
+    expect(sites).toHaveLength(18);
+    expect(sites.slice(-3)).toEqual([
+      { name: "body.15", channels: 64 },
+      { name: "conv_hr", channels: 64 },
+      { name: "conv_last", channels: 3 },
+    ]);
+  });
+
+  it("the explicit prompt's extractor reads a 1-channel map, the adaptive one the 3-channel input", () => {
+    expect(specOf("srresnet_m_ep.mio").prompt.extractor?.inChannels).toBe(1);
+    expect(specOf("srresnet_m_ap.mio").prompt.extractor?.inChannels).toBe(3);
+  });
+});
+
+describe("validateSpec", () => {
+  const spec = () => structuredClone(specOf("srresnet_m.mio"));
+
+  it("accepts every pipeline's spec, with and without the quick profile", () => {
+    for (const file of pipelines)
+      for (const p of [undefined, "quick"]) expect(validateSpec(specOf(file, p))).toEqual([]);
+  });
+  it("rejects an unknown key and names its JSON path", () => {
+    const s = spec() as unknown as { train: Record<string, unknown> };
+    s.train.warmup = 100;
+    expect(validateSpec(s)).toEqual([{ path: "/train", message: "unknown key 'warmup'" }]);
+  });
+  it("rejects an unknown top-level key at /", () =>
+    expect(validateSpec({ ...spec(), extra: 1 })).toEqual([{ path: "/", message: "unknown key 'extra'" }]));
+  it("rejects a value out of range at its path", () => {
+    const s = spec();
+    s.train.optimizer.lr = 0;
+    s.data.crop = 4;
+    expect(validateSpec(s).map((p) => p.path)).toEqual(["/data/crop", "/train/optimizer/lr"]);
+  });
+  it("rejects a missing key", () => {
+    const { seed, ...rest } = spec();
+    expect(validateSpec(rest)).toEqual([{ path: "/", message: "must have required property 'seed'" }]);
+  });
+});
+
+describe("specHash (the run id)", () => {
+  const source = readFileSync(join(repoRoot, "pipelines", "seq_prompt.mio"), "utf8");
+  const hash = (text: string, profile?: string) => specHash(specOf("seq_prompt.mio", profile, text));
+
+  it("is 12 hex digits and stable across runs", () => {
+    expect(hash(source)).toMatch(/^[0-9a-f]{12}$/);
+    expect(hash(source)).toBe(hash(source));
+    expect(specHash(specOf("seq_prompt.mio"))).toBe(hash(source));
+  });
+  it("does not change with comments, blank lines or indentation", () => {
+    const reformatted = `// a new first line\n\n${source}`
+      .replace(/^ {2}/gm, "    ")
+      .replace(/seed 0/, "seed   0   // the seed")
+      .replace(/\{\n/g, "{ /* opened */\n\n");
+    expect(reformatted).not.toBe(source);
+    expect(hash(reformatted)).toBe(hash(source));
+  });
+  it("changes when a value changes", () => {
+    const changed = source.replace("seed 0", "seed 1");
+    expect(changed).not.toBe(source);
+    expect(hash(changed)).not.toBe(hash(source));
+    expect(hash(source.replace("crop 128", "crop 96"))).not.toBe(hash(source));
+  });
+  it("differs between the full and the quick profile", () => expect(hash(source, "quick")).not.toBe(hash(source)));
+});
