@@ -48,7 +48,9 @@ describe("MIO1001 unexpected character", () => {
       "MIO2009 1:17",
     ])
       .slice(0, 2)
-      .forEach((d) => expect(d.hint).toBe('strings use double quotes: "..."')));
+      .forEach((d) => {
+        expect(d.hint).toBe('strings use double quotes: "..."');
+      }));
   it("a letter outside ASCII", () =>
     expectDiagnostic("block B()(x) { café = x; return x }", 'MIO1001 1:19 unexpected character "é"'));
 });
