@@ -8,6 +8,10 @@ import { writeFileAtomic } from "../data/image.js";
 import type { LogEntry } from "./run.js";
 
 type TrainEntry = Extract<LogEntry, { type: "train" }>;
+/** A train entry whose loss can be drawn on a log axis. */
+type Point = TrainEntry & { loss: number };
+
+const positive = (v: number | null | undefined): v is number => typeof v === "number" && v > 0;
 
 const W = 820;
 const H = 540;
@@ -72,7 +76,7 @@ export function stageStarts(spec: ExperimentSpec): { step: number; stage: number
  * @example const svg = lossCurveSvg(run.log, run.spec);
  */
 export function lossCurveSvg(log: readonly LogEntry[], spec: ExperimentSpec): string {
-  const pts = trainPoints(log).filter((p) => p.loss > 0);
+  const pts = trainPoints(log).filter((p): p is Point => positive(p.loss));
   const totalIters = spec.curriculum.stages.reduce((s, st) => s + st.iters, 0);
   const maxStep = Math.max(totalIters, ...pts.map((p) => p.step), 1);
   const x = (step: number) => LEFT + (step / maxStep) * (RIGHT - LEFT);
@@ -87,7 +91,7 @@ export function lossCurveSvg(log: readonly LogEntry[], spec: ExperimentSpec): st
   // Task lines first, so the total loss is drawn on top.
   const tasks = spec.tasks.map((t) => t.name);
   for (const p of pts) for (const t of Object.keys(p.task_loss ?? {})) if (!tasks.includes(t)) tasks.push(t);
-  const values = pts.flatMap((p) => [p.loss, ...Object.values(p.task_loss ?? {})]).filter((v) => v > 0);
+  const values = pts.flatMap((p) => [p.loss, ...Object.values(p.task_loss ?? {})]).filter(positive);
   let [lo, hi] = values.length ? [niceBelow(Math.min(...values)), niceAbove(Math.max(...values))] : [0.01, 1];
   if (hi <= lo) hi = lo * 10;
   const y = (v: number) =>
@@ -167,7 +171,7 @@ export function lossCurveSvg(log: readonly LogEntry[], spec: ExperimentSpec): st
   });
 
   // Learning rate, linear from 0.
-  const lrMax = Math.max(0, ...pts.map((p) => p.lr));
+  const lrMax = Math.max(0, ...pts.map((p) => p.lr ?? 0));
   if (lrMax > 0) {
     const ly = (v: number) => LR_BOTTOM - (v / (lrMax * 1.05)) * (LR_BOTTOM - LR_TOP);
     for (const v of [0, lrMax / 2, lrMax]) {
@@ -178,7 +182,7 @@ export function lossCurveSvg(log: readonly LogEntry[], spec: ExperimentSpec): st
     }
     out.push(
       polyline(
-        pts.map((p) => [x(p.step), ly(p.lr)]),
+        pts.filter((p) => p.lr !== null).map((p) => [x(p.step), ly(p.lr ?? 0)]),
         "#e15759",
         1.4,
         1,

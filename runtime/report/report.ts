@@ -21,7 +21,7 @@ import {
 } from "./tables.js";
 
 /** A piece of a report, rendered to Markdown and to HTML. Text is plain (no markup) in every block. */
-type Block =
+export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
   | { kind: "para"; text: string }
   | { kind: "list"; items: string[] }
@@ -180,7 +180,11 @@ function meaning(run: RunData): Block[] {
   return blocks;
 }
 
-/** Everything a report says, as blocks. */
+/**
+ * Everything a report says, as blocks; `samples` are the grids found in the run folder (paths relative to it).
+ *
+ * @example renderMarkdown(reportBlocks(run, []))
+ */
 export function reportBlocks(
   run: RunData,
   samples: { set: string; task: string; title: string; src: string }[],
@@ -254,6 +258,11 @@ function render(rules: Rules, b: Block): string {
   return (rules[b.kind] as (b: Block) => string)(b);
 }
 
+/**
+ * Writes blocks as Markdown (GitHub-flavoured tables, images as relative links).
+ *
+ * @example renderMarkdown([{ kind: "heading", level: 1, text: "Run x" }]) // "# Run x\n"
+ */
 export function renderMarkdown(blocks: readonly Block[]): string {
   return `${blocks.map((b) => render(markdownRules, b)).join("\n\n")}\n`;
 }
@@ -264,6 +273,11 @@ th:first-child,td:first-child{text-align:left}thead th{border-bottom:2px solid #
 .note{color:#666;font-size:0.9em;margin:0.2em 0}figure{margin:1em 0}img{max-width:100%}
 figcaption{color:#555;font-size:0.9em}`;
 
+/**
+ * Writes blocks as one self-contained HTML page: inline CSS, no scripts, images as relative links.
+ *
+ * @example renderHtml(blocks, "mio report: seq_prompt-6cd66349b035")
+ */
 export function renderHtml(blocks: readonly Block[], title: string): string {
   const parts = blocks.map((b) => render(htmlRules, b));
   return (

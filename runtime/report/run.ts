@@ -51,10 +51,11 @@ export type LogEntry =
       stage: number;
       iter: number;
       step: number;
-      loss: number;
-      lr: number;
+      /** null when the loss was not finite (JSON has no NaN or Infinity): a diverged run still gets a report. */
+      loss: number | null;
+      lr: number | null;
       its?: number;
-      task_loss?: Record<string, number>;
+      task_loss?: Record<string, number | null>;
       time?: number;
     }
   | { type: "eval"; step: number; set: string; task: string; psnr: number | null; ssim?: number; lq_psnr?: number }
@@ -147,7 +148,12 @@ function toEntry(dir: string, line: number, v: Record<string, unknown>): LogEntr
   };
   switch (v.type) {
     case "train":
-      need(["stage", "iter", "step", "loss", "lr"]);
+      need(["stage", "iter", "step"]);
+      for (const k of ["loss", "lr"]) {
+        if (!(v[k] === null || isNum(v[k]))) {
+          throw new RunFolderError(dir, `log.jsonl line ${line}: a "train" entry needs a number (or null) '${k}'`);
+        }
+      }
       return v as unknown as LogEntry;
     case "stage":
       need(["stage", "stages", "iters"]);

@@ -19,6 +19,7 @@ export interface Column {
 /** Set names the paper uses, for row labels; any other set is shown by its own name. */
 const SET_TITLES: Record<string, string> = { in_dist: "In-Dis", out_dist: "Out-Dis" };
 
+/** `in_dist` → "In-Dis", `out_dist` → "Out-Dis"; other sets keep their names. */
 export const setTitle = (set: string): string => SET_TITLES[set] ?? set;
 
 /** Sets in report order: in_dist, out_dist, then the others as metrics.json lists them. */
@@ -47,6 +48,7 @@ function value(s: TaskScore | undefined, key: "psnr" | "ssim" | "lq_psnr"): numb
   return v === null ? Number.POSITIVE_INFINITY : v;
 }
 
+/** A cell: fixed digits, "∞" for Infinity, "–" for a missing value. fmt(24.126, 2) === "24.13" */
 export function fmt(v: number | undefined, digits: number): string {
   if (v === undefined) return "–";
   if (v === Number.POSITIVE_INFINITY) return "∞";
@@ -188,10 +190,16 @@ export function markdownTable(t: Table): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Escapes text for HTML content and attribute values. escapeHtml("a<b") === "a&lt;b" */
 export function escapeHtml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/**
+ * An HTML table (header row in thead), followed by its notes as paragraphs.
+ *
+ * @example htmlTable(scoreTable(run, "psnr")!)
+ */
 export function htmlTable(t: Table): string {
   const cells = (r: string[], tag: string) => r.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("");
   const body = t.rows.map((r) => `<tr>${cells(r, "td")}</tr>`).join("\n");

@@ -40,6 +40,12 @@ describe("loss curve", () => {
   it("keeps the last entry of a step logged twice (a resumed run) and says when there is nothing to draw", () => {
     expect(trainPoints([train(50, 0.3), train(100, 0.2), train(50, 0.25)]).map((p) => p.loss)).toEqual([0.25, 0.2]);
     expect(lossCurveSvg([], spec)).toContain("no training entries in log.jsonl");
+    const diverged = lossCurveSvg(
+      [train(50, 0.2), { type: "train", stage: 1, iter: 100, step: 100, loss: null, lr: null }, train(150, 0.1)],
+      spec,
+    );
+    const line = diverged.split("\n").find((l) => l.includes('stroke="#111"') && l.startsWith("<polyline"));
+    expect(line?.match(/,/g)?.length).toBe(2); // the null loss is left out
   });
 
   it("labels steps compactly", () => {

@@ -121,5 +121,11 @@ describe("run folders", () => {
     expect(parseLog("r", '{"type":"start","run":"x"}\n')).toEqual([
       { type: "other", raw: { type: "start", run: "x" } },
     ]);
+    // A diverged step logs a non-finite loss, which JSON writes as null: still a valid entry.
+    const nan = '{"type":"train","stage":1,"iter":5,"step":5,"loss":null,"lr":null}\n';
+    expect(parseLog("r", nan)).toEqual([{ type: "train", stage: 1, iter: 5, step: 5, loss: null, lr: null }]);
+    expect(() => parseLog("r", '{"type":"train","stage":1,"iter":5,"step":5,"loss":"x","lr":1}\n')).toThrow(
+      /needs a number \(or null\) 'loss'/,
+    );
   });
 });
