@@ -68,7 +68,11 @@ function checkCallable(d: CallableDecl, mod: Module, diagnostics: Diagnostic[]):
   // experiment uses it; blocks are elaborated through the backbones that call them.
   if (d.kind !== "backbone" || diagnostics.length !== before || d.params.some((p) => !p.default)) return;
   const el = new Elaborator(mod.scope);
-  const bound = el.bindDeclParams(d, [], d.name.span, new Map(), "");
+  const bound = el.tryBind(d, [], d.name.span);
+  if (!bound) {
+    diagnostics.push(...el.diagnostics);
+    return;
+  }
   const inputs = d.inputs.map(() => ({ t: "tensor" as const, shape: imageShape() }));
   el.run(d, bound, inputs, "");
   diagnostics.push(...el.diagnostics);

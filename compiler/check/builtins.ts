@@ -17,6 +17,8 @@ export interface BuiltinParam {
   type: ParamType;
   /** Absent: required. */
   default?: Scalar;
+  /** Smallest allowed value (sizes, strides, factors). */
+  min?: number;
 }
 
 export type Args = Record<string, Scalar>;
@@ -91,12 +93,12 @@ export const builtins: Record<string, Builtin> = {
   conv: {
     doc: "2-D convolution, NCHW; `pad` defaults to k/2 ('same' at stride 1)",
     params: [
-      { name: "out", type: "int" },
-      { name: "k", type: "int", default: 3 },
-      { name: "stride", type: "int", default: 1 },
-      { name: "pad", type: "int", default: -1 },
+      { name: "out", type: "int", min: 1 },
+      { name: "k", type: "int", default: 3, min: 1 },
+      { name: "stride", type: "int", default: 1, min: 1 },
+      { name: "pad", type: "int", default: -1, min: -1 },
       { name: "pad_mode", type: "string", default: "zeros" },
-      { name: "groups", type: "int", default: 1 },
+      { name: "groups", type: "int", default: 1, min: 1 },
       { name: "bias", type: "bool", default: true },
       { name: "init", type: "string", default: "pytorch" },
     ],
@@ -122,7 +124,7 @@ export const builtins: Record<string, Builtin> = {
   linear: {
     doc: "fully connected layer over the channel axis of a vector or tokens",
     params: [
-      { name: "out", type: "int" },
+      { name: "out", type: "int", min: 1 },
       { name: "bias", type: "bool", default: true },
       { name: "init", type: "string", default: "pytorch" },
     ],
@@ -159,13 +161,13 @@ export const builtins: Record<string, Builtin> = {
   },
   zero_pad: {
     doc: "zero padding of p pixels on each side (nn.ZeroPad2d)",
-    params: [{ name: "p", type: "int" }],
+    params: [{ name: "p", type: "int", min: 0 }],
     inputs: 1,
     shape: same("zero_pad", ["map"]),
   },
   reflect_pad: {
     doc: "reflect padding of p pixels on each side",
-    params: [{ name: "p", type: "int" }],
+    params: [{ name: "p", type: "int", min: 0 }],
     inputs: 1,
     shape: same("reflect_pad", ["map"]),
   },
@@ -209,9 +211,9 @@ export const builtins: Record<string, Builtin> = {
   window_attention: {
     doc: "Swin (shifted) window multi-head self-attention with a relative position bias",
     params: [
-      { name: "heads", type: "int" },
-      { name: "window", type: "int", default: 8 },
-      { name: "shift", type: "int", default: 0 },
+      { name: "heads", type: "int", min: 1 },
+      { name: "window", type: "int", default: 8, min: 1 },
+      { name: "shift", type: "int", default: 0, min: 0 },
     ],
     inputs: 1,
     shape(a, ins) {
@@ -235,7 +237,7 @@ export const builtins: Record<string, Builtin> = {
   },
   mlp: {
     doc: "two linear layers with GELU between them (hidden = ratio * channels)",
-    params: [{ name: "ratio", type: "float", default: 2 }],
+    params: [{ name: "ratio", type: "float", default: 2, min: 0 }],
     inputs: 1,
     shape: same("mlp", ["tokens", "vector"]),
     weights(a, ins) {
@@ -252,7 +254,7 @@ export const builtins: Record<string, Builtin> = {
   mdta: {
     doc: "Restormer's multi-Dconv head transposed attention (channel attention)",
     params: [
-      { name: "heads", type: "int" },
+      { name: "heads", type: "int", min: 1 },
       { name: "bias", type: "bool", default: false },
     ],
     inputs: 1,
@@ -280,7 +282,7 @@ export const builtins: Record<string, Builtin> = {
   gdfn: {
     doc: "Restormer's gated-Dconv feed-forward network (hidden = ffn * channels)",
     params: [
-      { name: "ffn", type: "float", default: 2.66 },
+      { name: "ffn", type: "float", default: 2.66, min: 0 },
       { name: "bias", type: "bool", default: false },
     ],
     inputs: 1,
@@ -302,9 +304,9 @@ export const builtins: Record<string, Builtin> = {
   prompt_gen: {
     doc: "PromptIR's prompt generation block: `len` learned prompts of (dim, size, size) mixed by input-driven weights",
     params: [
-      { name: "len", type: "int", default: 5 },
-      { name: "dim", type: "int" },
-      { name: "size", type: "int" },
+      { name: "len", type: "int", default: 5, min: 1 },
+      { name: "dim", type: "int", min: 1 },
+      { name: "size", type: "int", min: 1 },
     ],
     inputs: 1,
     shape(a, ins) {
@@ -323,7 +325,7 @@ export const builtins: Record<string, Builtin> = {
   },
   pixel_shuffle: {
     doc: "(C·r², H, W) → (C, rH, rW)",
-    params: [{ name: "r", type: "int" }],
+    params: [{ name: "r", type: "int", min: 1 }],
     inputs: 1,
     shape(a, ins) {
       const x = first(ins);
@@ -336,7 +338,7 @@ export const builtins: Record<string, Builtin> = {
   },
   pixel_unshuffle: {
     doc: "(C, rH, rW) → (C·r², H, W)",
-    params: [{ name: "r", type: "int" }],
+    params: [{ name: "r", type: "int", min: 1 }],
     inputs: 1,
     shape(a, ins) {
       needKind(first(ins), ["map"], "pixel_unshuffle");
@@ -345,7 +347,7 @@ export const builtins: Record<string, Builtin> = {
   },
   upsample: {
     doc: "bilinear resize by an integer factor (align_corners = false)",
-    params: [{ name: "scale", type: "int", default: 2 }],
+    params: [{ name: "scale", type: "int", default: 2, min: 1 }],
     inputs: 1,
     shape(a, ins) {
       needKind(first(ins), ["map"], "upsample");

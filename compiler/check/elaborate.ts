@@ -384,9 +384,22 @@ export class Elaborator {
         continue;
       }
       out[p.name] = this.scalar(v.value, p.type, v.span, `${name}.${p.name}`);
+      if (p.min !== undefined && Number(out[p.name]) < p.min) {
+        this.report(codes.badValue, v.span, `${name}.${p.name} must be at least ${p.min}, found ${out[p.name]}`);
+      }
     }
     if (name === "conv" && out.pad === -1) out.pad = Math.floor(Number(out.k) / 2);
     return out;
+  }
+
+  /** `bindDeclParams` for callers outside elaboration: a mistake is a diagnostic and the result is undefined. */
+  tryBind(decl: CallableDecl, args: Arg[], span: Span): Map<string, Value> | undefined {
+    try {
+      return this.bindDeclParams(decl, args, span, new Map(), "");
+    } catch (e) {
+      if (e instanceof Reported) return undefined;
+      throw e;
+    }
   }
 
   bindDeclParams(

@@ -282,12 +282,7 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
   }
   const el = new Elaborator(mod.scope);
   const before = el.diagnostics.length;
-  let bound: Map<string, Value> | undefined;
-  try {
-    bound = el.bindDeclParams(decl, e.kind === "call" ? e.args : [], e.span, new Map(), "");
-  } catch {
-    // reported into el.diagnostics
-  }
+  const bound = el.tryBind(decl, e.kind === "call" ? e.args : [], e.span);
   const out = bound ? el.run(decl, bound, [input], "") : undefined;
   r.diagnostics.push(...el.diagnostics);
   if (el.diagnostics.length !== before || !bound) throw new Invalid();
