@@ -8,11 +8,12 @@
 //   2. pad images smaller than the crop by reflection; pick a crop position uniformly inside the sub-image
 //   3. pick a task uniformly among the stage's tasks; draw its in-distribution parameters
 //   4. degrade the crop plus a margin of context (so blur, rain and resampling see real neighbours, not a border),
-//      then cut the crop out of both
+//      then cut the crop out of both; haze uses the whole image's depth (file or prior), cropped
 //   5. the same random hflip / vflip / transpose (BasicSR `augment(hflip, rotation)`) on LQ and GT
 
 import type { TaskSpec } from "../../compiler/spec/task.js";
 import type { DepthMap } from "./degrade/common.js";
+import { depthPrior } from "./degrade/haze.js";
 import { degradeWith } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
 import { cropImage, ImageReadError, type RgbImage, readImage } from "./image.js";
@@ -123,7 +124,9 @@ export function augment(src: Uint8Array, size: number, hflip: boolean, vflip: bo
 
 interface Cached {
   img: RgbImage;
-  depth: DepthMap | null | undefined; // undefined: not looked up yet; null: no depth file
+  /** The haze depth of the whole image (its depth file, else the depth prior), made on first use. */
+  depth?: Promise<DepthMap>;
+  depthBytes: number;
 }
 
 /** Makes samples; keeps a small LRU cache of decoded images (by bytes) and remembers unreadable files. */
@@ -177,13 +180,13 @@ export class Sampler {
     if (!p) {
       p = readImage(path)
         .then((img) => {
-          const entry: Cached = { img, depth: undefined };
+          const entry: Cached = { img, depthBytes: 0 };
           this.cache.set(path, entry);
           this.cacheBytes += img.data.length;
           for (const [k, v] of this.cache) {
             if (this.cacheBytes <= this.cacheLimitBytes || k === path) break;
             this.cache.delete(k);
-            this.cacheBytes -= v.img.data.length + (v.depth ? v.depth.data.byteLength : 0);
+            this.cacheBytes -= v.img.data.length + v.depthBytes;
           }
           return entry;
         })
@@ -193,12 +196,18 @@ export class Sampler {
     return p;
   }
 
-  private async depthOf(path: string, c: Cached): Promise<DepthMap | null> {
-    if (c.depth === undefined) {
+  /**
+   * The depth map of a whole cached image: its depth file, else the depth prior of the whole image (so a patch of sky
+   * is far and a patch of ground is near, as in the test sets, instead of every patch getting its own gradient).
+   */
+  private depthOf(path: string, c: Cached): Promise<DepthMap> {
+    c.depth ??= (async () => {
       const file = findDepthFile(path);
-      c.depth = file ? await readDepth(file, c.img.width, c.img.height) : null;
-      if (c.depth) this.cacheBytes += c.depth.data.byteLength;
-    }
+      const d = file ? await readDepth(file, c.img.width, c.img.height) : depthPrior(c.img);
+      c.depthBytes = d.data.byteLength;
+      this.cacheBytes += c.depthBytes;
+      return d;
+    })();
     return c.depth;
   }
 
@@ -280,9 +289,10 @@ export class Sampler {
     const taskIndex = this.stage[rng.int(0, this.stage.length - 1)] ?? 0;
     const task = this.config.tasks[taskIndex] as TaskSpec;
     let ctx = {};
-    if (task.inDist.fn === "haze" && full === entry.img) {
-      const d = await this.depthOf(file, entry);
-      if (d) ctx = { depth: cropDepth(d, x0, y0, x1 - x0, y1 - y0) };
+    if (task.inDist.fn === "haze") {
+      // An image padded up to the crop gets the prior of the padded image.
+      const d = full === entry.img ? await this.depthOf(file, entry) : depthPrior(full);
+      ctx = { depth: cropDepth(d, x0, y0, x1 - x0, y1 - y0) };
     }
     const lqRegion = (await degradeWith(task.inDist, region, rng.fork(hashString("degrade")), ctx)).image;
     const hflip = this.config.flip && rng.float() < 0.5;

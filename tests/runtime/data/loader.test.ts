@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writePng } from "../../../runtime/data/image.js";
 import { type Batch, type DataLoader, type LoaderConfig, openLoader } from "../../../runtime/data/loader.js";
@@ -175,6 +176,33 @@ describe("training loader", () => {
   it("crops the GT where the LQ is (identity task): LQ equals GT, both augmented alike", async () => {
     const l = await open({ tasks: [IDENTITY], crop: 24 });
     for (const b of await take(l, 3)) expect(Buffer.from(b.lq.buffer).equals(Buffer.from(b.gt.buffer))).toBe(true);
+  });
+
+  it("hazes crops with the whole image's depth file", async () => {
+    const dir = join(root, "hazy");
+    mkdirSync(dir);
+    await photo(join(dir, "h.png"), 64, 48, 8);
+    // A constant depth map (at a quarter of the size): T = e^(−β) everywhere, so LQ is a per-pixel function of GT.
+    await sharp(new Uint16Array(16 * 12).fill(4000), { raw: { width: 16, height: 12, channels: 1 } })
+      .toColourspace("grey16")
+      .png()
+      .toFile(join(dir, "h.depth.png"));
+    const hazeTask = {
+      ...IDENTITY,
+      name: "haze1",
+      inDist: {
+        fn: "haze" as const,
+        params: { atmosphere: { dist: "const" as const, value: 1 }, beta: { dist: "const" as const, value: 1 } },
+      },
+    };
+    const l = await open({ sources: [{ root: dir }], tasks: [hazeTask], crop: 24 });
+    const t = Math.exp(-1);
+    for (const b of await take(l, 2)) {
+      for (let i = 0; i < b.gt.length; i += 97) {
+        const g = Math.round((b.gt[i] ?? 0) * 255);
+        expect(Math.round((b.lq[i] ?? 0) * 255)).toBe(Math.round(g * t + 255 * (1 - t)));
+      }
+    }
   });
 
   it("augments like BasicSR (hflip, vflip, transpose) and pads small images by reflection", () => {
