@@ -151,3 +151,8 @@ export class GraphBuilder extends GraphOps {
     return [...this.params.values()];
   }
 }
+
+/** The initial value of every parameter of a builder, by name (what a train session uploads first). */
+export function initialParams(b: GraphBuilder): Map<string, Float32Array> {
+  return new Map(b.paramList().map((p) => [p.name, p.init]));
+}

@@ -32,6 +32,8 @@ export interface Fused {
   readonly groups: Group[];
   /** Constants inlined as literals into their elementwise consumers (never materialized). */
   readonly inlined: ReadonlySet<number>;
+  /** Reshapes that are views: node id -> the materialized node whose buffer they read. */
+  readonly alias: ReadonlyMap<number, Node>;
 }
 
 /** Nodes the program needs, in topological (id) order. */
@@ -64,12 +66,20 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     }
   }
 
+  // Reshapes of materialized values are views: no kernel, the same buffer read with the reshape's shape.
+  const alias = new Map<number, Node>();
+  const resolve = (n: Node): Node => alias.get(n.id) ?? n;
+  for (const n of nodes) {
+    const src = n.src[0];
+    if (opts.fuse && n.op === "reshape" && src && !inlined.has(src.id)) alias.set(n.id, resolve(src));
+  }
+
   const groupOf = new Map<number, Group>();
   const groups: Group[] = [];
   const materialized = (s: Node) => !inlined.has(s.id);
   const depGroups = (g: Group): Group[] =>
     g.reads.flatMap((r) => {
-      const h = groupOf.get(r.id);
+      const h = groupOf.get(resolve(r).id);
       return h && h !== g ? [h] : [];
     });
   // Does group `from` (transitively) read anything group `to` writes?
@@ -98,7 +108,8 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
         if (!sameShape(s, n)) return false; // a broadcast read of a value this kernel writes would race
         continue;
       }
-      const h = groupOf.get(s.id);
+      if (members.has(resolve(s).id)) return false; // a view of a value this kernel writes: same race
+      const h = groupOf.get(resolve(s).id);
       if (h && dependsOn(h, g)) return false; // joining would make a cycle between kernels
       newReads.push(s);
     }
@@ -111,20 +122,45 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     groupOf.set(n.id, g);
     return true;
   };
-
-  for (const n of nodes) {
-    if (n.op === "input" || inlined.has(n.id)) continue;
-    if (opts.fuse && isElementwise(n.op) && n.op !== "const") {
-      const candidates = n.src.flatMap((s) => {
-        const g = groupOf.get(s.id);
-        return g && sameShape(s, n) ? [g] : [];
-      });
-      if (candidates.some((g) => tryJoin(n, g))) continue;
-    }
+  const newGroup = (n: Node): void => {
     const g: Group = { id: groups.length, root: n, members: [n], outs: [], reads: [] };
     for (const s of n.src) if (materialized(s) && !g.reads.includes(s)) g.reads.push(s);
     groups.push(g);
     groupOf.set(n.id, g);
+  };
+
+  // Elementwise nodes of inputs only (Adam's b1 * m, the EMA's d * e) are deferred: they run in the kernel of
+  // their first consumer instead of starting a kernel of their own.
+  const deferred = new Set<number>();
+  const placeDeferred = (n: Node, into?: Group): void => {
+    for (const s of n.src) {
+      if (!deferred.has(s.id)) continue;
+      deferred.delete(s.id);
+      if (!(into && sameShape(s, n) && tryJoin(s, into))) newGroup(s);
+    }
+  };
+
+  for (const n of nodes) {
+    if (n.op === "input" || inlined.has(n.id) || alias.has(n.id)) continue;
+    if (opts.fuse && isElementwise(n.op) && n.op !== "const") {
+      const free = n.src.every((s) => s.op === "input" || inlined.has(s.id));
+      const elementwiseUsers = (consumers.get(n.id) ?? []).every((c) => isElementwise(c.op));
+      if (free && elementwiseUsers && !external.has(n.id)) {
+        deferred.add(n.id);
+        continue;
+      }
+      const candidates = n.src.flatMap((s) => {
+        const g = groupOf.get(s.id);
+        return g && sameShape(s, n) ? [g] : [];
+      });
+      const target = candidates[0];
+      if (target) {
+        placeDeferred(n, target);
+        if (candidates.some((g) => tryJoin(n, g))) continue;
+      }
+    }
+    placeDeferred(n);
+    newGroup(n);
   }
   for (const g of groups) g.outs = outsOf(new Set(g.members.map((m) => m.id)), g.members);
 
@@ -149,5 +185,5 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     }
   }
   assert(order.length === groups.length, () => "fusion produced a cycle between kernels");
-  return { groups: order, inlined };
+  return { groups: order, inlined, alias };
 }

@@ -14,6 +14,7 @@ export function planBuffers(
   p: Program,
   kernels: readonly KernelDraft[],
   tensors: ReadonlyMap<string, TensorInfo>,
+  tid: (n: Node) => string = tensorId,
 ): Plan {
   const buffers: PlanBuffer[] = [];
   const home = new Map<string, number>();
@@ -28,7 +29,7 @@ export function planBuffers(
     inputs[name] = { buffer: id, shape: n.shape, role: n.attrs.role as InputRole };
   }
 
-  const pinned = new Set<string>([...p.outputs.values(), ...p.updates.map((u) => u.value)].map(tensorId));
+  const pinned = new Set<string>([...p.outputs.values(), ...p.updates.map((u) => u.value)].map(tid));
   const first = new Map<string, number>();
   const last = new Map<string, number>();
   kernels.forEach((k, i) => {
@@ -91,11 +92,11 @@ export function planBuffers(
     flops: k.flops,
   }));
   const outputs: Record<string, TensorRef> = {};
-  for (const [name, n] of p.outputs) outputs[name] = { buffer: bufferOf(tensorId(n)), shape: n.shape };
+  for (const [name, n] of p.outputs) outputs[name] = { buffer: bufferOf(tid(n)), shape: n.shape };
   const updates = p.updates.map((u) => {
     assert(u.target.op === "input", () => "an update must target an input", u.target);
     return {
-      from: bufferOf(tensorId(u.value)),
+      from: bufferOf(tid(u.value)),
       to: bufferOf(tensorId(u.target)),
       bytes: 4 * numel(u.value.shape),
       name: String(u.target.attrs.name),

@@ -1,8 +1,10 @@
 // The compiler's passes, in order, in one place. Each step is named; with MIO_DEBUG >= 1 the IR is verified after
 // every step, and with MIO_DEBUG >= 2 each step's output size is printed to stderr.
+
+import type { Node } from "../ir/node.js";
 import type { Plan } from "../plan/plan.js";
-import { type KernelDraft, renderGroup, type TensorInfo } from "../wgsl/codegen.js";
-import { fuseElementwise } from "./fuse.js";
+import { type KernelDraft, renderGroup, type TensorInfo, tensorId } from "../wgsl/codegen.js";
+import { type Fused, fuseElementwise } from "./fuse.js";
 import { nodeTensor, planBuffers } from "./liveness.js";
 import type { Program } from "./program.js";
 import { verifyFused, verifyProgram } from "./verify.js";
@@ -20,6 +22,11 @@ function debugLevel(opts: CompileOptions): number {
   if (opts.debug !== undefined) return opts.debug;
   const env = typeof process !== "undefined" ? process.env.MIO_DEBUG : undefined;
   return env ? Number(env) || 0 : 0;
+}
+
+/** The buffer identity of a node: a view (reshape) shares the tensor it reshapes. */
+function tensorOf(f: Fused): (n: Node) => string {
+  return (n) => tensorId(f.alias.get(n.id) ?? n);
 }
 
 /**
@@ -54,9 +61,10 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
     "render wgsl",
     () => {
       const kernels: KernelDraft[] = [];
+      const tid = tensorOf(fused);
       const tensors = new Map<string, TensorInfo>();
       fused.groups.forEach((g, i) => {
-        const r = renderGroup(g, fused.inlined, i);
+        const r = renderGroup(g, fused.inlined, i, tid);
         kernels.push(...r.kernels);
         for (const t of [...g.outs.map(nodeTensor), ...r.scratch]) tensors.set(t.id, t);
       });
@@ -67,7 +75,7 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
   );
   return run(
     "plan buffers",
-    () => planBuffers(p, kernels, tensors),
+    () => planBuffers(p, kernels, tensors, tensorOf(fused)),
     undefined,
     (x) => x.peakBytes,
   );

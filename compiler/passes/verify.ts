@@ -33,8 +33,10 @@ export function verifyFused(f: Fused, maxBindings: number): Fused {
       () => `kernel binds ${g.reads.length + g.outs.length} buffers`,
       g.root,
     );
-    for (const r of g.reads)
+    for (const read of g.reads) {
+      const r = f.alias.get(read.id) ?? read;
       assert(r.op === "input" || written.has(r.id), () => `reads %${r.id} before it is written`, g.root);
+    }
     for (const m of g.members.slice(1)) {
       assert(isElementwise(m.op), () => "a non-elementwise member", m);
       for (const s of m.src) {

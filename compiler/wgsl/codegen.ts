@@ -62,7 +62,12 @@ class Names {
 }
 
 /** Renders one group: its bindings, the root's value at coordinates `c`, the members, and the stores. */
-export function renderGroup(gr: Group, inlined: ReadonlySet<number>, index: number): RenderedGroup {
+export function renderGroup(
+  gr: Group,
+  inlined: ReadonlySet<number>,
+  index: number,
+  tid: (n: Node) => string = tensorId,
+): RenderedGroup {
   const root = gr.root;
   const rule: WgslRule = wgslRules[root.op];
   assert(rule.kind !== "leaf", () => "an input cannot be a kernel", root);
@@ -81,7 +86,7 @@ export function renderGroup(gr: Group, inlined: ReadonlySet<number>, index: numb
       (_, i) => `@group(0) @binding(${gr.reads.length + i}) var<storage, read_write> out${i}: array<f32>;`,
     ),
   ];
-  const bindings = [...gr.reads.map(tensorId), ...gr.outs.map(tensorId)];
+  const bindings = [...gr.reads.map(tid), ...gr.outs.map(tid)];
   const writes = [...gr.reads.map(() => false), ...gr.outs.map(() => true)];
   const shape = root.shape;
   const total = numel(shape);
@@ -211,7 +216,7 @@ export function renderGroup(gr: Group, inlined: ReadonlySet<number>, index: numb
       {
         name: `${name}_partial`,
         wgsl: partialWgsl,
-        bindings: [...gr.reads.map(tensorId), scratch.id],
+        bindings: [...gr.reads.map(tid), scratch.id],
         writes: [...gr.reads.map(() => false), true],
         workgroups: [grid[0], grid[1], splitK],
         flops,

@@ -18,13 +18,16 @@ export interface GemmTiles {
   readonly TK: number;
 }
 
-/** Picks a tile shape from the output width N (output channels for convs). */
+/**
+ * Picks a tile shape from the output width N (output channels for convs). RM is 4 and RN 4 or 8, so register
+ * blocks move through workgroup memory as vec4s: fewer, wider loads, which lavapipe also compiles much faster.
+ */
 export function chooseTiles(N: number): GemmTiles {
   if (N >= 64) return { WM: 8, WN: 8, RM: 4, RN: 8, TK: 8 };
   if (N >= 32) return { WM: 16, WN: 4, RM: 4, RN: 8, TK: 8 };
   if (N >= 16) return { WM: 32, WN: 2, RM: 4, RN: 8, TK: 8 };
-  if (N >= 8) return { WM: 64, WN: 1, RM: 2, RN: 8, TK: 8 };
-  return { WM: 64, WN: 1, RM: 4, RN: N <= 1 ? 1 : N <= 2 ? 2 : 4, TK: 8 };
+  if (N >= 8) return { WM: 64, WN: 1, RM: 4, RN: 8, TK: 8 };
+  return { WM: 64, WN: 1, RM: 4, RN: 4, TK: 8 };
 }
 
 export interface GemmKernelParts {
@@ -45,14 +48,30 @@ export function gemmGrid(spec: GemmSpec, t: GemmTiles, splitK: number): [number,
 export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: GemmKernelParts): string {
   const TM = t.WM * t.RM;
   const TN = t.WN * t.RN;
+  const QN = t.RN / 4;
   const kPer = Math.ceil(spec.K / splitK);
   const lines: string[] = [];
   const accs: string[] = [];
-  for (let i = 0; i < t.RM; i++) for (let j = 0; j < t.RN; j++) accs.push(`acc${i}_${j}`);
+  for (let i = 0; i < t.RM; i++) for (let q = 0; q < QN; q++) accs.push(`acc${i}_${q}`);
+  // Workgroup tiles: As[kk][m / 4] and Bs[kk][n / 4] as vec4s.
+  const tileLoad = (what: "A" | "B", rows: number, limit: number) => {
+    const [idx, base] = what === "A" ? ["m", "m0"] : ["n", "n0"];
+    const load = (c: number) => (what === "A" ? `loadA(${idx} + ${c}, k)` : `loadB(k, ${idx} + ${c})`);
+    return [
+      `    for (var e = tid; e < ${(rows / 4) * t.TK}; e += 64) {`,
+      `      let q = e % ${rows / 4}; let kk = e / ${rows / 4}; let k = k0 + kk; let ${idx} = ${base} + q * 4;`,
+      "      var v = vec4<f32>();",
+      "      if (k < kEnd) {",
+      ...[0, 1, 2, 3].map((c) => `        if (${idx} + ${c} < ${limit}) { v[${c}] = ${load(c)}; }`),
+      "      }",
+      `      ${what}s[kk * ${rows / 4} + q] = v;`,
+      "    }",
+    ];
+  };
   lines.push(
     parts.decls,
-    `var<workgroup> As: array<f32, ${t.TK * TM}>;`,
-    `var<workgroup> Bs: array<f32, ${t.TK * TN}>;`,
+    `var<workgroup> As: array<vec4<f32>, ${(t.TK * TM) / 4}>;`,
+    `var<workgroup> Bs: array<vec4<f32>, ${(t.TK * TN) / 4}>;`,
     "",
     `fn loadA(m: i32, k: i32) -> f32 {\n  ${spec.loadA}\n}`,
     `fn loadB(k: i32, n: i32) -> f32 {\n  ${spec.loadB}\n}`,
@@ -69,36 +88,27 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
     `  let n0 = i32(wg.x) * ${TN};`,
     `  let kBegin = i32(wg.z) * ${kPer};`,
     `  let kEnd = min(kBegin + ${kPer}, ${spec.K});`,
-    ...accs.map((a) => `  var ${a} = 0.0;`),
+    ...accs.map((a) => `  var ${a} = vec4<f32>();`),
     `  for (var k0 = kBegin; k0 < kEnd; k0 += ${t.TK}) {`,
-    `    for (var e = tid; e < ${TM * t.TK}; e += 64) {`,
-    `      let mm = e / ${t.TK}; let kk = e % ${t.TK}; let m = m0 + mm; let k = k0 + kk;`,
-    "      var v = 0.0;",
-    `      if (m < ${spec.M} && k < kEnd) { v = loadA(m, k); }`,
-    `      As[kk * ${TM} + mm] = v;`,
-    "    }",
-    `    for (var e = tid; e < ${TN * t.TK}; e += 64) {`,
-    `      let kk = e / ${TN}; let nn = e % ${TN}; let n = n0 + nn; let k = k0 + kk;`,
-    "      var v = 0.0;",
-    `      if (n < ${spec.N} && k < kEnd) { v = loadB(k, n); }`,
-    `      Bs[kk * ${TN} + nn] = v;`,
-    "    }",
+    ...tileLoad("A", TM, spec.M),
+    ...tileLoad("B", TN, spec.N),
     "    workgroupBarrier();",
     `    for (var kk = 0; kk < ${t.TK}; kk++) {`,
+    `      let a = As[kk * ${TM / 4} + tm];`,
   );
-  for (let i = 0; i < t.RM; i++) lines.push(`      let a${i} = As[kk * ${TM} + tm * ${t.RM} + ${i}];`);
-  for (let j = 0; j < t.RN; j++) lines.push(`      let b${j} = Bs[kk * ${TN} + tn * ${t.RN} + ${j}];`);
+  for (let q = 0; q < QN; q++) lines.push(`      let b${q} = Bs[kk * ${TN / 4} + tn * ${QN} + ${q}];`);
   for (let i = 0; i < t.RM; i++)
-    for (let j = 0; j < t.RN; j++) lines.push(`      acc${i}_${j} = fma(a${i}, b${j}, acc${i}_${j});`);
+    for (let q = 0; q < QN; q++) lines.push(`      acc${i}_${q} = fma(vec4<f32>(a[${i}]), b${q}, acc${i}_${q});`);
   lines.push("    }", "    workgroupBarrier();", "  }");
   for (let i = 0; i < t.RM; i++)
     for (let j = 0; j < t.RN; j++) {
       const m = `m0 + tm * ${t.RM} + ${i}`;
       const n = `n0 + tn * ${t.RN} + ${j}`;
+      const acc = `acc${i}_${Math.floor(j / 4)}[${j % 4}]`;
       const store =
         parts.epilogue !== null
-          ? `epilogue(${m}, ${n}, acc${i}_${j});`
-          : `${parts.partial}[(i32(wg.z) * ${spec.M} + ${m}) * ${spec.N} + ${n}] = acc${i}_${j};`;
+          ? `epilogue(${m}, ${n}, ${acc});`
+          : `${parts.partial}[(i32(wg.z) * ${spec.M} + ${m}) * ${spec.N} + ${n}] = ${acc};`;
       lines.push(`  if (${m} < ${spec.M} && ${n} < ${spec.N}) { ${store} }`);
     }
   lines.push("}");

@@ -28,8 +28,10 @@ function pipelineFor(gpu: Gpu, k: PlanKernel, layout: GPUBindGroupLayout): Promi
   // The layout is part of the key: it follows from the bindings' read/write flags, which the source declares.
   const hit = cache.get(k.key);
   if (hit) return hit;
+  // NOTE: createComputePipelineAsync for hundreds of kernels at once was ~10x slower on lavapipe than creating
+  // them one by one (first dispatches waited minutes); synchronous creation costs ~0.1 s per GEMM kernel cold.
   const made = gpu.scoped(`compiling kernel ${k.name} (key ${k.key}; see --emit wgsl)`, () =>
-    gpu.device.createComputePipelineAsync({
+    gpu.device.createComputePipeline({
       label: `${k.name}#${k.key}`,
       layout: gpu.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
       compute: { module: gpu.device.createShaderModule({ code: k.wgsl, label: k.name }), entryPoint: "main" },

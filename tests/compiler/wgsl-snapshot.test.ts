@@ -1,0 +1,48 @@
+// Golden WGSL and IR: a refactor of codegen or fusion shows up as a diff of these files (update them with
+// `npx vitest run -u` after checking the diff). Also checks that codegen is deterministic.
+import { describe, expect, it } from "vitest";
+import { buildTrainStep } from "../../compiler/autodiff/optim.js";
+import { GraphBuilder } from "../../compiler/ir/builder.js";
+import { buildSRResNet } from "../../compiler/models/srresnet.js";
+import { compileProgram } from "../../compiler/passes/pipeline.js";
+import type { Plan } from "../../compiler/plan/plan.js";
+
+function dump(plan: Plan): string {
+  return plan.kernels
+    .map((k) => `// ---- ${k.name} key=${k.key} workgroups=${k.workgroups.join("x")}\n${k.wgsl}\n`)
+    .join("\n");
+}
+
+function convBlock() {
+  const b = new GraphBuilder({ seed: 1 });
+  const x = b.input("x", [1, 4, 6, 6]);
+  const h = b.leakyRelu(b.conv2d(x, "conv", { out: 8, k: 3, pad: 1 }), 0.1);
+  const y = b.add(b.conv2d(h, "conv2", { out: 4, k: 3, pad: 1, padMode: "reflect" }), x);
+  return { b, y };
+}
+
+describe("generated WGSL", () => {
+  it("fuses bias, activation and residual into the conv epilogue (snapshot)", async () => {
+    const { b, y } = convBlock();
+    const plan = compileProgram({ g: b.g, outputs: new Map([["y", y]]), updates: [] });
+    expect(plan.kernels.map((k) => k.name)).toEqual(["conv2d_0", "pad_1", "conv2d_2"]);
+    await expect(`${b.g.print()}\n`).toMatchFileSnapshot("__snapshots__/conv-block.ir.txt");
+    await expect(dump(plan)).toMatchFileSnapshot("__snapshots__/conv-block.wgsl");
+  });
+
+  it("renders a train step deterministically (snapshot of the kernel list)", async () => {
+    const make = () => {
+      const { b, out } = buildSRResNet({ feat: 4, blocks: 1, prompt: "adaptive", batch: 1, height: 12, width: 12 });
+      const loss = b.l1Loss(out, b.input("gt", out.shape));
+      const opt = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 } as const;
+      return compileProgram(buildTrainStep(b, loss, { optimizer: opt, ema: 0.999 }));
+    };
+    const a = make();
+    const c = make();
+    expect(dump(a)).toEqual(dump(c));
+    const list = a.kernels.map((k) => `${k.name} ${k.key} ${k.workgroups.join("x")}`).join("\n");
+    await expect(`${list}\npeak bytes ${a.peakBytes} (unplanned ${a.unplannedBytes})\n`).toMatchFileSnapshot(
+      "__snapshots__/srresnet-ap-train-step.kernels.txt",
+    );
+  });
+});
