@@ -507,6 +507,12 @@ describe("MIO2009 bad value", () => {
       exp(MODEL, "  curriculum mixed { tasks sr; iters 0 }"),
       "MIO2009 6:38 iters must be >= 1, found 0",
     ));
+  it.each([
+    ["  return lq |> c1: conv(0)", "MIO2009 3:25 conv.out must be at least 1, found 0"],
+    ["  return lq |> upsample(0) |> c1: conv(3)", "MIO2009 3:25 upsample.scale must be at least 1, found 0"],
+  ])("a layer size: %s", (line, expected) => {
+    expectDiagnostic(net(line), expected);
+  });
   it("a loop too long to unroll", () =>
     expectDiagnostic(
       net("  for i in 0..10000 { lq = lq }", "  return lq"),

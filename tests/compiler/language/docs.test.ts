@@ -102,6 +102,19 @@ describe("docs/language.md reference tables", () => {
     expect(rows).toEqual(Object.entries(builtins).map(([name, b]) => builtinRow(name, b)));
   });
 
+  it("states every layer parameter's minimum", () => {
+    const byMin = new Map<number, Set<string>>();
+    for (const b of Object.values(builtins))
+      for (const p of b.params) if (p.min !== undefined) byMin.set(p.min, (byMin.get(p.min) ?? new Set()).add(p.name));
+    const stated = new Map(
+      [...doc.replace(/\s+/g, " ").matchAll(/At least (-?\d+): ((?:`\w+`(?:, )?)+)/g)].map((m) => [
+        Number(m[1]),
+        new Set([...(m[2] ?? "").matchAll(/`(\w+)`/g)].map((x) => x[1])),
+      ]),
+    );
+    expect(stated).toEqual(byMin);
+  });
+
   it("documents every diagnostic code", () => {
     for (const code of Object.values(codes)) expect(tables).toMatch(new RegExp(`^\\| ${code} \\|`, "m"));
   });

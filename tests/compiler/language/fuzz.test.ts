@@ -104,11 +104,6 @@ function apply(text: string, e: Edit): string {
   }
 }
 
-/**
- * NOTE: a known crash, documented in known-bugs.test.ts and reported to the lead: compiler/compile.ts elaborates a
- * backbone whose parameters all have defaults without catching the elaborator's internal `Reported`, so a default
- * that does not evaluate (`feat: int = )`) throws out of checkFile. Remove this once that test passes.
- */
 /** Checks one mutated source; returns a description of what is wrong, or undefined. */
 function problem(file: string, text: string): string | undefined {
   let r: ReturnType<typeof checkFile>;
