@@ -38,6 +38,11 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    enhancedResolveOptions: { extensions: [".js"] },
+    // chevrotain 11 declares only import/require entry points in its package exports.
+    enhancedResolveOptions: {
+      extensions: [".js"],
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default"],
+    },
   },
 };
