@@ -5,6 +5,7 @@ import { registerCheck } from "./commands/check.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerDegrade } from "./commands/degrade.js";
 import { registerDoctor } from "./commands/doctor.js";
+import { registerEval } from "./commands/eval.js";
 import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
 import { registerTestsets } from "./commands/testsets.js";
@@ -25,6 +26,7 @@ registerDegrade(program);
 registerTestsets(program);
 registerReport(program);
 registerRun(program);
+registerEval(program);
 
 /** Prints a user-facing failure without a stack and returns its exit code. */
 function report(e: unknown): number {
