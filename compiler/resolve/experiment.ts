@@ -161,28 +161,17 @@ export function resolveExperiment(
   const seed = (seedS && r.attempt(() => r.num(r.single(seedS), "seed", { int: true, min: 0 }))) || 0;
 
   const knownTasks = [...mod.scope.values()].filter((d) => d.kind === "task").map((d) => d.name.text);
-  const curriculumS = get("curriculum");
-  if (!curriculumS)
-    diagnostics.push(
-      error(
-        codes.missingSetting,
-        decl.name.span,
-        `experiment '${decl.name.text}' needs a curriculum`,
-        "curriculum sequential { order sr -> blur ... }",
-      ),
-    );
+  const required = (key: string, example: string) => {
+    const s = get(key);
+    if (!s)
+      diagnostics.push(
+        error(codes.missingSetting, decl.name.span, `experiment '${decl.name.text}' needs a ${key}`, example),
+      );
+    return s;
+  };
+  const curriculumS = required("curriculum", "curriculum sequential { order sr -> blur ... }");
   const curriculum = curriculumS ? resolveCurriculum(r, curriculumS, knownTasks) : undefined;
-
-  const modelS = get("model");
-  if (!modelS)
-    diagnostics.push(
-      error(
-        codes.missingSetting,
-        decl.name.span,
-        `experiment '${decl.name.text}' needs a model`,
-        "model SRResNet(feat: 64, blocks: 16)",
-      ),
-    );
+  const modelS = required("model", "model SRResNet(feat: 64, blocks: 16)");
   const model = modelS ? resolveModel(r, modelS, mod) : undefined;
   const promptS = get("prompt");
   const prompt = promptS
