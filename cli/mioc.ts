@@ -6,6 +6,7 @@ import { registerCompile } from "./commands/compile.js";
 import { registerDegrade } from "./commands/degrade.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerEval } from "./commands/eval.js";
+import { registerInfer } from "./commands/infer.js";
 import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
 import { registerTestsets } from "./commands/testsets.js";
@@ -27,6 +28,7 @@ registerTestsets(program);
 registerReport(program);
 registerRun(program);
 registerEval(program);
+registerInfer(program);
 
 /** Prints a user-facing failure without a stack and returns its exit code. */
 function report(e: unknown): number {

@@ -1,0 +1,72 @@
+// Whole-image inference with an SRResNet checkpoint: the model configuration is read off the weight names and
+// shapes (BasicSR/PyTorch state-dict names), a forward-only plan is compiled for the image's size and run once.
+import type { SRResNetConfig } from "../../compiler/models/srresnet.js";
+import { buildSRResNet } from "../../compiler/models/srresnet.js";
+import { compileProgram } from "../../compiler/passes/pipeline.js";
+import { MioRuntimeError } from "../errors.js";
+import type { TensorMap } from "../interop/safetensors.js";
+import type { Gpu } from "../webgpu/device.js";
+import { Executor } from "./executor.js";
+
+/** An 8-bit interleaved RGB image (the shape runtime/data uses). */
+export interface Rgb8 {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Reads feat, blocks and the prompt kind off an SRResNet state dict. */
+export function srresnetConfigFromWeights(w: TensorMap): SRResNetConfig {
+  const first = w["conv_first.weight"];
+  if (!first) throw new MioRuntimeError("the weights have no 'conv_first.weight': not an SRResNet checkpoint");
+  let blocks = 0;
+  while (w[`body.${blocks}.conv1.weight`]) blocks++;
+  const pe = w["prompt_extractor.1.weight"];
+  const prompt = !pe ? "none" : pe.shape[1] === 3 ? "adaptive" : "explicit";
+  return { feat: first.shape[0] ?? 0, blocks, prompt };
+}
+
+/**
+ * Restores one image: RGB in [0, 1], NCHW, the network, then clamp and round to 8 bits (BasicSR `tensor2img`).
+ * An explicit-prompt model needs `promptMap` (1 x h x w values, e.g. one of MiOIR's type7 maps).
+ * @example const out = await restoreImage(gpu, (await readSafetensors("w.safetensors")).tensors, img);
+ */
+export async function restoreImage(
+  gpu: Gpu,
+  weights: TensorMap,
+  img: Rgb8,
+  promptMap?: { size: number; data: Float32Array },
+): Promise<Rgb8> {
+  const cfg = srresnetConfigFromWeights(weights);
+  if (cfg.prompt === "explicit" && !promptMap) {
+    throw new MioRuntimeError("this checkpoint uses explicit prompts: give the task's prompt map");
+  }
+  const { width: W, height: H } = img;
+  const { b, out } = buildSRResNet({ ...cfg, batch: 1, height: H, width: W, promptSize: promptMap?.size ?? 128 });
+  const plan = compileProgram(
+    { g: b.g, outputs: new Map([["out", out]]), updates: [] },
+    { maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage },
+  );
+  const exe = await Executor.create(gpu, plan);
+  try {
+    for (const p of b.paramList()) {
+      const t = weights[p.name];
+      if (!t) throw new MioRuntimeError(`the weights have no '${p.name}'`);
+      if (t.shape.join() !== p.node.shape.join()) {
+        throw new MioRuntimeError(`'${p.name}' has shape [${t.shape}], the model expects [${p.node.shape}]`);
+      }
+      exe.write(p.name, t.data);
+    }
+    const lq = new Float32Array(3 * H * W);
+    for (let i = 0; i < H * W; i++) for (let c = 0; c < 3; c++) lq[c * H * W + i] = (img.data[i * 3 + c] ?? 0) / 255;
+    exe.write("lq", lq);
+    if (promptMap && plan.inputs.prompt) exe.write("prompt", promptMap.data);
+    const y = (await gpu.scoped("running SRResNet inference", () => exe.run(["out"]))).out ?? new Float32Array();
+    const data = new Uint8Array(3 * H * W);
+    for (let i = 0; i < H * W; i++)
+      for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(Math.min(1, Math.max(0, y[c * H * W + i] ?? 0)) * 255);
+    return { width: W, height: H, data };
+  } finally {
+    exe.destroy();
+  }
+}
