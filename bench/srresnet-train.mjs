@@ -104,5 +104,13 @@ for (const [nf, nb, b, p] of configs) {
 }
 const out = { date: new Date().toISOString(), loadAverage: os.loadavg(), cpus: os.cpus().length, steps, results };
 writeFileSync(path.join(here, "results.json"), `${JSON.stringify(out, null, 2)}\n`);
+// Keep the file in the repository's formatting (biome checks every JSON file, ignored or not).
+execFileSync(
+  path.join(here, "..", "node_modules", ".bin", "biome"),
+  ["format", "--write", path.join(here, "results.json")],
+  {
+    stdio: "ignore",
+  },
+);
 gpu.destroy();
 process.exit(0);

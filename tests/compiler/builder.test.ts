@@ -58,7 +58,7 @@ describe("graph builder", () => {
     for (const p of b.paramList()) inputs[p.name] = p.init;
     const [p] = interpret([probs], inputs);
     for (const row of [0, 1])
-      expect((p ?? []).slice(row * 7, row * 7 + 7).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+      expect((p ?? new Float64Array()).slice(row * 7, row * 7 + 7).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
   });
 
   it("AdamW step: decoupled decay and bias correction match the formula", () => {
