@@ -426,8 +426,12 @@ export class Elaborator {
         continue;
       }
       if (!p.default) this.report(codes.badArguments, span, `'${decl.name.text}' needs parameter '${p.name.text}'`);
-      // Defaults may refer to earlier parameters: `hidden: int = feat * 2`.
-      out.set(p.name.text, this.expr(p.default, out, prefix));
+      // Defaults may refer to earlier parameters: `hidden: int = feat * 2`. They are typed like arguments (an unknown
+      // type is reported once, by check/static).
+      const v = this.expr(p.default, out, prefix);
+      if (["int", "float", "bool", "string"].includes(p.type.text))
+        this.scalar(v, p.type.text, p.default.span, `${decl.name.text}.${p.name.text}`);
+      out.set(p.name.text, v);
     }
     return out;
   }

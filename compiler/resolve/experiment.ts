@@ -346,6 +346,15 @@ function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[
         if (cls) {
           r.attempt(() => {
             const c = elaborate(r, cls, mod, "backbone", { t: "tensor", shape: imageShape() });
+            if (c.out?.t !== "tensor" || c.out.shape.kind !== "vector") {
+              const got = c.out?.t === "tensor" ? `a ${c.out.shape.kind}` : "nothing";
+              r.fail(
+                codes.badPrompt,
+                c.span,
+                `a task classifier must return a vector of class scores; '${c.name}' returns ${got}`,
+                "end it with |> mean |> fc: linear(7) |> softmax",
+              );
+            }
             const w = k.get("classifier_weights")?.[0];
             spec.classifier = {
               name: c.name,

@@ -325,6 +325,11 @@ describe("MIO2006 type mismatch", () => {
       net("  return lq").replace("c: int = 3", "c: integer = 3"),
       "MIO2006 2:17 unknown parameter type 'integer'",
     ));
+  it("a default of the wrong type", () =>
+    expectDiagnostic(
+      net("  return lq").replace("c: int = 3", "c: int = 1.5"),
+      "MIO2006 2:23 Net.c must be an int, found the number 1.5",
+    ));
   it("a loop over something that is not a range", () =>
     expectDiagnostic(
       net("  for i in 3 { lq = lq }", "  return lq"),
@@ -726,6 +731,12 @@ describe("MIO4004 prompt", () => {
     expectDiagnostic(
       exp(MODEL, MIXED, "  prompt adaptive { extractor FExt; sites body.*; classifier TaskClassifier }"),
       "MIO4004 7:51 'classifier' is for explicit prompts",
+    ));
+  it("a classifier that does not return a vector", () =>
+    expectDiagnostic(
+      exp(MODEL, MIXED, "  prompt explicit { extractor FExt; sites body.*; classifier SRResNet(feat: 4, blocks: 1) }"),
+      "MIO4004 7:62 a task classifier must return a vector of class scores; 'SRResNet' returns a map",
+      "end it with |> mean |> fc: linear(7) |> softmax",
     ));
   it("settings on prompt none", () =>
     expectDiagnostic(exp(MODEL, MIXED, "  prompt none { sites body.* }"), "MIO4004 7:3 prompt none takes no settings"));

@@ -1,4 +1,5 @@
-// Front-end bugs the language tests found, kept as regression tests now that they are fixed.
+// Front-end bugs the language tests found, kept as regression tests now that they are fixed. (diagnostics.test.ts
+// also covers a default of the wrong type and a classifier that does not return a vector, found the same way.)
 import { describe, expect, it } from "vitest";
 import { check } from "./helpers.js";
 
