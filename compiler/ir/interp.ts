@@ -126,7 +126,8 @@ function conv2d(x: Float64Array, w: Float64Array, xs: Shape, ws: Shape, ys: Shap
               for (let b = 0; b < kw; b++) {
                 const xx = j * stride + b - pad;
                 if (xx < 0 || xx >= wd) continue;
-                acc += at(x, ((n * ci + c) * h + yy) * wd + xx) * at(w, ((o * ci + c) * kh + a) * kw + b);
+                acc +=
+                  (x[((n * ci + c) * h + yy) * wd + xx] as number) * (w[((o * ci + c) * kh + a) * kw + b] as number);
               }
             }
           y[((n * co + o) * ho + i) * wo + j] = acc;
@@ -321,11 +322,13 @@ export const cpuRules = {
     const stride = num(n.attrs, "stride");
     const pad = num(n.attrs, "pad");
     const dx = new Float64Array(numel(n.shape));
+    const wv = w ?? new Float64Array();
     for (let b = 0; b < nb; b++)
       for (let o = 0; o < co; o++)
         for (let i = 0; i < ho; i++)
           for (let j = 0; j < wo; j++) {
             const g = at(dy ?? [], ((b * co + o) * ho + i) * wo + j);
+            if (g === 0) continue;
             for (let c = 0; c < ci; c++)
               for (let a = 0; a < kh; a++) {
                 const yy = i * stride + a - pad;
@@ -333,7 +336,7 @@ export const cpuRules = {
                 for (let e = 0; e < kw; e++) {
                   const xx = j * stride + e - pad;
                   if (xx < 0 || xx >= wd) continue;
-                  addAt(dx, ((b * ci + c) * h + yy) * wd + xx, g * at(w ?? [], ((o * ci + c) * kh + a) * kw + e));
+                  addAt(dx, ((b * ci + c) * h + yy) * wd + xx, g * (wv[((o * ci + c) * kh + a) * kw + e] as number));
                 }
               }
           }
@@ -346,11 +349,13 @@ export const cpuRules = {
     const stride = num(n.attrs, "stride");
     const pad = num(n.attrs, "pad");
     const dw = new Float64Array(numel(n.shape));
+    const xv = x ?? new Float64Array();
     for (let b = 0; b < nb; b++)
       for (let o = 0; o < co; o++)
         for (let i = 0; i < ho; i++)
           for (let j = 0; j < wo; j++) {
             const g = at(dy ?? [], ((b * co + o) * ho + i) * wo + j);
+            if (g === 0) continue;
             for (let c = 0; c < ci; c++)
               for (let a = 0; a < k; a++) {
                 const yy = i * stride + a - pad;
@@ -358,7 +363,7 @@ export const cpuRules = {
                 for (let e = 0; e < k; e++) {
                   const xx = j * stride + e - pad;
                   if (xx < 0 || xx >= wd) continue;
-                  addAt(dw, ((o * ci + c) * k + a) * k + e, g * at(x ?? [], ((b * ci + c) * h + yy) * wd + xx));
+                  addAt(dw, ((o * ci + c) * k + a) * k + e, g * (xv[((b * ci + c) * h + yy) * wd + xx] as number));
                 }
               }
           }
