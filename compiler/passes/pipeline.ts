@@ -3,7 +3,7 @@
 
 import type { Node } from "../ir/node.js";
 import type { Plan } from "../plan/plan.js";
-import { type KernelDraft, renderGroup, type TensorInfo, tensorId } from "../wgsl/codegen.js";
+import { type KernelDraft, renderGroup, type Schedule, type TensorInfo, tensorId } from "../wgsl/codegen.js";
 import { type Fused, fuseElementwise } from "./fuse.js";
 import { nodeTensor, planBuffers } from "./liveness.js";
 import type { Program } from "./program.js";
@@ -14,6 +14,8 @@ export interface CompileOptions {
   maxBindings?: number;
   /** Fuse elementwise chains and conv/matmul epilogues (default true). */
   fuse?: boolean;
+  /** Kernel forms (default: tiled implicit-GEMM convolutions). */
+  schedule?: Schedule;
   /** Verification and tracing level; defaults to the MIO_DEBUG environment variable. */
   debug?: number;
 }
@@ -64,7 +66,7 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
       const tid = tensorOf(fused);
       const tensors = new Map<string, TensorInfo>();
       fused.groups.forEach((g, i) => {
-        const r = renderGroup(g, fused.inlined, i, tid);
+        const r = renderGroup(g, fused.inlined, i, tid, opts.schedule);
         kernels.push(...r.kernels);
         for (const t of [...g.outs.map(nodeTensor), ...r.scratch]) tensors.set(t.id, t);
       });

@@ -40,6 +40,23 @@ export interface GemmSpec {
   coords(m: string, n: string): string[];
   /** Splits of the K range (partial sums reduced by a second kernel, no atomics). */
   readonly splitK: number;
+  /** The direct-convolution form of the same product, when the op is a convolution (see direct.ts). */
+  readonly direct?: DirectSpec;
+}
+
+/**
+ * A convolution as loops over (c, ky, kx) for one output row m per lane: `lane` decomposes m into coordinates,
+ * `input` sets `ok` and `idx` of the input value for (c, ky, kx), `weight(n)` is the weight's index.
+ */
+export interface DirectSpec {
+  readonly lane: string;
+  readonly C: number;
+  readonly KH: number;
+  readonly KW: number;
+  readonly input: string;
+  weight(n: string): string;
+  readonly inBuf: string;
+  readonly wBuf: string;
 }
 
 export type WgslRule =
@@ -318,6 +335,20 @@ export const wgslRules = {
         loadB: `return ${buf(1)}[n * ${K} + k];`,
         coords: (m, o) => [`(${m} / ${ho * wo})`, o, `((${m} % ${ho * wo}) / ${wo})`, `(${m} % ${wo})`],
         splitK: 1,
+        direct: {
+          lane: `let b = m / ${ho * wo}; let r = m % ${ho * wo}; let oy = r / ${wo}; let ox = r % ${wo};`,
+          C: ci,
+          KH: kh,
+          KW: kw,
+          input: [
+            `let y = oy * ${s} + ky - ${p}; let x = ox * ${s} + kx - ${p};`,
+            `let ok = y >= 0 && y < ${h} && x >= 0 && x < ${w};`,
+            `let idx = ((b * ${ci} + c) * ${h} + y) * ${w} + x;`,
+          ].join(" "),
+          weight: (nn) => `((${nn} * ${ci} + c) * ${kh} + ky) * ${kw} + kx`,
+          inBuf: buf(0),
+          wBuf: buf(1),
+        },
       };
     },
   },
@@ -348,6 +379,21 @@ export const wgslRules = {
         ].join("\n  "),
         coords: (m, c) => [`(${m} / ${h * w})`, c, `((${m} % ${h * w}) / ${w})`, `(${m} % ${w})`],
         splitK: 1,
+        direct: {
+          lane: `let b = m / ${h * w}; let r = m % ${h * w}; let y = r / ${w}; let x = r % ${w};`,
+          C: co,
+          KH: kh,
+          KW: kw,
+          // Here the loop variable c runs over the output channels o of the forward conv.
+          input: [
+            `let ty = y + ${p} - ky; let tx = x + ${p} - kx; let oy = ty / ${s}; let ox = tx / ${s};`,
+            `let ok = ty >= 0 && tx >= 0 && ty % ${s} == 0 && tx % ${s} == 0 && oy < ${ho} && ox < ${wo};`,
+            `let idx = ((b * ${co} + c) * ${ho} + oy) * ${wo} + ox;`,
+          ].join(" "),
+          weight: (nn) => `((c * ${ci} + ${nn}) * ${kh} + ky) * ${kw} + kx`,
+          inBuf: buf(0),
+          wBuf: buf(1),
+        },
       };
     },
   },

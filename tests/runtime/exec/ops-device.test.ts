@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.destroy());
 
-async function runCase(c: (typeof OP_CASES)[number], fuse: boolean) {
+async function runCase(c: (typeof OP_CASES)[number], fuse: boolean, conv: "direct" | "tiled" = "direct") {
   const { b, y, wrt, values } = buildCase(c);
   const cot = b.input("cot", y.shape);
   const loss = b.reshape(
@@ -38,7 +38,7 @@ async function runCase(c: (typeof OP_CASES)[number], fuse: boolean) {
     ),
   };
   const want = interpret([y, ...grads], all);
-  const plan = compileProgram({ g: b.g, outputs, updates: [] }, { fuse, debug: 1 });
+  const plan = compileProgram({ g: b.g, outputs, updates: [] }, { fuse, debug: 1, schedule: { conv } });
   const exe = await Executor.create(gpu, plan);
   for (const [name, v] of Object.entries(all)) exe.write(name, Float32Array.from(v));
   const got = await gpu.scoped(`running ${c.name}`, () => exe.run([...outputs.keys()]));
@@ -54,12 +54,21 @@ describe("op kernels on the device", () => {
     });
   });
 
-  it("gives the same numbers unfused (every node its own kernel)", async () => {
-    const c = OP_CASES.find((k) => k.name === "conv2d k3 s1 p1");
-    if (!c) throw new Error("case missing");
-    const fused = await runCase(c, true);
-    const unfused = await runCase(c, false);
-    for (const name of fused.names)
-      expect(relErr(unfused.got[name] ?? [], fused.want[fused.names.indexOf(name)] ?? [])).toBeLessThan(2e-5);
-  });
+  it.each(["conv2d k3 s1 p1", "conv2d k7 s2 p1", "conv2d_bwd_x s2"])(
+    "%s: every legal schedule (fused or not, direct or tiled convolution) gives the CPU's numbers",
+    async (name) => {
+      const c = OP_CASES.find((k) => k.name === name);
+      if (!c) throw new Error("case missing");
+      for (const [fuse, conv] of [
+        [false, "direct"],
+        [true, "tiled"],
+        [false, "tiled"],
+      ] as const) {
+        const r = await runCase(c, fuse, conv);
+        r.names.forEach((n, i) => {
+          expect(relErr(r.got[n] ?? [], r.want[i] ?? []), `${n} fuse=${fuse} conv=${conv}`).toBeLessThan(2e-5);
+        });
+      }
+    },
+  );
 });
