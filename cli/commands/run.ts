@@ -9,10 +9,9 @@ import { checkOrFail, printDiagnostics } from "./check.js";
 function progressDisplay(totalIters: number) {
   const tty = process.stderr.isTTY;
   let lastStage = "";
-  let startStep = 0;
-  let startTime = Date.now();
-  const eta = (step: number) => {
-    const rate = (step - startStep) / Math.max(1e-3, (Date.now() - startTime) / 1000);
+  let lastShown = "";
+  // The recent rate, not the average since the start: the first iterations include compiling the kernels.
+  const eta = (step: number, rate: number) => {
     const left = (totalIters - step) / Math.max(rate, 1e-9);
     return rate > 0 ? `${Math.floor(left / 60)}m${String(Math.round(left % 60)).padStart(2, "0")}s` : "?";
   };
@@ -22,32 +21,41 @@ function progressDisplay(totalIters: number) {
   };
   return (e: TrainEvent) => {
     switch (e.type) {
-      case "start":
+      case "start": {
+        const resumed = e.resumed_from !== null ? `, resuming at step ${e.resumed_from}` : "";
+        const where = `${e.adapter}${e.fallback ? " (CPU fallback)" : ""}`;
         process.stderr.write(
-          `run ${e.run} on ${e.adapter}${e.fallback ? " (CPU fallback)" : ""}: ${e.kernels} kernels, ${Number(e.peak_mib).toFixed(1)} MiB${e.resumed_from !== null ? `, resuming at step ${e.resumed_from}` : ""}\n`,
+          `run ${e.run} on ${where}: ${e.kernels} kernels, ${Number(e.peak_mib).toFixed(1)} MiB${resumed}\n`,
         );
-        startTime = Date.now();
-        startStep = Number(e.resumed_from ?? 0);
         break;
+      }
       case "stage":
         lastStage = `stage ${e.stage}/${e.stages} [${(e.tasks as string[]).join(",")}]`;
         line(`${lastStage} starting`, !tty);
         break;
-      case "train":
+      case "train": {
+        const rate = `${Number(e.its).toFixed(1)} it/s ETA ${eta(Number(e.step), Number(e.its))}`;
         line(
-          `${lastStage} iter ${e.iter} loss ${Number(e.loss).toFixed(4)} lr ${Number(e.lr).toExponential(2)} ${Number(e.its).toFixed(1)} it/s ETA ${eta(Number(e.step))}`,
+          `${lastStage} iter ${e.iter} loss ${Number(e.loss).toFixed(4)} lr ${Number(e.lr).toExponential(2)} ${rate}`,
         );
         break;
+      }
       case "checkpoint":
         if (!tty) line(`checkpoint ${e.path}`);
         break;
       case "eval_start":
-        line("evaluating...", true);
+        line("evaluating (the first tiles compile the forward kernels)", true);
         break;
-      case "eval_progress":
-        if (tty || Number(e.done) === Number(e.total))
-          line(`evaluating ${e.what} ${e.done}/${e.total}`, Number(e.done) === Number(e.total));
+      case "eval_progress": {
+        // Off a terminal, one line per tenth of each phase keeps CI logs short.
+        const [done, total] = [Number(e.done), Number(e.total)];
+        const phase = e.what === "building test sets" ? "building test sets" : "evaluating";
+        const tenth = `${phase}:${Math.floor((10 * done) / total)}`;
+        const text = phase === "evaluating" ? `evaluating ${e.what} ${done}/${total}` : `${phase} ${done}/${total}`;
+        if (tty || tenth !== lastShown) line(text, !tty || done === total);
+        lastShown = tenth;
         break;
+      }
       default:
         break;
     }

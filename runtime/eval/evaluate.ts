@@ -155,14 +155,17 @@ function reflect(i: number, n: number): number {
 
 export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   const { spec } = o;
-  const tile = spec.eval.tile > 0 ? spec.eval.tile : 128;
+  // Default tile: the whole (center-cropped) image when it is small, else 128 pixels.
+  const tile = spec.eval.tile > 0 ? spec.eval.tile : spec.eval.center_crop > 0 ? spec.eval.center_crop : 128;
   const overlap = Math.min(spec.eval.overlap, tile / 2);
   const model = lowerModel(o.program, spec, { batch: 1, height: tile, width: tile });
   const plan = compileProgram({ g: model.b.g, outputs: new Map([["out", model.out]]), updates: [] });
   const exe = await Executor.create(o.gpu, plan);
   try {
     for (const [name, value] of o.weights) exe.write(name, value);
-    const { root, manifest } = await ensureTestsets(spec, o.cacheDir);
+    const { root, manifest } = await ensureTestsets(spec, o.cacheDir, (d, t) =>
+      o.onProgress?.(d, t, "building test sets"),
+    );
     const groups = spec.eval.sets.filter((s) => s.path === null).map((s) => s.name);
     const result: EvalResult = { sets: {}, samples: [], depth: [] };
     const taskIndex = new Map(spec.tasks.map((t, i) => [t.name, i]));
