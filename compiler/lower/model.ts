@@ -142,7 +142,8 @@ function callable(program: LoadedProgram, name: string): CallableDecl {
   return d;
 }
 
-function bind(el: Elaborator, decl: CallableDecl, args: Record<string, unknown>): Map<string, Value> {
+/** The spec's resolved arguments (defaults included) as elaboration values. */
+function bind(decl: CallableDecl, args: Record<string, unknown>): Map<string, Value> {
   const out = new Map<string, Value>();
   for (const [k, v] of Object.entries(args)) {
     out.set(
@@ -150,9 +151,8 @@ function bind(el: Elaborator, decl: CallableDecl, args: Record<string, unknown>)
       typeof v === "number" ? { t: "num", v } : typeof v === "boolean" ? { t: "bool", v } : { t: "str", v: String(v) },
     );
   }
-  // Parameters the spec does not list take their defaults, exactly as resolution computed them.
+  // Resolution lists every parameter, defaults included; a gap means the spec and the source disagree.
   for (const p of decl.params) if (!out.has(p.name.text)) throw new CompilerBug(`spec args miss '${p.name.text}'`);
-  void el;
   return out;
 }
 
@@ -168,7 +168,7 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
   const input = (n: Node, c: number): Value => ({ t: "tensor", shape: { kind: "map", c, down: 1 }, node: n });
   const run = (decl: CallableDecl, args: Record<string, unknown>, x: Value, prefix: string) => {
     const el = new Elaborator(program.root.scope, lowering);
-    const out = el.run(decl, bind(el, decl, args), [x], prefix);
+    const out = el.run(decl, bind(decl, args), [x], prefix);
     if (el.diagnostics.length || !out) {
       throw new CompilerBug(
         `lowering '${decl.name.text}' reported: ${el.diagnostics.map((d) => d.message).join("; ")}`,

@@ -118,7 +118,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     eps: spec.train.optimizer.eps,
     weightDecay: spec.train.optimizer.weight_decay,
   };
-  const taskIndex = new Map(spec.tasks.map((t, i) => [t.name, i]));
   for (let s = state.stage; s < stages.length; s++) {
     const stage = stages[s] as (typeof stages)[number];
     const fresh = !(o.resume && s === o.resume.state.stage && state.iter > 0);
@@ -195,7 +194,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     state = { ...state, stage: s + 1, iter: 0, optimizerStep: 0, cursor: null };
     await checkpoint();
   }
-  void taskIndex;
   return { exe, state, finished: true };
 }
 

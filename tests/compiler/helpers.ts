@@ -32,6 +32,18 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num / den;
 }
 
+/** `sum(c * y)` for a data input `c` named `name`: its gradient with respect to `y` is `c`, a random cotangent. */
+export function cotangentLoss(o: GraphOps, y: Node, name: string): Node {
+  const c = o.input(name, y.shape, "data");
+  return o.reshape(
+    o.sum(
+      o.mul(c, y),
+      y.shape.map((_, i) => i),
+    ),
+    [1],
+  );
+}
+
 /**
  * Builds L = sum(c * y) for a fixed random cotangent c and returns the autodiff gradients (evaluated by the CPU
  * reference) and the central finite-difference gradients of L with respect to each input.
@@ -45,14 +57,7 @@ export function gradcheck(
 ): { analytic: Float64Array[]; numeric: Float64Array[]; loss: Node; grads: Node[] } {
   const n = y.shape.reduce((a, b) => a * b, 1);
   const cname = `__cot${y.id}`;
-  const c = o.input(cname, y.shape, "data");
-  const loss = o.reshape(
-    o.sum(
-      o.mul(c, y),
-      y.shape.map((_, i) => i),
-    ),
-    [1],
-  );
+  const loss = cotangentLoss(o, y, cname);
   const grads = grad(o, loss, inputs);
   const all = { ...values, [cname]: uniform(99, n) };
   const analytic = interpret(grads, all);

@@ -6,7 +6,7 @@ import type { Node } from "../../../compiler/ir/node.js";
 import { compileProgram } from "../../../compiler/passes/pipeline.js";
 import { Executor } from "../../../runtime/exec/executor.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
-import { relErr, uniform } from "../../compiler/helpers.js";
+import { cotangentLoss, relErr, uniform } from "../../compiler/helpers.js";
 import { buildCase, OP_CASES } from "../../compiler/op-cases.js";
 
 let gpu: Gpu;
@@ -17,14 +17,7 @@ afterAll(() => gpu?.destroy());
 
 async function runCase(c: (typeof OP_CASES)[number], fuse: boolean, conv: "direct" | "tiled" = "direct") {
   const { b, y, wrt, values } = buildCase(c);
-  const cot = b.input("cot", y.shape);
-  const loss = b.reshape(
-    b.sum(
-      b.mul(cot, y),
-      y.shape.map((_, i) => i),
-    ),
-    [1],
-  );
+  const loss = cotangentLoss(b, y, "cot");
   const grads = grad(b, loss, wrt);
   const outputs = new Map<string, Node>([["y", y]]);
   grads.forEach((g, i) => {
