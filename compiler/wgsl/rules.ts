@@ -5,6 +5,7 @@
 // - `gemm`: C[m, n] = sum_k A(m, k) B(k, n), with A and B given as index code (implicit GEMM, see gemm.ts).
 import { assert, at, type Node, stridesOf } from "../ir/node.js";
 import { num, nums, type OpName, str } from "../ir/ops.js";
+import { type RowConvSpec, rowConvApplies, type WeightGradSpec, weightGradApplies } from "./conv-rows.js";
 
 /** A WGSL f32 literal (always with a decimal point or exponent). */
 export function lit(x: number): string {
@@ -42,6 +43,10 @@ export interface GemmSpec {
   readonly splitK: number;
   /** The direct-convolution form of the same product, when the op is a convolution (see direct.ts). */
   readonly direct?: DirectSpec;
+  /** The vec4-row form of a stride-1 same-size convolution (see conv-rows.ts). */
+  readonly rows?: RowConvSpec;
+  /** The vec4-row form of a stride-1 same-size convolution's weight gradient. */
+  readonly wgrad?: WeightGradSpec;
 }
 
 /**
@@ -335,6 +340,13 @@ export const wgslRules = {
         loadB: `return ${buf(1)}[n * ${K} + k];`,
         coords: (m, o) => [`(${m} / ${ho * wo})`, o, `((${m} % ${ho * wo}) / ${wo})`, `(${m} % ${wo})`],
         splitK: 1,
+        rows:
+          kh === kw && rowConvApplies(s, kh, p, w)
+            ? {
+                ...{ B: nb, C: ci, O: co, H: h, W: w, k: kh, input: 0, inBuf: buf(0), wBuf: buf(1) },
+                weight: (o, c, t) => `(${o} * ${ci} + ${c}) * ${kh * kw} + ${t}`,
+              }
+            : undefined,
         direct: {
           lane: `let b = m / ${ho * wo}; let r = m % ${ho * wo}; let oy = r / ${wo}; let ox = r % ${wo};`,
           C: ci,
@@ -379,6 +391,14 @@ export const wgslRules = {
         ].join("\n  "),
         coords: (m, c) => [`(${m} / ${h * w})`, c, `((${m} % ${h * w}) / ${w})`, `(${m} % ${w})`],
         splitK: 1,
+        // With stride 1 and same padding, dx is the conv of dy with the flipped, transposed kernel.
+        rows:
+          kh === kw && rowConvApplies(s, kh, p, w)
+            ? {
+                ...{ B: nb, C: co, O: ci, H: h, W: w, k: kh, input: 0, inBuf: buf(0), wBuf: buf(1) },
+                weight: (c, o, t) => `(${o} * ${ci} + ${c}) * ${kh * kw} + ${kh * kw - 1} - ${t}`,
+              }
+            : undefined,
         direct: {
           lane: `let b = m / ${h * w}; let r = m % ${h * w}; let y = r / ${w}; let x = r % ${w};`,
           C: co,
@@ -424,6 +444,10 @@ export const wgslRules = {
         ].join("\n  "),
         coords: (m, nn) => [m, `(${nn} / ${k * k})`, `((${nn} % ${k * k}) / ${k})`, `(${nn} % ${k})`],
         splitK: -1, // chosen from the tile count by the GEMM schedule
+        wgrad:
+          rowConvApplies(s, k, p, w) && weightGradApplies(k)
+            ? { B: nb, C: ci, O: co, H: h, W: w, k, xBuf: buf(0), dyBuf: buf(1) }
+            : undefined,
       };
     },
   },

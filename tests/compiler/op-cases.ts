@@ -77,6 +77,43 @@ export const OP_CASES: OpCase[] = [
     inputs: { x: [2, 3, 6, 5], w: [4, 3, 3, 3] },
     build: (b, i) => b.convolve(i("x"), i("w"), 1, 1),
   },
+  // The vec4-row kernels (stride 1, same size, W % 4 == 0): channel blocks with a remainder, one or two vec4s per
+  // lane, 5x5 taps reaching into the next vec4, 1x1, and more input channels than one staging pass holds.
+  {
+    name: "conv2d k3 s1 p1 rows",
+    inputs: { x: [2, 5, 6, 8], w: [12, 5, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1),
+  },
+  {
+    name: "conv2d k3 s1 p1 rows 3 out",
+    inputs: { x: [1, 3, 5, 4], w: [3, 3, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1),
+  },
+  {
+    name: "conv2d k5 s1 p2 rows",
+    inputs: { x: [1, 2, 4, 12], w: [4, 2, 5, 5] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 2),
+  },
+  {
+    name: "conv2d 1x1 rows",
+    inputs: { x: [2, 4, 3, 8], w: [6, 4, 1, 1] },
+    build: (b, i) => b.convolve(i("x"), i("w")),
+  },
+  {
+    name: "conv2d k3 s1 p1 rows 60 in",
+    inputs: { x: [1, 60, 2, 4], w: [4, 60, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1),
+  },
+  {
+    name: "conv2d_bwd_x s1 rows",
+    inputs: { dy: [2, 6, 5, 8], w: [6, 3, 3, 3] },
+    build: (b, i) => b.conv2dBwdX(i("dy"), i("w"), 1, 1, [2, 3, 5, 8]),
+  },
+  {
+    name: "conv2d_bwd_w s1 rows",
+    inputs: { x: [2, 3, 5, 8], dy: [2, 6, 5, 8] },
+    build: (b, i) => b.conv2dBwdW(i("x"), i("dy"), 1, 1, 3),
+  },
   {
     name: "conv2d k7 s2 p1",
     inputs: { x: [1, 2, 11, 12], w: [3, 2, 7, 7] },

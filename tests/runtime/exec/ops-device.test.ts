@@ -4,6 +4,7 @@ import { grad } from "../../../compiler/autodiff/grad.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import type { Node } from "../../../compiler/ir/node.js";
 import { compileProgram } from "../../../compiler/passes/pipeline.js";
+import { DEFAULT_SCHEDULE, type Schedule } from "../../../compiler/wgsl/codegen.js";
 import { Executor } from "../../../runtime/exec/executor.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { cotangentLoss, relErr, uniform } from "../../compiler/helpers.js";
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.destroy());
 
-async function runCase(c: (typeof OP_CASES)[number], fuse: boolean, conv: "direct" | "tiled" = "direct") {
+async function runCase(c: (typeof OP_CASES)[number], fuse: boolean, conv: Schedule["conv"] = DEFAULT_SCHEDULE.conv) {
   const { b, y, wrt, values } = buildCase(c);
   const loss = cotangentLoss(b, y, "cot");
   const grads = grad(b, loss, wrt);
@@ -47,12 +48,13 @@ describe("op kernels on the device", () => {
     });
   });
 
-  it.each(["conv2d k3 s1 p1", "conv2d k7 s2 p1", "conv2d_bwd_x s2"])(
-    "%s: every legal schedule (fused or not, direct or tiled convolution) gives the CPU's numbers",
+  it.each(["conv2d k3 s1 p1", "conv2d k3 s1 p1 rows", "conv2d k7 s2 p1", "conv2d_bwd_x s2"])(
+    "%s: every legal schedule (fused or not; row, direct or tiled convolution) gives the CPU's numbers",
     async (name) => {
       const c = OP_CASES.find((k) => k.name === name);
       if (!c) throw new Error("case missing");
       for (const [fuse, conv] of [
+        [false, "rows"],
         [false, "direct"],
         [true, "tiled"],
         [false, "tiled"],
