@@ -47,11 +47,12 @@ function defaultSteps(gflop) {
 }
 
 /**
- * The per-peer limit, in seconds: generous (0.75 GFLOP/s, well below any peer here) plus two minutes for start-up
- * and shader compilation, so a stuck peer is recorded as null instead of hanging the run.
+ * The per-peer limit, in seconds: a guard against a stuck peer (recorded as null instead of hanging the run), not
+ * a budget. It assumes 0.25 GFLOP/s, below what TF.js reached on lavapipe with another job competing (~0.5), plus
+ * three minutes for start-up and cold shader compilation.
  */
 function defaultTimeout(gflop, calls) {
-  return Math.round(120 + (calls * gflop) / 0.75);
+  return Math.round(180 + (calls * gflop) / 0.25);
 }
 
 const loadavg = () => os.loadavg().map((x) => +x.toFixed(2));
@@ -158,8 +159,20 @@ if (doInfer) {
   emit({ kind: "infer", config: { feat, blocks, size }, gflop: +gflop.toFixed(2), ...entry });
 }
 
+/** The commit measured (with a `+` when the tree has changes), so results can be compared over time. */
+function commit() {
+  try {
+    const git = (...a) => execFileSync("git", a, { cwd: here, encoding: "utf8" }).trim();
+    return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "--untracked-files=no") ? "+" : ""}`;
+  } catch {
+    return null;
+  }
+}
+
 const out = {
   date: new Date().toISOString(),
+  commit: commit(),
+  args: argv,
   host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version },
   results,
 };
