@@ -19,6 +19,12 @@ const argv = process.argv.slice(2);
 const PEERS = ["mio", "torch", "tfjs"];
 const DEFAULT_CONFIGS = "16/4/4/48,32/8/4/64,64/16/8/128";
 
+const VALUED = ["configs", "steps", "warmup", "only", "infer-config", "profile", "timeout", "out"];
+for (let i = 0; i < argv.length; i++) {
+  const name = argv[i]?.replace(/^--/, "") ?? "";
+  if (VALUED.includes(name)) i++;
+  else if (name !== "infer" && name !== "no-infer") throw new Error(`unknown option '${argv[i]}' (see bench/run.mjs)`);
+}
 const only = arg(argv, "only", PEERS.join(",")).split(",");
 for (const p of only) if (!PEERS.includes(p)) throw new Error(`--only takes ${PEERS.join(",")}, got '${p}'`);
 const configs = arg(argv, "configs", DEFAULT_CONFIGS)
