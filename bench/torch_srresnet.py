@@ -1,75 +1,115 @@
-# Copied from shared/bench-anchors/torch_srresnet.py (the PyTorch anchor the design notes quote), unchanged below.
-# SRResNet (BasicSR MSRResNet without upsampling) CPU training-step / inference timing.
-# usage: python torch_srresnet.py train F N BATCH PATCH STEPS [WARMUP]
-#        python torch_srresnet.py infer F N SIZE REPS
-#        python torch_srresnet.py export F N SIZE OUT.onnx
-#        python torch_srresnet.py mm N REPS
-import sys, time, torch, torch.nn as nn
+"""The bench's PyTorch worker: SRResNet (BasicSR MSRResNet, upscale 1) on the CPU with 2 threads, the module
+scripts/fixtures/srresnet_golden.py defines for mio's golden tests (so all three peers run one model).
+Adapted from shared/bench-anchors/torch_srresnet.py. bench/run.mjs starts it in its own process; the last stdout
+line is the result as JSON, progress goes to stderr.
+
+usage: /usr/bin/python3 bench/torch_srresnet.py train FEAT BLOCKS BATCH PATCH STEPS WARMUP
+       /usr/bin/python3 bench/torch_srresnet.py infer FEAT BLOCKS SIZE STEPS WARMUP
+"""
+import json
+import os
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "fixtures"))
+from srresnet_golden import SRResNetPrompt  # noqa: E402
+
 torch.set_num_threads(2)
 
-class ResidualBlockNoBN(nn.Module):
-    def __init__(self, nf):
-        super().__init__()
-        self.conv1 = nn.Conv2d(nf, nf, 3, 1, 1); self.conv2 = nn.Conv2d(nf, nf, 3, 1, 1); self.relu = nn.ReLU(inplace=True)
-    def forward(self, x):
-        return x + self.conv2(self.relu(self.conv1(x)))
 
-class SRResNet(nn.Module):   # BasicSR MSRResNet with upscale=1 (no pixel-shuffle)
-    def __init__(self, nf=64, nb=16, c=3):
-        super().__init__()
-        self.conv_first = nn.Conv2d(c, nf, 3, 1, 1)
-        self.body = nn.Sequential(*[ResidualBlockNoBN(nf) for _ in range(nb)])
-        self.conv_hr = nn.Conv2d(nf, nf, 3, 1, 1)
-        self.conv_last = nn.Conv2d(nf, c, 3, 1, 1)
-        self.lrelu = nn.LeakyReLU(0.1, inplace=True)
-    def forward(self, x):
-        feat = self.lrelu(self.conv_first(x))
-        out = self.body(feat)
-        out = self.conv_last(self.lrelu(self.conv_hr(out)))
-        return out + x
+def fwd_flops(nf, nb, h, w, b):
+    """2 * MACs of the forward convs, as bench/lib.mjs counts them."""
+    return 2 * 9 * (3 * nf + 2 * nb * nf * nf + nf * nf + nf * 3) * h * w * b
 
-def fwd_flops(nf, nb, h, w, b, c=3):   # 2*K*K*Cin*Cout*H*W per conv
-    macs_px = 9 * (c * nf + 2 * nb * nf * nf + nf * nf + nf * c)
-    return 2 * macs_px * h * w * b
 
-mode = sys.argv[1]
-print(f"torch {torch.__version__} threads={torch.get_num_threads()} mkldnn={torch.backends.mkldnn.is_available()}", flush=True)
-if mode == 'train':
-    nf, nb, bs, p, steps = map(int, sys.argv[2:7]); warm = int(sys.argv[7]) if len(sys.argv) > 7 else 1
-    torch.manual_seed(0)
-    net = SRResNet(nf, nb); opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99))
-    lq = torch.rand(bs, 3, p, p); gt = torch.rand(bs, 3, p, p); crit = nn.L1Loss()
+def busy_seconds():
+    """Busy CPU seconds of the whole machine (/proc/stat, USER_HZ = 100)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / 100
+    except OSError:
+        return None
+
+
+def own_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def measure(what, steps, warmup, once):
+    """Warm-up calls (the first one's time kept), then timed ones with the CPU use over them (bench/lib.mjs)."""
+    first = None
+    for i in range(warmup):
+        t = time.perf_counter()
+        once()
+        ms = (time.perf_counter() - t) * 1e3
+        first = ms if first is None else first
+        print(f"{what} warm-up {i + 1}/{warmup}: {ms:.0f} ms", file=sys.stderr, flush=True)
+    times, last = [], None
+    t0, own0, busy0 = time.perf_counter(), own_seconds(), busy_seconds()
+    for i in range(steps):
+        t = time.perf_counter()
+        last = once()
+        times.append((time.perf_counter() - t) * 1e3)
+        print(f"{what} {i + 1}/{steps}: {times[-1]:.1f} ms", file=sys.stderr, flush=True)
+    wall, own, busy1 = time.perf_counter() - t0, own_seconds() - own0, busy_seconds()
+    other = None if busy0 is None or busy1 is None else round(max(0.0, busy1 - busy0 - own) / wall, 2)
+    s = sorted(times)
+    m = len(s) // 2
+    med = s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+    r = lambda x: round(x, 2 if x < 100 else 1)  # noqa: E731
+    return {"firstStepMs": None if first is None else round(first, 1), "medianMs": r(med), "minMs": r(s[0]),
+            "maxMs": r(s[-1]), "timesMs": [r(t) for t in times],
+            "cpu": {"ownCores": round(own / wall, 2), "otherCores": other}}, last
+
+
+def basicsr_init(net):
+    """BasicSR's default_init_weights on every conv: Kaiming normal (fan in) times 0.1, zero bias."""
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight)
+                m.weight.mul_(0.1)
+                m.bias.zero_()
+
+
+mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
+torch.manual_seed(0)
+if mode == "train":
+    nf, nb, bs, p, steps, warmup = args
+    net = SRResNetPrompt(nf, nb, "none")
+    basicsr_init(net)
+    opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99), eps=1e-8)
+    lq, gt = torch.rand(bs, 3, p, p), torch.rand(bs, 3, p, p)
+
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = crit(net(lq), gt); loss.backward(); opt.step(); return loss.item()
-    for _ in range(warm): step()
-    ts = []
-    for _ in range(steps):
-        t0 = time.perf_counter(); l = step(); ts.append(time.perf_counter() - t0)
-    ts.sort(); med = ts[len(ts) // 2]
-    f = fwd_flops(nf, nb, p, p, bs)
-    print(f"train F={nf} N={nb} batch={bs} patch={p}: median {med:.4f} s/step (min {ts[0]:.4f}, max {ts[-1]:.4f}, n={steps}) "
-          f"fwd {f/1e9:.2f} GFLOP, step~3x={3*f/1e9:.2f} GFLOP -> {3*f/med/1e9:.1f} GFLOP/s  loss={l:.4f}", flush=True)
-elif mode == 'infer':
-    nf, nb, s, reps = map(int, sys.argv[2:6])
-    net = SRResNet(nf, nb).eval(); x = torch.rand(1, 3, s, s)
-    with torch.no_grad():
-        net(x); ts = []
-        for _ in range(reps):
-            t0 = time.perf_counter(); net(x); ts.append(time.perf_counter() - t0)
-    ts.sort(); med = ts[len(ts) // 2]; f = fwd_flops(nf, nb, s, s, 1)
-    print(f"infer F={nf} N={nb} {s}x{s}: median {med:.4f} s (min {ts[0]:.4f}, max {ts[-1]:.4f}, n={reps}) {f/1e9:.2f} GFLOP -> {f/med/1e9:.1f} GFLOP/s", flush=True)
-elif mode == 'export':
-    nf, nb, s = map(int, sys.argv[2:5]); out = sys.argv[5]
-    torch.manual_seed(0); net = SRResNet(nf, nb).eval(); x = torch.rand(1, 3, s, s)
-    torch.onnx.export(net, x, out, input_names=['lq'], output_names=['out'], opset_version=13)
-    with torch.no_grad(): y = net(x)
-    import numpy as np
-    np.save(out + '.in.npy', x.numpy()); np.save(out + '.out.npy', y.numpy())
-    print('exported', out)
-elif mode == 'mm':
-    n, reps = map(int, sys.argv[2:4]); a = torch.rand(n, n); b = torch.rand(n, n); a @ b; ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t0)
-    ts.sort(); med = ts[len(ts) // 2]
-    print(f"torch.mm {n}^3: median {med*1e3:.1f} ms -> {2*n**3/med/1e9:.1f} GFLOP/s", flush=True)
+        loss = F.l1_loss(net(lq), gt)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    timing, loss = measure("step", steps, warmup, step)
+    result = {**timing, "gflops": round(3 * fwd_flops(nf, nb, p, p, bs) / (timing["medianMs"] * 1e6), 2), "loss": loss}
+elif mode == "infer":
+    nf, nb, s, steps, warmup = args
+    net = SRResNetPrompt(nf, nb, "none").eval()
+    basicsr_init(net)
+    x = torch.rand(1, 3, s, s)
+
+    def run():
+        with torch.no_grad():
+            return net(x)[0, 0, 0, 0].item()
+
+    timing, _ = measure("infer", steps, warmup, run)
+    result = {**timing, "gflops": round(fwd_flops(nf, nb, s, s, 1) / (timing["medianMs"] * 1e6), 2)}
+else:
+    raise SystemExit(f"unknown mode '{mode}': train or infer")
+result.update(torch=torch.__version__, threads=torch.get_num_threads(), mkldnn=torch.backends.mkldnn.is_available())
+print(json.dumps(result), flush=True)

@@ -1,17 +1,24 @@
 import type { Command } from "commander";
 import { readImage, writePng } from "../../runtime/data/image.js";
 import { restoreImage } from "../../runtime/exec/infer.js";
-import { readSafetensors } from "../../runtime/interop/safetensors.js";
+import { readSafetensors, writeSafetensors } from "../../runtime/interop/safetensors.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { UsageError } from "../exit.js";
 
-/** `mioc infer --weights W.safetensors IN.png -o OUT.png`: restore one image with an SRResNet checkpoint. */
+/**
+ * `mioc infer --weights W.safetensors IN.png -o OUT.png`: restore one image with an SRResNet checkpoint.
+ * `-o OUT.safetensors` writes the float output instead (tensor `out`, 3 x H x W, before clamping and rounding),
+ * the form in which it can be compared with PyTorch's.
+ */
 export function registerInfer(program: Command): void {
   program
     .command("infer")
     .description("restore one image with an SRResNet checkpoint (.safetensors with PyTorch/BasicSR names)")
     .requiredOption("--weights <file>", "weights (.safetensors)")
-    .requiredOption("-o, --output <file>", "output PNG")
+    .requiredOption(
+      "-o, --output <file>",
+      "output: a PNG (8-bit), or a .safetensors with the float output 'out' (3 x H x W, before clamp and rounding)",
+    )
     .option(
       "--prompt-map <file>",
       "for explicit-prompt models: a .safetensors with the task's map as 'map' (1 x h x w)",
@@ -27,7 +34,13 @@ export function registerInfer(program: Command): void {
       }
       const gpu = await acquireGpu();
       try {
-        await writePng(opts.output, await restoreImage(gpu, tensors, await readImage(input), promptMap));
+        const restored = await restoreImage(gpu, tensors, await readImage(input), promptMap);
+        if (opts.output.toLowerCase().endsWith(".safetensors")) {
+          const shape = [3, restored.height, restored.width];
+          await writeSafetensors(opts.output, { out: { shape, data: restored.chw } }, { layout: "CHW" });
+        } else {
+          await writePng(opts.output, restored);
+        }
       } finally {
         gpu.destroy();
       }

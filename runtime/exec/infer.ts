@@ -15,6 +15,12 @@ export interface Rgb8 {
   data: Uint8Array;
 }
 
+/** A restored image, and the network's float output it was rounded from. */
+export interface Restored extends Rgb8 {
+  /** (3, H, W) floats before clamping and rounding (what PyTorch's model returns). */
+  readonly chw: Float32Array;
+}
+
 /** Reads feat, blocks and the prompt kind off an SRResNet state dict. */
 export function srresnetConfigFromWeights(w: TensorMap): SRResNetConfig {
   const first = w["conv_first.weight"];
@@ -27,7 +33,8 @@ export function srresnetConfigFromWeights(w: TensorMap): SRResNetConfig {
 }
 
 /**
- * Restores one image: RGB in [0, 1], NCHW, the network, then clamp and round to 8 bits (BasicSR `tensor2img`).
+ * Restores one image: RGB in [0, 1], NCHW, the network, then clamp and round to 8 bits (BasicSR `tensor2img`);
+ * `chw` keeps the float output.
  * An explicit-prompt model needs `promptMap` (1 x h x w values, e.g. one of MiOIR's type7 maps).
  * @example const out = await restoreImage(gpu, (await readSafetensors("w.safetensors")).tensors, img);
  */
@@ -36,7 +43,7 @@ export async function restoreImage(
   weights: TensorMap,
   img: Rgb8,
   promptMap?: { size: number; data: Float32Array },
-): Promise<Rgb8> {
+): Promise<Restored> {
   const cfg = srresnetConfigFromWeights(weights);
   if (cfg.prompt === "explicit" && !promptMap) {
     throw new MioRuntimeError("this checkpoint uses explicit prompts: give the task's prompt map");
@@ -65,7 +72,7 @@ export async function restoreImage(
     const data = new Uint8Array(3 * H * W);
     for (let i = 0; i < H * W; i++)
       for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(Math.min(1, Math.max(0, y[c * H * W + i] ?? 0)) * 255);
-    return { width: W, height: H, data };
+    return { width: W, height: H, data, chw: y };
   } finally {
     exe.destroy();
   }

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 
 export const root = join(import.meta.dirname, "..", "..");
@@ -18,4 +18,28 @@ export function mioc(args: string[], env: Record<string, string> = {}): CliResul
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `mioc` without blocking the test worker: for runs that can take longer than vitest's RPC timeout (a cold
+ * lavapipe shader cache costs tens of seconds), which a blocking `spawnSync` turns into an unhandled error.
+ */
+export function miocAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, "dist", "cli", "mioc.js"), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      timeout: timeoutMs,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
 }
