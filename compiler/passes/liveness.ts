@@ -90,6 +90,7 @@ export function planBuffers(
     writes: k.writes,
     workgroups: k.workgroups,
     flops: k.flops,
+    ...(k.ranges ? { ranges: k.ranges } : {}),
   }));
   const outputs: Record<string, TensorRef> = {};
   for (const [name, n] of p.outputs) outputs[name] = { buffer: bufferOf(tid(n)), shape: n.shape };

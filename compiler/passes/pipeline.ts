@@ -1,12 +1,13 @@
 // The compiler's passes, in order, in one place. Each step is named; with MIO_DEBUG >= 1 the IR is verified after
 // every step, and with MIO_DEBUG >= 2 each step's output size is printed to stderr.
 
-import type { Node } from "../ir/node.js";
+import { type Node, numel } from "../ir/node.js";
 import type { Plan } from "../plan/plan.js";
 import { type KernelDraft, renderGroup, type Schedule, type TensorInfo, tensorId } from "../wgsl/codegen.js";
 import { type Fused, fuseElementwise } from "./fuse.js";
 import { nodeTensor, planBuffers } from "./liveness.js";
 import type { Program } from "./program.js";
+import { DEFAULT_MAX_BINDING_BYTES, splitLargeBindings } from "./split-bindings.js";
 import { verifyFused, verifyProgram } from "./verify.js";
 
 export interface CompileOptions {
@@ -14,8 +15,10 @@ export interface CompileOptions {
   maxBindings?: number;
   /** Fuse elementwise chains and conv/matmul epilogues (default true). */
   fuse?: boolean;
-  /** Kernel forms (default: tiled implicit-GEMM convolutions). */
+  /** Kernel forms (default: row-form convolutions where they apply, else tiled implicit GEMM). */
   schedule?: Schedule;
+  /** Bytes one storage binding may cover (the device's maxStorageBufferBindingSize); larger tensors are split. */
+  maxBindingBytes?: number;
   /** Verification and tracing level; defaults to the MIO_DEBUG environment variable. */
   debug?: number;
 }
@@ -75,9 +78,27 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
     undefined,
     (x) => x.kernels.length,
   );
+  const split = run(
+    "split large bindings",
+    () => {
+      const inputs = new Map(p.g.nodes.filter((n) => n.op === "input").map((n) => [tensorId(n), numel(n.shape)]));
+      const elements = (t: string) => tensors.get(t)?.elements ?? inputs.get(t) ?? 0;
+      const out = kernels.map((k) => splitLargeBindings(k, elements, opts.maxBindingBytes));
+      for (const k of out) {
+        if (k.bindings.length > maxBindings) {
+          throw new Error(
+            `kernel ${k.name} needs ${k.bindings.length} bindings once tensors over ${opts.maxBindingBytes ?? DEFAULT_MAX_BINDING_BYTES} bytes are split; the device allows ${maxBindings}: use smaller images or batches`,
+          );
+        }
+      }
+      return out;
+    },
+    undefined,
+    (ks) => ks.filter((k) => k.ranges).length,
+  );
   return run(
     "plan buffers",
-    () => planBuffers(p, kernels, tensors, tensorOf(fused)),
+    () => planBuffers(p, split, tensors, tensorOf(fused)),
     undefined,
     (x) => x.peakBytes,
   );

@@ -30,6 +30,8 @@ export interface PlanKernel {
   readonly workgroups: readonly [number, number, number];
   /** Multiply-adds (GEMM kernels) or elements (others), for reporting speed. */
   readonly flops: number;
+  /** For bindings of a tensor larger than one binding may be: the byte range bound; absent means whole buffer. */
+  readonly ranges?: readonly ({ readonly offset: number; readonly size: number } | undefined)[];
 }
 
 /** A copy at the end of the step: `value` becomes the new content of an input (parameter, state). */

@@ -24,6 +24,12 @@ export interface KernelDraft {
   readonly writes: readonly boolean[];
   readonly workgroups: readonly [number, number, number];
   readonly flops: number;
+  /** Byte ranges of the bindings that cover part of a tensor (see passes/split-bindings.ts); whole if absent. */
+  readonly ranges?: readonly (BindingRange | undefined)[];
+}
+export interface BindingRange {
+  readonly offset: number;
+  readonly size: number;
 }
 
 /** Which kernel form convolutions take; any legal schedule must give the same numbers (a test checks). */

@@ -69,12 +69,23 @@ export class Executor {
 
   static async create(gpu: Gpu, plan: Plan): Promise<Executor> {
     const { device } = gpu;
-    const maxBinding = device.limits.maxStorageBufferBindingSize;
+    const { maxStorageBufferBindingSize: maxBinding, maxBufferSize } = device.limits;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    for (const k of plan.kernels) {
+      k.bindings.forEach((b, i) => {
+        const bytes = k.ranges?.[i]?.size ?? plan.buffers[b]?.bytes ?? 0;
+        if (bytes > maxBinding) {
+          throw new MioRuntimeError(
+            `kernel ${k.name} binds ${bytes} bytes of '${plan.buffers[b]?.label}', more than this device binds (${maxBinding})`,
+            "Compile with maxBindingBytes set to the device's maxStorageBufferBindingSize.",
+          );
+        }
+      });
+    }
     const buffers = plan.buffers.map((b) => {
-      if (b.bytes > maxBinding) {
+      if (b.bytes > maxBufferSize) {
         throw new MioRuntimeError(
-          `tensor buffer '${b.label}' needs ${b.bytes} bytes, more than this device binds (${maxBinding})`,
+          `tensor buffer '${b.label}' needs ${b.bytes} bytes, more than this device allocates (${maxBufferSize})`,
           "Use a smaller batch or crop.",
         );
       }
@@ -89,7 +100,10 @@ export class Executor {
         device.createBindGroup({
           label: k.name,
           layout: layouts[i] as GPUBindGroupLayout,
-          entries: k.bindings.map((b, binding) => ({ binding, resource: { buffer: buffers[b] as GPUBuffer } })),
+          entries: k.bindings.map((b, binding) => ({
+            binding,
+            resource: { buffer: buffers[b] as GPUBuffer, ...(k.ranges?.[binding] ?? {}) },
+          })),
         }),
       ),
     );

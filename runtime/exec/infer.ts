@@ -52,7 +52,10 @@ export async function restoreImage(
   const { b, out } = buildSRResNet({ ...cfg, batch: 1, height: H, width: W, promptSize: promptMap?.size ?? 128 });
   const plan = compileProgram(
     { g: b.g, outputs: new Map([["out", out]]), updates: [] },
-    { maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage },
+    {
+      maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage,
+      maxBindingBytes: gpu.device.limits.maxStorageBufferBindingSize,
+    },
   );
   const exe = await Executor.create(gpu, plan);
   try {

@@ -16,7 +16,12 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.destroy());
 
-async function runCase(c: (typeof OP_CASES)[number], fuse: boolean, conv: Schedule["conv"] = DEFAULT_SCHEDULE.conv) {
+async function runCase(
+  c: (typeof OP_CASES)[number],
+  fuse: boolean,
+  conv: Schedule["conv"] = DEFAULT_SCHEDULE.conv,
+  maxBindingBytes?: number,
+) {
   const { b, y, wrt, values } = buildCase(c);
   const loss = cotangentLoss(b, y, "cot");
   const grads = grad(b, loss, wrt);
@@ -32,12 +37,15 @@ async function runCase(c: (typeof OP_CASES)[number], fuse: boolean, conv: Schedu
     ),
   };
   const want = interpret([y, ...grads], all);
-  const plan = compileProgram({ g: b.g, outputs, updates: [] }, { fuse, debug: 1, schedule: { conv } });
+  const plan = compileProgram(
+    { g: b.g, outputs, updates: [] },
+    { fuse, debug: 1, schedule: { conv }, maxBindings: 16, maxBindingBytes },
+  );
   const exe = await Executor.create(gpu, plan);
   for (const [name, v] of Object.entries(all)) exe.write(name, Float32Array.from(v));
   const got = await gpu.scoped(`running ${c.name}`, () => exe.run([...outputs.keys()]));
   exe.destroy();
-  return { got, want, names: [...outputs.keys()] };
+  return { got, want, names: [...outputs.keys()], split: plan.kernels.filter((k) => k.ranges).length };
 }
 
 describe("op kernels on the device", () => {
@@ -66,4 +74,35 @@ describe("op kernels on the device", () => {
       }
     },
   );
+
+  // Binding limits of a few hundred bytes force every kernel form through split bindings: feature maps read as
+  // vec4s, split-K scratch, gathers, broadcasts and reductions. The limit doubles until the kernels fit 16 bindings.
+  it.each([
+    "conv2d k3 s1 p1 rows",
+    "conv2d_bwd_w s1 rows",
+    "conv2d k7 s2 p1",
+    "conv2d_bwd_w s2",
+    "pad reflect",
+    "add broadcast",
+    "resize up",
+    "permute",
+    "sum axes",
+  ])("%s: tensors larger than a binding are split into ranges and give the CPU's numbers", async (name) => {
+    const c = OP_CASES.find((k) => k.name === name);
+    if (!c) throw new Error("case missing");
+    for (let limit = 256; ; limit *= 2) {
+      let r: Awaited<ReturnType<typeof runCase>>;
+      try {
+        r = await runCase(c, true, DEFAULT_SCHEDULE.conv, limit);
+      } catch (e) {
+        if (String(e).includes("bindings once tensors over")) continue;
+        throw e;
+      }
+      expect(r.split, `kernels with split bindings at ${limit} bytes`).toBeGreaterThan(0);
+      r.names.forEach((n, i) => {
+        expect(relErr(r.got[n] ?? [], r.want[i] ?? []), `${n} limit=${limit}`).toBeLessThan(2e-5);
+      });
+      return;
+    }
+  });
 });
