@@ -6,6 +6,7 @@ import { initialParams } from "../../compiler/ir/builder.js";
 import { lowerModel } from "../../compiler/lower/model.js";
 import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
 import { Classifier, loadClassifier } from "../../runtime/eval/classifier.js";
+import { evaluateClassifier } from "../../runtime/eval/classify.js";
 import { evaluate } from "../../runtime/eval/evaluate.js";
 import { readSafetensors } from "../../runtime/interop/safetensors.js";
 import { accuracyTable, markdownTable, scoreTable } from "../../runtime/report/tables.js";
@@ -65,7 +66,9 @@ export function checkPromptSelection(
 export function registerEval(program: Command): void {
   program
     .command("eval")
-    .description("evaluate weights on an experiment's test sets and print the PSNR/SSIM table")
+    .description(
+      "evaluate weights on an experiment's test sets and print the PSNR/SSIM table (a classifier's: its accuracy)",
+    )
     .argument("<file>", "the .mio experiment (its model, prompts, test data and metrics)")
     .requiredOption("--weights <path>", "a checkpoint folder of 'mioc run', or a .safetensors of parameters")
     .option("--profile <name>", "apply a profile (the model must match the weights)")
@@ -105,11 +108,8 @@ export function registerEval(program: Command): void {
               throw new UsageError(`unknown test set group '${n}'`, "use in_dist and/or out_dist");
           spec.eval.sets = names.map((name) => ({ name, path: null }));
         }
-        if (isClassifier(spec))
-          throw new UsageError(
-            `${spec.name} is a task classifier: 'mioc run' evaluates it`,
-            "mioc eval restores images with a restoration model",
-          );
+        if (isClassifier(spec) && (opts.classifier || opts.oracleTask))
+          throw new UsageError(`${spec.name} is a task classifier: --classifier and --oracle-task are for EP models`);
         const classifierPath = checkPromptSelection(spec, opts);
         const { tensors } = await readSafetensors(weightsFile(opts.weights));
         // The parameter names the experiment's model needs (a tiny lowering; only names and shapes are used).
@@ -133,6 +133,26 @@ export function registerEval(program: Command): void {
         }
         const gpu = await acquireGpu();
         try {
+          if (isClassifier(spec)) {
+            // A classifier experiment: per-task accuracy on the test sets' LQ images.
+            const r = await evaluateClassifier({
+              gpu,
+              program: result.program,
+              spec,
+              weights,
+              cacheDir: join(opts.out, ".testsets"),
+            });
+            const run = {
+              dir: opts.weights,
+              id: spec.name,
+              spec,
+              metrics: { run: spec.name, name: spec.name, sets: {}, classifier_accuracy: r.accuracy },
+              log: [],
+            };
+            const t = accuracyTable(run);
+            if (t) process.stdout.write(`Task classifier accuracy (%, ${which} weights)\n${markdownTable(t)}\n\n`);
+            return;
+          }
           const prompts = await promptMaps(spec);
           const classifier = classifierPath
             ? await Classifier.create(
