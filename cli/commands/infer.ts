@@ -1,30 +1,75 @@
 import type { Command } from "commander";
+import { stateNames } from "../../compiler/autodiff/optim.js";
+import { initialParams } from "../../compiler/ir/builder.js";
+import { lowerModel } from "../../compiler/lower/model.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
+import { didYouMean } from "../../grammar/diagnostics.js";
 import { readImage, writePng } from "../../runtime/data/image.js";
-import { restoreImage } from "../../runtime/exec/infer.js";
+import { Classifier, loadClassifier } from "../../runtime/eval/classifier.js";
+import { type Restored, restoreImage } from "../../runtime/exec/infer.js";
+import { restoreWithModel } from "../../runtime/exec/infer-model.js";
 import { readSafetensors, writeSafetensors } from "../../runtime/interop/safetensors.js";
+import { promptMaps } from "../../runtime/train/prompts.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
-import { UsageError } from "../exit.js";
+import { EXIT_USAGE, UsageError } from "../exit.js";
+import { checkOrFail, printDiagnostics } from "./check.js";
+import { weightsFile } from "./eval.js";
+
+interface InferOptions {
+  weights: string;
+  output: string;
+  promptMap?: string;
+  model?: string;
+  profile?: string;
+  experiment?: string;
+  task?: string;
+  classifier?: string;
+  ema?: boolean;
+}
 
 /**
- * `mioc infer --weights W.safetensors IN.png -o OUT.png`: restore one image with an SRResNet checkpoint.
- * `-o OUT.safetensors` writes the float output instead (tensor `out`, 3 x H x W, before clamping and rounding),
- * the form in which it can be compared with PyTorch's.
+ * `mioc infer --weights W.safetensors IN.png -o OUT.png`: restore one image with an SRResNet checkpoint, or with
+ * `--model FILE.mio` with that experiment's model; explicit prompts by `--task NAME`, or `--task auto` and a
+ * classifier. `-o OUT.safetensors` writes the float output instead (tensor `out`, 3 x H x W, before clamping and
+ * rounding), the form in which it can be compared with PyTorch's.
  */
 export function registerInfer(program: Command): void {
   program
     .command("infer")
-    .description("restore one image with an SRResNet checkpoint (.safetensors with PyTorch/BasicSR names)")
-    .requiredOption("--weights <file>", "weights (.safetensors)")
+    .description(
+      "restore one image with a checkpoint: an SRResNet (.safetensors with PyTorch/BasicSR names), or any experiment's model with --model",
+    )
+    .requiredOption("--weights <file>", "weights (.safetensors, or a checkpoint folder of 'mioc run' with --model)")
     .requiredOption(
       "-o, --output <file>",
       "output: a PNG (8-bit), or a .safetensors with the float output 'out' (3 x H x W, before clamp and rounding)",
     )
+    .option("--model <file>", "the .mio experiment the weights belong to (its model and prompt wiring)")
+    .option("--profile <name>", "with --model: apply a profile (the model must match the weights)")
+    .option("--experiment <name>", "with --model: which experiment, when the file has several")
+    .option(
+      "--task <name>",
+      "with --model, for explicit prompts: the task whose prompt map to use (generated from the experiment's seed, as in training), or 'auto' to let --classifier pick it",
+    )
+    .option("--classifier <ckpt>", "with --task auto: a task classifier checkpoint (classifier.safetensors)")
+    .option("--ema", "with --model and a checkpoint folder: use the EMA weights")
     .option(
       "--prompt-map <file>",
-      "for explicit-prompt models: a .safetensors with the task's map as 'map' (1 x h x w)",
+      "without --model, for explicit-prompt models: a .safetensors with the task's map as 'map' (1 x h x w)",
     )
     .argument("<input>", "input image (PNG/JPEG/WebP)")
-    .action(async (input: string, opts: { weights: string; output: string; promptMap?: string }) => {
+    .action(async (input: string, opts: InferOptions) => {
+      if (opts.model) {
+        await inferWithModel(input, opts as InferOptions & { model: string });
+        return;
+      }
+      for (const flag of ["task", "classifier", "profile", "experiment", "ema"] as const) {
+        if (opts[flag] !== undefined)
+          throw new UsageError(
+            `--${flag} needs --model FILE.mio`,
+            "the experiment gives the model, its tasks and the seed its prompt maps come from",
+          );
+      }
       const { tensors } = await readSafetensors(opts.weights);
       let promptMap: { size: number; data: Float32Array } | undefined;
       if (opts.promptMap) {
@@ -34,15 +79,111 @@ export function registerInfer(program: Command): void {
       }
       const gpu = await acquireGpu();
       try {
-        const restored = await restoreImage(gpu, tensors, await readImage(input), promptMap);
-        if (opts.output.toLowerCase().endsWith(".safetensors")) {
-          const shape = [3, restored.height, restored.width];
-          await writeSafetensors(opts.output, { out: { shape, data: restored.chw } }, { layout: "CHW" });
-        } else {
-          await writePng(opts.output, restored);
-        }
+        await writeRestored(opts.output, await restoreImage(gpu, tensors, await readImage(input), promptMap));
       } finally {
         gpu.destroy();
       }
     });
+}
+
+/** Writes a PNG, or for `.safetensors` the float output as `out` (3 x H x W). */
+async function writeRestored(path: string, r: Restored): Promise<void> {
+  if (!path.toLowerCase().endsWith(".safetensors")) return writePng(path, r);
+  await writeSafetensors(path, { out: { shape: [3, r.height, r.width], data: r.chw } }, { layout: "CHW" });
+}
+
+/** The experiment's parameters, read from the weights (raw or EMA), each checked against the model's shape. */
+async function modelWeights(
+  file: string,
+  program: Parameters<typeof lowerModel>[0],
+  spec: ExperimentSpec,
+  ema: boolean,
+): Promise<Map<string, Float32Array>> {
+  const { tensors } = await readSafetensors(weightsFile(file));
+  const params = initialParams(lowerModel(program, spec, { batch: 1, height: 64, width: 64 }).b);
+  const out = new Map<string, Float32Array>();
+  for (const [name, init] of params) {
+    const key = ema ? stateNames(name).ema : name;
+    const t = tensors[key];
+    if (!t) throw new UsageError(`${file} has no '${key}'`, "are these weights of this experiment and profile?");
+    if (t.data.length !== init.length)
+      throw new UsageError(
+        `'${name}' has ${t.data.length} values in ${file}; the model needs ${init.length}`,
+        "check --profile",
+      );
+    out.set(name, t.data);
+  }
+  return out;
+}
+
+async function inferWithModel(input: string, opts: InferOptions & { model: string }): Promise<void> {
+  if (opts.promptMap) throw new UsageError("--prompt-map is for --weights without --model; with --model use --task");
+  const result = checkOrFail(opts.model, opts.profile);
+  if (printDiagnostics(result)) {
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  const names = [...result.specs.keys()];
+  const name = opts.experiment ?? (names.length === 1 ? names[0] : undefined);
+  const spec = name === undefined ? undefined : result.specs.get(name);
+  if (!spec)
+    throw new UsageError(
+      names.length
+        ? `${opts.model} has several experiments; choose one with --experiment`
+        : `${opts.model} declares no experiment`,
+      names.join(", ") || undefined,
+    );
+  if (isClassifier(spec))
+    throw new UsageError(`${spec.name} is a task classifier, not a restoration model`, "pass it as --classifier");
+  const tasks = spec.tasks.map((t) => t.name);
+  if (spec.prompt.kind !== "explicit") {
+    if (opts.task || opts.classifier)
+      throw new UsageError(
+        `--task and --classifier are for explicit prompts; '${spec.name}' has ${spec.prompt.kind === "none" ? "no prompt" : "adaptive prompts (the input is the prompt)"}`,
+      );
+  } else if (!opts.task) {
+    throw new UsageError(
+      `'${spec.name}' uses explicit prompts: name the task with --task`,
+      `its tasks: ${tasks.join(", ")}; or --task auto with --classifier CKPT`,
+    );
+  } else if (opts.task !== "auto" && !tasks.includes(opts.task)) {
+    throw new UsageError(
+      `unknown task '${opts.task}' for '${spec.name}'`,
+      didYouMean(opts.task, tasks) ?? `its tasks: ${tasks.join(", ")}, or auto`,
+    );
+  }
+  const classifierPath = opts.classifier ?? spec.prompt.classifier?.weights ?? undefined;
+  if (opts.task === "auto" && !classifierPath)
+    throw new UsageError(
+      "--task auto needs a task classifier",
+      "pass --classifier CKPT (mioc run pipelines/classifier.mio)",
+    );
+  if (opts.classifier && opts.task !== "auto")
+    throw new UsageError("--classifier is used with --task auto", "drop it, or pass --task auto");
+
+  const weights = await modelWeights(opts.weights, result.program, spec, Boolean(opts.ema));
+  const img = await readImage(input);
+  const gpu = await acquireGpu();
+  try {
+    let prompt: Float32Array | undefined;
+    const maps = await promptMaps(spec);
+    if (maps && opts.task) {
+      let task = opts.task;
+      if (task === "auto") {
+        const model = await loadClassifier(classifierPath as string, result.program, spec);
+        const cls = await Classifier.create(gpu, result.program, spec, model);
+        try {
+          const p = await cls.predict(img, tasks);
+          task = p.task;
+          process.stdout.write(`predicted task: ${p.task} (probability ${p.prob.toFixed(3)})\n`);
+        } finally {
+          cls.destroy();
+        }
+      }
+      prompt = maps.maps[tasks.indexOf(task)];
+    }
+    await writeRestored(opts.output, await restoreWithModel(gpu, result.program, spec, weights, img, prompt));
+  } finally {
+    gpu.destroy();
+  }
 }

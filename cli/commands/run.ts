@@ -4,6 +4,7 @@ import type { TrainEvent } from "../../runtime/train/trainer.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, printDiagnostics } from "./check.js";
+import { checkPromptSelection } from "./eval.js";
 
 /** A live status line on a terminal; plain lines otherwise (CI logs). */
 function progressDisplay(totalIters: number) {
@@ -75,6 +76,11 @@ export function registerRun(program: Command): void {
     .option("--out <dir>", "folder for run folders", "runs")
     .option("--resume", "continue the run from its last checkpoint")
     .option("--workers <n>", "data loader threads (default: the spec's data.workers)", (v) => Number.parseInt(v, 10))
+    .option(
+      "--classifier <ckpt>",
+      "explicit prompts: a task classifier checkpoint (classifier.safetensors of a classifier run) picks each test image's prompt",
+    )
+    .option("--oracle-task", "explicit prompts: give each test image its true task's prompt, even with a classifier")
     .action(
       async (
         file: string,
@@ -85,6 +91,8 @@ export function registerRun(program: Command): void {
           out: string;
           resume?: boolean;
           workers?: number;
+          classifier?: string;
+          oracleTask?: boolean;
         },
       ) => {
         const gpu = await acquireGpu();
@@ -122,6 +130,7 @@ export function registerRun(program: Command): void {
         };
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
+        checkPromptSelection(spec, opts);
         const total = spec.curriculum.stages.reduce((n, s) => n + s.iters, 0);
         const r = await runExperiment({
           gpu,
@@ -132,6 +141,8 @@ export function registerRun(program: Command): void {
           onEvent: progressDisplay(total),
           stopRequested: () => stops > 0,
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+          ...(opts.classifier ? { classifier: opts.classifier } : {}),
+          ...(opts.oracleTask ? { oracleTask: true } : {}),
         });
         gpu.destroy();
         if (!r.finished) {

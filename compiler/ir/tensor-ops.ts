@@ -192,10 +192,23 @@ export class GraphOps {
    * mean over the batch of -sum_k target_k * log_softmax(logits)_k. MiOIR feeds it the softmax output (§9.5).
    */
   crossEntropy(logits: Node, target: Node): Node {
+    const perSample = this.crossEntropyPerSample(logits, target);
+    return this.scale(this.reshape(this.sum(perSample, [0], true), [1]), 1 / (logits.shape[0] ?? 1));
+  }
+  /** The per-sample terms of `crossEntropy`: -sum_k target_k * log_softmax(logits)_k, shape [B]. */
+  crossEntropyPerSample(logits: Node, target: Node): Node {
     assert(logits.shape.length === 2, () => `crossEntropy expects [B, K] logits, got [${logits.shape}]`);
     const logp = this.log(this.softmax(logits, 1));
-    const perSample = this.sum(this.mul(target, logp), [1], true);
-    return this.scale(this.reshape(this.sum(perSample, [0], true), [1]), -1 / (logits.shape[0] ?? 1));
+    return this.neg(this.sum(this.mul(target, logp), [1], false));
+  }
+  /**
+   * Negative log-likelihood of probabilities (a model ending in softmax), per sample: -sum_k target_k *
+   * log(p_k + 1e-12), shape [B]. The 1e-12 keeps a probability that underflowed to 0 finite. For a softmax output
+   * this is the ordinary (single-softmax) cross-entropy of the logits.
+   */
+  nllPerSample(probs: Node, target: Node): Node {
+    assert(probs.shape.length === 2, () => `nll expects [B, K] probabilities, got [${probs.shape}]`);
+    return this.neg(this.sum(this.mul(target, this.log(this.affine(probs, 1, 1e-12))), [1], false));
   }
 
   /** Number of elements of a node. */

@@ -9,8 +9,11 @@ import { type LoweredModel, lowerModel } from "./model.js";
 
 export interface TrainStep {
   model: LoweredModel;
-  gt: Node;
+  /** What the loss compares the output with: `gt` (B, 3, H, W) for restoration, `label` (B, K) one-hot for classifiers. */
+  target: Node;
   loss: Node;
+  /** The loss of each sample, (B): the trainer logs it per task. */
+  sampleLoss: Node;
   program: Program;
   optimizer: AdamConfig;
 }
@@ -33,11 +36,29 @@ export function lowerTrainStep(
   const crop = size.crop ?? spec.data.crop;
   const model = lowerModel(program, spec, { batch, height: crop, width: crop });
   const { b, out } = model;
-  const gt = b.input("gt", [batch, 3, crop, crop]);
   const l = spec.train.loss;
-  const loss =
-    l.name === "l1" ? b.l1Loss(out, gt) : l.name === "mse" ? b.mseLoss(out, gt) : b.charbonnierLoss(out, gt, l.eps);
+  let target: Node;
+  let loss: Node;
+  let sampleLoss: Node;
+  if (l.name === "cross_entropy") {
+    // The classes are the curriculum's tasks; the trainer writes each sample's task as a one-hot row.
+    target = b.input("label", [batch, out.shape[1] ?? 0]);
+    // NOTE: with double_softmax (the reference, MIOIR.md §9.5) the model's output, already a softmax, goes through
+    // CrossEntropy's log-softmax again: the loss cannot fall below log(e + K - 1) - 1 (1.166 for 7 classes), and
+    // the gradient is smaller, but argmax and accuracy are unaffected.
+    sampleLoss = l.double_softmax === false ? b.nllPerSample(out, target) : b.crossEntropyPerSample(out, target);
+    loss = b.scale(b.reshape(b.sum(sampleLoss, [0], true), [1]), 1 / batch);
+  } else {
+    target = b.input("gt", [batch, 3, crop, crop]);
+    loss =
+      l.name === "l1"
+        ? b.l1Loss(out, target)
+        : l.name === "mse"
+          ? b.mseLoss(out, target)
+          : b.charbonnierLoss(out, target, l.eps);
+    sampleLoss = b.mean(b.abs(b.sub(out, target)), [1, 2, 3], false);
+  }
   const optimizer = optimizerConfig(spec);
   const prog = buildTrainStep(b, loss, { optimizer, ...(spec.train.ema > 0 ? { ema: spec.train.ema } : {}) });
-  return { model, gt, loss, program: prog, optimizer };
+  return { model, target, loss, sampleLoss, program: prog, optimizer };
 }

@@ -5,7 +5,7 @@ import { codes, type Diagnostic, didYouMean, error } from "../../grammar/diagnos
 import type { Scalar } from "../check/builtins.js";
 import { Elaborator, imageShape, type SiteInfo, type Value } from "../check/elaborate.js";
 import type { Module } from "../program.js";
-import { type ExperimentSpec, type PromptSpec, type SiteSpec, SPEC_VERSION } from "../spec/experiment.js";
+import { type ExperimentSpec, isClassifier, type PromptSpec, type SiteSpec, SPEC_VERSION } from "../spec/experiment.js";
 import type { TaskSpec } from "../spec/task.js";
 import {
   DATA_DEFAULTS,
@@ -171,17 +171,28 @@ export function resolveExperiment(
   };
   const curriculumS = required("curriculum", "curriculum sequential { order sr -> blur ... }");
   const curriculum = curriculumS ? resolveCurriculum(r, curriculumS, knownTasks) : undefined;
+  // The loss decides what the model must return: an image, or (cross_entropy) one score per task.
+  const trainS = get("train");
+  const train = trainS ? resolveTrain(r, trainS.block ?? []) : TRAIN_DEFAULTS;
+  const classes = isClassifier({ train }) ? (curriculum?.curriculum.order.length ?? 0) : undefined;
   const modelS = required("model", "model SRResNet(feat: 64, blocks: 16)");
-  const model = modelS ? resolveModel(r, modelS, mod) : undefined;
+  const model = modelS ? resolveModel(r, modelS, mod, classes) : undefined;
   const promptS = get("prompt");
   const prompt = promptS
     ? resolvePrompt(r, promptS, mod, model?.sites ?? [])
     : { kind: "none" as const, sites: [], modulationParams: 0 };
+  if (classes !== undefined && promptS && prompt.kind !== "none")
+    diagnostics.push(
+      error(
+        codes.badPrompt,
+        promptS.key.span,
+        "a task classifier (loss cross_entropy) takes no prompt",
+        "remove the prompt, or train a restoration loss (l1, mse, charbonnier)",
+      ),
+    );
 
   const dataS = get("data");
   const data = dataS ? resolveData(r, dataS.block ?? []) : DATA_DEFAULTS;
-  const trainS = get("train");
-  const train = trainS ? resolveTrain(r, trainS.block ?? []) : TRAIN_DEFAULTS;
   const evalS = get("eval");
   const evaluation = evalS ? resolveEval(r, evalS.block ?? []) : EVAL_DEFAULTS;
   for (const [key, s] of [
@@ -281,10 +292,24 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
   return { name, args, params, sites: el.sites, out, span: e.span };
 }
 
-function resolveModel(r: Reader, s: Setting, mod: Module): ModelResult | undefined {
+/** The experiment's model: a restoration backbone, or with `classes` a classifier returning that many scores. */
+function resolveModel(r: Reader, s: Setting, mod: Module, classes?: number): ModelResult | undefined {
   return r.attempt(() => {
     const m = elaborate(r, s, mod, "backbone", { t: "tensor", shape: imageShape() });
     const o = m.out;
+    if (classes !== undefined) {
+      if (o?.t !== "tensor" || o.shape.kind !== "vector" || o.shape.c !== classes) {
+        const got = o?.t === "tensor" ? `a ${o.shape.kind} with ${o.shape.c} channels` : "no tensor";
+        r.fail(
+          codes.badOutput,
+          m.span,
+          `a task classifier (loss cross_entropy) must return a vector of ${classes} class scores, one per task of ` +
+            `the curriculum; '${m.name}' returns ${got}`,
+          "end it with |> mean |> fc: linear(classes) |> softmax, and list the tasks in label order",
+        );
+      }
+      return { name: m.name, args: m.args, params: m.params, sites: m.sites };
+    }
     if (o?.t !== "tensor" || o.shape.kind !== "map" || o.shape.c !== 3 || o.shape.down !== 1) {
       const got =
         o?.t === "tensor"

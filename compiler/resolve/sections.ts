@@ -219,7 +219,18 @@ export function resolveTrain(r: Reader, block: Setting[]): Section<"train"> {
         "l1",
         "mse",
         "charbonnier",
+        "cross_entropy",
       ] as const);
+      if (name === "cross_entropy") {
+        // A classifier's loss. The reference applies nn.CrossEntropyLoss to the network's softmax output, a
+        // double softmax (MIOIR.md §9.5); `double_softmax: false` takes the output as probabilities instead.
+        const a =
+          d.kind === "call"
+            ? r.args(d, { double_softmax: (v, w) => r.bool(v, w) }, { double_softmax: true })
+            : { double_softmax: true };
+        out.loss = { name, eps: 0, double_softmax: a.double_softmax };
+        return;
+      }
       const eps =
         d.kind === "call"
           ? r.args(d, { eps: (v, w) => r.num(v, w, { min: 0 }) }, { eps: name === "charbonnier" ? 1e-12 : 0 }).eps

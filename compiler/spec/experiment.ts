@@ -66,7 +66,12 @@ export interface ExperimentSpec {
   };
   curriculum: { kind: "mixed" | "sequential" | "stages"; order: string[]; stages: StageSpec[] };
   train: {
-    loss: { name: "l1" | "mse" | "charbonnier"; eps: number };
+    /**
+     * The loss. `cross_entropy` makes the experiment a task classifier: its model returns one score per task (the
+     * curriculum's tasks, in order, are the class labels) and `double_softmax` (default true, as the reference)
+     * applies CrossEntropy's log-softmax on top of the model's softmax output.
+     */
+    loss: { name: "l1" | "mse" | "charbonnier" | "cross_entropy"; eps: number; double_softmax?: boolean };
     optimizer: { name: "adam" | "adamw"; lr: number; betas: [number, number]; eps: number; weight_decay: number };
     schedule: { name: "cosine_restarts" | "constant"; eta_min: number };
     ema: number;
@@ -84,4 +89,9 @@ export interface ExperimentSpec {
     /** At most this many images per test set (0: all). */
     max_images: number;
   };
+}
+
+/** A task-classifier experiment (`loss cross_entropy`): it predicts the task of an LQ image instead of restoring it. */
+export function isClassifier(spec: Pick<ExperimentSpec, "train">): boolean {
+  return spec.train.loss.name === "cross_entropy";
 }

@@ -16,6 +16,7 @@ import { MioRuntimeError } from "../errors.js";
 import { Executor } from "../exec/executor.js";
 import { type PromptMaps, promptBatch } from "../train/prompts.js";
 import type { Gpu } from "../webgpu/device.js";
+import { type Accuracy, type Classifier, tally } from "./classifier.js";
 import { calculatePsnr, calculateSsim } from "./metrics.js";
 
 export interface SetScore {
@@ -31,6 +32,8 @@ export interface EvalResult {
   /** For each set and task, the first image: LQ, output and GT, for the report's grids. */
   samples: { set: string; task: string; lq: RgbImage; out: RgbImage; gt: RgbImage }[];
   depth: string[];
+  /** With a classifier: per set and task, the fraction of images whose prompt it picked right. */
+  classifierAccuracy?: Accuracy;
 }
 
 export interface EvalOptions {
@@ -42,6 +45,11 @@ export interface EvalOptions {
   /** Where built test sets are cached (shared by runs with the same test images, tasks and seed). */
   cacheDir: string;
   prompts?: PromptMaps;
+  /**
+   * Explicit prompts: picks each test image's map by classifying the whole LQ image (the paper's test-time
+   * selection). Without it, each image gets its true task's map (oracle selection).
+   */
+  classifier?: Classifier;
   onProgress?: (done: number, total: number, what: string) => void;
 }
 
@@ -83,7 +91,8 @@ export function evalWeights(
   );
 }
 
-function centerCrop(img: RgbImage, size: number): RgbImage {
+/** The central `size`×`size` square of an image (the whole image when it is no larger). */
+export function centerCrop(img: RgbImage, size: number): RgbImage {
   if (size <= 0 || (img.width <= size && img.height <= size)) return img;
   const w = Math.min(size, img.width);
   const h = Math.min(size, img.height);
@@ -174,17 +183,26 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
     );
     const total = jobs.reduce((n, s) => n + Math.min(s.images.length, spec.eval.max_images || Infinity), 0);
     let done = 0;
+    const names = spec.tasks.map((t) => t.name);
+    const [accuracy, counts]: [Accuracy, Accuracy] = [{}, {}];
     const wantSsim = spec.eval.metrics.find((m) => m.name === "ssim");
     const psnrMetric = spec.eval.metrics.find((m) => m.name === "psnr") ?? { crop: 4, y_channel: false };
     for (const s of jobs) {
       const set = s.dist === "in" ? "in_dist" : "out_dist";
-      // Explicit prompts use the known task (oracle selection); the classifier is not trained by mio yet.
-      const prompt = o.prompts ? promptBatch(o.prompts, [taskIndex.get(s.task) ?? 0]) : undefined;
+      // Explicit prompts: the true task's map (oracle selection) unless a classifier picks it per image below.
+      const oracle = o.prompts ? promptBatch(o.prompts, [taskIndex.get(s.task) ?? 0]) : undefined;
       const images = spec.eval.max_images ? s.images.slice(0, spec.eval.max_images) : s.images;
       let [psnrSum, ssimSum, lqSum] = [0, 0, 0];
       for (const [i, im] of images.entries()) {
         const gt = centerCrop(await readImage(join(root, manifest.gt, im.file)), spec.eval.center_crop);
         const lq = centerCrop(await readImage(join(root, s.folder, im.file)), spec.eval.center_crop);
+        let prompt = oracle;
+        if (o.prompts && o.classifier) {
+          // The classifier sees the whole LQ image, as the reference's *_EP_class models do.
+          const p = await o.classifier.predict(lq, names);
+          tally(accuracy, counts, set, s.task, p.task === s.task);
+          prompt = promptBatch(o.prompts, [taskIndex.get(p.task) ?? 0]);
+        }
         const out = await restore(exe, lq, tile, overlap, prompt);
         psnrSum += calculatePsnr(out, gt, psnrMetric.crop, psnrMetric.y_channel);
         lqSum += calculatePsnr(lq, gt, psnrMetric.crop, psnrMetric.y_channel);
@@ -204,6 +222,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
       result.sets[set] ??= {};
       (result.sets[set] as Record<string, SetScore>)[s.task] = score;
     }
+    if (o.prompts && o.classifier) result.classifierAccuracy = accuracy;
     return result;
   } finally {
     exe.destroy();

@@ -21,6 +21,23 @@ export interface Restored extends Rgb8 {
   readonly chw: Float32Array;
 }
 
+/** RGB in [0, 1] as (3, H, W), the network's input. */
+export function imageToChw(img: Rgb8): Float32Array {
+  const n = img.width * img.height;
+  const chw = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) chw[c * n + i] = (img.data[i * 3 + c] ?? 0) / 255;
+  return chw;
+}
+
+/** The network's (3, H, W) output clamped and rounded to 8 bits (BasicSR `tensor2img`), keeping the floats. */
+export function chwToImage(chw: Float32Array, width: number, height: number): Restored {
+  const n = width * height;
+  const data = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(Math.min(1, Math.max(0, chw[c * n + i] ?? 0)) * 255);
+  return { width, height, data, chw };
+}
+
 /** Reads feat, blocks and the prompt kind off an SRResNet state dict. */
 export function srresnetConfigFromWeights(w: TensorMap): SRResNetConfig {
   const first = w["conv_first.weight"];
@@ -67,15 +84,10 @@ export async function restoreImage(
       }
       exe.write(p.name, t.data);
     }
-    const lq = new Float32Array(3 * H * W);
-    for (let i = 0; i < H * W; i++) for (let c = 0; c < 3; c++) lq[c * H * W + i] = (img.data[i * 3 + c] ?? 0) / 255;
-    exe.write("lq", lq);
+    exe.write("lq", imageToChw(img));
     if (promptMap && plan.inputs.prompt) exe.write("prompt", promptMap.data);
     const y = (await gpu.scoped("running SRResNet inference", () => exe.run(["out"]))).out ?? new Float32Array();
-    const data = new Uint8Array(3 * H * W);
-    for (let i = 0; i < H * W; i++)
-      for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(Math.min(1, Math.max(0, y[c * H * W + i] ?? 0)) * 255);
-    return { width: W, height: H, data, chw: y };
+    return chwToImage(y, W, H);
   } finally {
     exe.destroy();
   }

@@ -4,12 +4,13 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
 import { writeFileAtomic } from "../data/image.js";
 import { PAPER_OUTDIS_AVG, PAPER_SCALE, PAPER_TABLE3, PAPER_TASKS, paperVariant } from "./paper.js";
 import { writeLossPlot } from "./plot.js";
 import { loadRun, type RunData } from "./run.js";
 import {
+  accuracyTable,
   columnsOf,
   escapeHtml,
   htmlTable,
@@ -19,6 +20,21 @@ import {
   setTitle,
   type Table,
 } from "./tables.js";
+
+const CLASSIFIER_NOTE =
+  "Each test image's LQ is classified whole (or its central crop, with eval center_crop), as at test time in the " +
+  "paper. The classifier is trained with CrossEntropy on its softmax output (the reference's double softmax, " +
+  "MIOIR.md §9.5) unless the loss says double_softmax: false; the paper reports no accuracy to compare with.";
+
+/** The loss plot's caption, naming the experiment's loss. */
+function lossCaption(spec: ExperimentSpec): string {
+  const l = spec.train.loss;
+  const name =
+    l.name === "cross_entropy"
+      ? `Cross-entropy${l.double_softmax === false ? "" : " (on the softmax output: floor log(e+K-1)-1)"}`
+      : { l1: "L1", mse: "MSE", charbonnier: "Charbonnier" }[l.name];
+  return `${name} loss (log scale) by global step; dashed lines start curriculum stages; learning rate below.`;
+}
 
 /** A piece of a report, rendered to Markdown and to HTML. Text is plain (no markup) in every block. */
 export type Block =
@@ -102,15 +118,13 @@ function recipe(run: RunData): string[] {
   items.push(`EMA ${spec.train.ema || "off"}; weights evaluated: ${weights === "ema" ? "EMA" : "raw (as the paper)"}`);
   const sel = metrics.prompt_selection ?? (p.kind === "explicit" ? "oracle" : "none");
   const selText = {
-    oracle: "oracle (each test image gets its true task's prompt)",
-    classifier: "classifier (the task classifier picks each test image's prompt)",
+    oracle:
+      "oracle (each test image gets its true task's prompt; no classifier checkpoint was given, so this is not the " +
+      "paper's test-time selection)",
+    classifier: `classifier (the task classifier${metrics.classifier ? ` ${metrics.classifier}` : ""} picks each test image's prompt from the whole LQ image)`,
     none: p.kind === "adaptive" ? "none needed (the input is the prompt)" : "none",
   }[sel];
-  items.push(`Prompt selection at test time: ${selText}`);
-  if (metrics.classifier_accuracy) {
-    const acc = Object.entries(metrics.classifier_accuracy).map(([t, a]) => `${t} ${(a * 100).toFixed(1)}%`);
-    items.push(`Classifier accuracy: ${acc.join(", ")}`);
-  }
+  if (!isClassifier(spec)) items.push(`Prompt selection at test time: ${selText}`);
   if (metrics.depth) items.push(`Haze depth: ${metrics.depth}`);
   const ev = spec.eval as ExperimentSpec["eval"] & { center_crop?: number; max_images?: number };
   const evalBits = [`sets ${spec.eval.sets.map((s) => s.name).join(", ")}`];
@@ -198,10 +212,32 @@ export function reportBlocks(
   if (metrics.seconds !== undefined) facts.push(`${formatDuration(metrics.seconds)} of training`);
   blocks.push({ kind: "para", text: `${facts.join(" · ")}.` });
 
+  const accuracy = accuracyTable(run);
+  if (isClassifier(spec)) {
+    // A classifier run has no restored images: its result is the accuracy table.
+    blocks.push({ kind: "heading", level: 2, text: "Task classifier accuracy (%)" });
+    if (accuracy) blocks.push({ kind: "table", table: accuracy });
+    else blocks.push({ kind: "para", text: "metrics.json has no classifier accuracy." });
+    blocks.push({ kind: "para", text: CLASSIFIER_NOTE });
+    blocks.push({ kind: "heading", level: 2, text: "Recipe" }, { kind: "list", items: recipe(run) });
+    blocks.push({ kind: "heading", level: 2, text: "Training loss" });
+    blocks.push({ kind: "image", src: "loss.png", alt: "training loss", caption: lossCaption(spec) });
+    return blocks;
+  }
   const psnr = scoreTable(run, "psnr");
   blocks.push({ kind: "heading", level: 2, text: "PSNR (dB)" });
   if (psnr) blocks.push({ kind: "table", table: psnr }, { kind: "para", text: metricText(spec, "psnr") });
   else blocks.push({ kind: "para", text: "metrics.json has no PSNR values." });
+  if (accuracy) {
+    blocks.push(
+      { kind: "heading", level: 2, text: "Task classifier accuracy (%)" },
+      { kind: "table", table: accuracy },
+    );
+    blocks.push({
+      kind: "para",
+      text: "The classifier picked each test image's explicit prompt; a wrong pick gives the image another task's prompt.",
+    });
+  }
   const ssim = scoreTable(run, "ssim");
   if (ssim) {
     blocks.push({ kind: "heading", level: 2, text: "SSIM" }, { kind: "table", table: ssim });
@@ -214,7 +250,7 @@ export function reportBlocks(
     kind: "image",
     src: "loss.png",
     alt: "training loss",
-    caption: "L1 loss (log scale) by global step; dashed lines start curriculum stages; learning rate below.",
+    caption: lossCaption(spec),
   });
   blocks.push({ kind: "heading", level: 2, text: "Samples" });
   if (samples.length === 0) blocks.push({ kind: "para", text: "No sample grids in samples/." });

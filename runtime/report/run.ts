@@ -39,7 +39,13 @@ export interface RunMetrics {
   /** Set name (`in_dist`, `out_dist`, ...) → task name → scores. */
   sets: Record<string, Record<string, TaskScore>>;
   prompt_selection?: "oracle" | "classifier" | "none";
-  classifier_accuracy?: Record<string, number>;
+  /** The classifier checkpoint that picked explicit prompts (prompt_selection "classifier"). */
+  classifier?: string;
+  /**
+   * Set → task → fraction of test images whose task the classifier got right: a classifier run's result, or the
+   * classifier an EP run used to pick its prompts.
+   */
+  classifier_accuracy?: Record<string, Record<string, number>>;
   depth?: string;
 }
 
@@ -111,8 +117,12 @@ export function checkMetrics(dir: string, m: unknown): RunMetrics {
     }
   }
   for (const k of ["steps", "seconds"]) if (m[k] !== undefined && !isNum(m[k])) throw bad(k, "must be a number");
-  if (m.classifier_accuracy !== undefined && !isObject(m.classifier_accuracy)) {
-    throw bad("classifier_accuracy", "must be an object of task accuracies");
+  if (m.classifier_accuracy !== undefined) {
+    if (!isObject(m.classifier_accuracy)) throw bad("classifier_accuracy", "must be an object of test sets");
+    for (const [set, tasks] of Object.entries(m.classifier_accuracy)) {
+      if (!isObject(tasks) || !Object.values(tasks).every(isNum))
+        throw bad(`classifier_accuracy.${set}`, "must be an object of task accuracies (numbers)");
+    }
   }
   return m as unknown as RunMetrics;
 }

@@ -206,3 +206,34 @@ export function htmlTable(t: Table): string {
   const notes = t.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join("\n");
   return `<table>\n<thead><tr>${cells(t.header, "th")}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>\n${notes}`;
 }
+
+/**
+ * Classifier accuracy in percent: one row per test set, one column per task, and the average. Undefined when the
+ * run has none.
+ */
+export function accuracyTable(run: RunData): Table | undefined {
+  const acc = run.metrics.classifier_accuracy;
+  if (!acc || Object.keys(acc).length === 0) return undefined;
+  const cols = run.spec.tasks.map((t) => ({ task: t.name, title: t.title }));
+  for (const tasks of Object.values(acc))
+    for (const t of Object.keys(tasks)) if (!cols.some((c) => c.task === t)) cols.push({ task: t, title: t });
+  const known = Object.keys(SET_TITLES).filter((s) => s in acc);
+  const sets = [...known, ...Object.keys(acc).filter((s) => !known.includes(s))];
+  const rows = sets.map((set) => {
+    const values = cols.map((c) => acc[set]?.[c.task]);
+    const { mean, partial } = average(values);
+    return [
+      setTitle(set),
+      ...values.map((v) => fmt(v === undefined ? undefined : v * 100, 1)),
+      `${fmt(mean === undefined ? undefined : mean * 100, 1)}${partial ? "*" : ""}`,
+    ];
+  });
+  return {
+    header: ["", ...cols.map((c) => c.title), "Avg"],
+    rows,
+    notes: [
+      "Percent of each test set's LQ images whose task the classifier predicts (argmax over its classes); chance is " +
+        `${(100 / Math.max(1, cols.length)).toFixed(1)}%.`,
+    ],
+  };
+}

@@ -5,13 +5,16 @@ import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stateNames } from "../../compiler/autodiff/optim.js";
 import { initialParams } from "../../compiler/ir/builder.js";
+import type { Node } from "../../compiler/ir/node.js";
 import { lowerTrainStep } from "../../compiler/lower/train-step.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Program as LoadedProgram } from "../../compiler/program.js";
 import { printSpec, specHash } from "../../compiler/spec/emit.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
 import { writeFileAtomic } from "../data/image.js";
 import { MioRuntimeError } from "../errors.js";
+import { Classifier, loadClassifier, writeClassifier } from "../eval/classifier.js";
+import { evaluateClassifier } from "../eval/classify.js";
 import { evaluate, evalWeights } from "../eval/evaluate.js";
 import { writeTriptych } from "../report/grid.js";
 import { writeReport } from "../report/report.js";
@@ -31,6 +34,12 @@ export interface RunOptions {
   onEvent?: (e: TrainEvent) => void;
   stopRequested?: () => boolean;
   workers?: number;
+  /**
+   * Explicit prompts: a classifier checkpoint that picks each test image's prompt (default: the experiment's
+   * `classifier_weights`). Without one, or with `oracleTask`, each test image gets its true task's prompt.
+   */
+  classifier?: string;
+  oracleTask?: boolean;
 }
 
 export interface RunResult {
@@ -89,8 +98,17 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   };
 
   const step = lowerTrainStep(o.program, spec);
-  const sampleLoss = step.model.b.mean(step.model.b.abs(step.model.b.sub(step.model.out, step.gt)), [1, 2, 3], false);
-  const program = { ...step.program, outputs: new Map([...step.program.outputs, ["sample_loss", sampleLoss]]) };
+  // A classifier's scores are fetched too: the log shows the accuracy of each logged batch.
+  const extra: [string, Node][] = [["sample_loss", step.sampleLoss]];
+  if (isClassifier(spec)) extra.push(["out", step.model.out]);
+  const program = { ...step.program, outputs: new Map([...step.program.outputs, ...extra]) };
+  // Explicit prompts at test time: the classifier, if there is one, is loaded before training, so a bad path
+  // fails now and not after hours of training.
+  const classifierPath = o.oracleTask ? undefined : (o.classifier ?? spec.prompt.classifier?.weights ?? undefined);
+  const classifierModel =
+    spec.prompt.kind === "explicit" && classifierPath
+      ? await loadClassifier(classifierPath, o.program, spec)
+      : undefined;
   const plan = compileProgram(program);
   const initial = initialParams(step.model.b);
   const prompts = await promptMaps(spec);
@@ -129,22 +147,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     const values = await t.exe.read(names);
     const weights = evalWeights(spec, values, params);
     emit({ type: "eval_start", time: Date.now() });
-    const result = await evaluate({
-      gpu,
-      program: o.program,
-      spec,
-      weights,
-      cacheDir: join(o.runsRoot, ".testsets"),
-      ...(prompts ? { prompts } : {}),
-      onProgress: (done, total, what) => o.onEvent?.({ type: "eval_progress", done, total, what }),
-    });
-    for (const [set, tasks] of Object.entries(result.sets)) {
-      for (const [task, score] of Object.entries(tasks))
-        emit({ type: "eval", step: t.state.step, set, task, ...score });
-    }
-    for (const s of result.samples)
-      await writeTriptych(join(runDir, "samples", s.set, `${s.task}.png`), s.lq, s.out, s.gt);
-    const metrics = {
+    const base = {
       run: runId,
       name: spec.name,
       profile: spec.profile,
@@ -152,8 +155,54 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       adapter: `${gpu.report.description}${gpu.report.isFallbackAdapter ? " (fallback)" : ""}`,
       steps: t.state.step,
       seconds: Math.round(t.state.seconds),
+    };
+    const onProgress = (done: number, total: number, what: string) =>
+      o.onEvent?.({ type: "eval_progress", done, total, what });
+    if (isClassifier(spec)) {
+      // A classifier run leaves its evaluated weights as one file that EP evaluation and `mioc infer` take.
+      const shapes = new Map(params.map((p) => [p, plan.inputs[p]?.shape ?? []]));
+      await writeClassifier(join(runDir, "classifier.safetensors"), spec, weights, shapes);
+      const r = await evaluateClassifier({
+        gpu,
+        program: o.program,
+        spec,
+        weights,
+        cacheDir: join(o.runsRoot, ".testsets"),
+        onProgress,
+      });
+      for (const [set, tasks] of Object.entries(r.accuracy)) {
+        for (const [task, accuracy] of Object.entries(tasks))
+          emit({ type: "eval", step: t.state.step, set, task, accuracy, images: r.images[set]?.[task] });
+      }
+      const metrics = { ...base, sets: {}, classifier_accuracy: r.accuracy };
+      await writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
+      emit({ type: "done", time: Date.now(), seconds: Math.round(t.state.seconds) });
+      await writeReport(runDir);
+      return { runDir, runId, finished: true };
+    }
+    const classifier = classifierModel ? await Classifier.create(gpu, o.program, spec, classifierModel) : undefined;
+    const result = await evaluate({
+      gpu,
+      program: o.program,
+      spec,
+      weights,
+      cacheDir: join(o.runsRoot, ".testsets"),
+      ...(prompts ? { prompts } : {}),
+      ...(classifier ? { classifier } : {}),
+      onProgress,
+    }).finally(() => classifier?.destroy());
+    for (const [set, tasks] of Object.entries(result.sets)) {
+      for (const [task, score] of Object.entries(tasks))
+        emit({ type: "eval", step: t.state.step, set, task, ...score });
+    }
+    for (const s of result.samples)
+      await writeTriptych(join(runDir, "samples", s.set, `${s.task}.png`), s.lq, s.out, s.gt);
+    const metrics = {
+      ...base,
       sets: result.sets,
-      prompt_selection: spec.prompt.kind === "explicit" ? "oracle" : "none",
+      prompt_selection: spec.prompt.kind !== "explicit" ? "none" : classifier ? "classifier" : "oracle",
+      ...(classifierModel ? { classifier: classifierModel.source } : {}),
+      ...(result.classifierAccuracy ? { classifier_accuracy: result.classifierAccuracy } : {}),
       ...(result.depth.length ? { depth: result.depth.join("+") } : {}),
     };
     await writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);

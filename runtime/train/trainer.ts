@@ -4,7 +4,7 @@
 
 import { stateNames, stepScalars } from "../../compiler/autodiff/optim.js";
 import type { Plan } from "../../compiler/plan/plan.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
 import { type DataLoader, openLoader } from "../data/loader.js";
 import { hashString } from "../data/rng.js";
 import { Executor } from "../exec/executor.js";
@@ -112,6 +112,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   };
 
   const stages = spec.curriculum.stages;
+  const classes = isClassifier(spec) ? spec.tasks.length : 0;
   const optimizer = {
     kind: spec.train.optimizer.name,
     betas: spec.train.optimizer.betas,
@@ -159,10 +160,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const t = state.optimizerStep + 1;
         for (const [name, v] of Object.entries(stepScalars(t, lr, optimizer))) exe.write(name, [v]);
         exe.write("lq", batch.lq);
-        exe.write("gt", batch.gt);
+        // A restoration step compares with the GT crop; a classifier step with each sample's task (a one-hot row).
+        if (classes) exe.write("label", oneHot(batch.task, classes));
+        else exe.write("gt", batch.gt);
         if (o.prompts) exe.write("prompt", promptBatch(o.prompts, batch.task));
         const logNow = iter % spec.train.log_every === 0 || iter === stage.iters;
-        const fetched = await exe.run(logNow ? ["loss", "sample_loss"] : []);
+        const fetched = await exe.run(logNow ? ["loss", "sample_loss", ...(classes ? ["out"] : [])] : []);
         state = { ...state, iter, step: state.step + 1, optimizerStep: t, cursor: batch.cursor };
         windowIters++;
         if (logNow) {
@@ -180,6 +183,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
               batch.task,
               spec.tasks.map((x) => x.name),
             ),
+            ...(classes ? { acc: batchAccuracy(fetched.out, batch.task, classes) } : {}),
             time: Date.now(),
           });
           windowStart = Date.now();
@@ -211,4 +215,28 @@ function taskLosses(
     sum.set(name, [s + (perSample[i] ?? 0), n + 1]);
   });
   return Object.fromEntries([...sum].map(([k, [s, n]]) => [k, s / n]));
+}
+
+/** The (B, K) one-hot rows of a batch's task indices: a classifier's targets. */
+export function oneHot(tasks: ArrayLike<number>, classes: number): Float32Array {
+  const out = new Float32Array(tasks.length * classes);
+  for (let i = 0; i < tasks.length; i++) out[i * classes + (tasks[i] ?? 0)] = 1;
+  return out;
+}
+
+/** Index of the largest value in row `i` of a (B, K) array (the first one on ties). */
+export function argmaxRow(scores: ArrayLike<number>, i: number, classes: number): number {
+  let best = 0;
+  for (let k = 1; k < classes; k++) if ((scores[i * classes + k] ?? 0) > (scores[i * classes + best] ?? 0)) best = k;
+  return best;
+}
+
+/** Fraction of a batch whose argmax score is its task. */
+function batchAccuracy(scores: Float32Array | undefined, tasks: Int32Array, classes: number): number | undefined {
+  if (!scores) return undefined;
+  let right = 0;
+  tasks.forEach((t, i) => {
+    if (argmaxRow(scores, i, classes) === t) right++;
+  });
+  return right / tasks.length;
 }

@@ -164,6 +164,18 @@ export const OP_CASES: OpCase[] = [
       return b.crossEntropy(b.softmax(i("z"), 1), t);
     },
   },
+  {
+    name: "nll of softmax probabilities (cross_entropy double_softmax: false)",
+    inputs: { z: [3, 7] },
+    build: (b, i) => {
+      const onehot = new Float32Array(21);
+      onehot[4] = 1;
+      onehot[7 + 1] = 1;
+      onehot[14 + 5] = 1;
+      const t = b.param("target", [3, 7], onehot);
+      return b.nllPerSample(b.softmax(i("z"), 1), t);
+    },
+  },
 ];
 
 /** Builds a case: the builder, its output, the input nodes (excluding parameters) and their values. */

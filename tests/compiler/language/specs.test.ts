@@ -85,12 +85,19 @@ describe("seq_prompt.mio", () => {
 describe("parameter counts (MIOIR.md §6)", () => {
   const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
 
-  it("SRResNet(64, 16) has 1,222,147 parameters in every pipeline", () => {
-    for (const file of pipelines) {
+  it("SRResNet(64, 16) has 1,222,147 parameters in every restoration pipeline", () => {
+    for (const file of pipelines.filter((f) => f !== "classifier.mio")) {
       const spec = specOf(file);
       expect(spec.model.args).toMatchObject({ feat: 64, blocks: 16 });
       expect(spec.model.params, file).toBe(1_222_147);
     }
+  });
+
+  it("the task classifier has 188,551 parameters and one class per task, in the reference's label order", () => {
+    const spec = specOf("classifier.mio");
+    expect(spec.model.params).toBe(188_551);
+    expect(spec.tasks.map((t) => t.name)).toEqual(["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"]);
+    expect(spec.train.loss).toEqual({ name: "cross_entropy", eps: 0, double_softmax: true });
   });
 
   it.each([
