@@ -18,13 +18,18 @@ export interface LowerOptions {
   width: number;
   /** Parameter-init seed (defaults to the spec's seed). */
   seed?: number;
+  /**
+   * Adaptive prompts: the size of a separate input `prompt` (B, 3, h, w) the extractor reads instead of `lq`, so
+   * tiles of a large image are modulated by the whole image, as the reference's full-size test does.
+   */
+  promptImage?: { height: number; width: number };
 }
 
 export interface LoweredModel {
   b: GraphBuilder;
   /** Input `lq`: (B, 3, H, W) in [0, 1]. */
   lq: Node;
-  /** Input `prompt` (explicit prompts): (B, 1, S, S), the map of each sample's task. */
+  /** Input `prompt`: (B, 1, S, S) explicit maps of each sample's task, or (B, 3, h, w) with `promptImage`. */
   prompt?: Node;
   /** The restored image (B, 3, H, W). */
   out: Node;
@@ -185,6 +190,9 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
       const size = spec.prompt.maps?.kind === "random" ? spec.prompt.maps.size : 128;
       prompt = b.input("prompt", [o.batch, 1, size, size]);
       p = input(prompt, 1);
+    } else if (o.promptImage) {
+      prompt = b.input("prompt", [o.batch, 3, o.promptImage.height, o.promptImage.width]);
+      p = input(prompt, 3);
     }
     lowering.promptVector = run(callable(program, ext.name), ext.args, p, "prompt_extractor.");
   }

@@ -14,6 +14,7 @@ import { hashString } from "../data/rng.js";
 import { buildTestsets, listImages, type TestsetsManifest } from "../data/testsets.js";
 import { MioRuntimeError } from "../errors.js";
 import { Executor } from "../exec/executor.js";
+import { imageToChw } from "../exec/infer.js";
 import { type PromptMaps, promptBatch } from "../train/prompts.js";
 import type { Gpu } from "../webgpu/device.js";
 import { type Accuracy, type Classifier, tally } from "./classifier.js";
@@ -122,6 +123,7 @@ async function restore(
   const weight = new Float64Array(W * H);
   const input = new Float32Array(3 * tile * tile);
   if (prompt) exe.write("prompt", prompt);
+  else if (exe.plan.inputs.prompt) exe.write("prompt", imageToChw(img));
   for (const y0 of tileOrigins(H, tile, overlap)) {
     for (const x0 of tileOrigins(W, tile, overlap)) {
       // Tiles larger than the image reflect at its edges, as the reference pads at test time.
@@ -167,11 +169,23 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   // Default tile: the whole (center-cropped) image when it is small, else 128 pixels.
   const tile = spec.eval.tile > 0 ? spec.eval.tile : spec.eval.center_crop > 0 ? spec.eval.center_crop : 128;
   const overlap = Math.min(spec.eval.overlap, tile / 2);
-  const model = lowerModel(o.program, spec, { batch: 1, height: tile, width: tile });
-  const plan = compileProgram({ g: model.b.g, outputs: new Map([["out", model.out]]), updates: [] });
-  const exe = await Executor.create(o.gpu, plan);
+  const executors = new Map<string, Executor>();
+  /** The tile plan; with adaptive prompts on an image that is not one tile, one whose extractor sees the image. */
+  const executorFor = async (img: RgbImage): Promise<Executor> => {
+    const whole = spec.prompt.kind === "adaptive" && (img.height !== tile || img.width !== tile);
+    const key = whole ? `${img.height}x${img.width}` : "tile";
+    let exe = executors.get(key);
+    if (!exe) {
+      const promptImage = whole ? { height: img.height, width: img.width } : undefined;
+      const model = lowerModel(o.program, spec, { batch: 1, height: tile, width: tile, promptImage });
+      const plan = compileProgram({ g: model.b.g, outputs: new Map([["out", model.out]]), updates: [] });
+      exe = await Executor.create(o.gpu, plan);
+      for (const [name, value] of o.weights) exe.write(name, value);
+      executors.set(key, exe);
+    }
+    return exe;
+  };
   try {
-    for (const [name, value] of o.weights) exe.write(name, value);
     const { root, manifest } = await ensureTestsets(spec, o.cacheDir, (d, t) =>
       o.onProgress?.(d, t, "building test sets"),
     );
@@ -203,7 +217,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
           tally(accuracy, counts, set, s.task, p.task === s.task);
           prompt = promptBatch(o.prompts, [taskIndex.get(p.task) ?? 0]);
         }
-        const out = await restore(exe, lq, tile, overlap, prompt);
+        const out = await restore(await executorFor(lq), lq, tile, overlap, prompt);
         psnrSum += calculatePsnr(out, gt, psnrMetric.crop, psnrMetric.y_channel);
         lqSum += calculatePsnr(lq, gt, psnrMetric.crop, psnrMetric.y_channel);
         if (wantSsim) ssimSum += calculateSsim(out, gt, wantSsim.crop, wantSsim.y_channel);
@@ -225,6 +239,6 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
     if (o.prompts && o.classifier) result.classifierAccuracy = accuracy;
     return result;
   } finally {
-    exe.destroy();
+    for (const exe of executors.values()) exe.destroy();
   }
 }
