@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { type CheckResult, checkFile } from "../../compiler/compile.js";
 import { ModuleNotFound } from "../../compiler/program.js";
 import { UnknownProfile } from "../../compiler/resolve/experiment.js";
+import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
 import { type Diagnostic, renderDiagnostic } from "../../grammar/diagnostics.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 
@@ -18,6 +19,18 @@ export function checkOrFail(file: string, profile?: string): CheckResult {
     if (e instanceof UnknownProfile) throw new UsageError(e.message);
     throw e;
   }
+}
+
+/** The experiment a command runs: `--experiment NAME`, or the file's only one. */
+export function pickExperiment(result: CheckResult, file: string, experiment?: string): ExperimentSpec {
+  const names = [...result.specs.keys()];
+  const name = experiment ?? (names.length === 1 ? names[0] : undefined);
+  const spec = name === undefined ? undefined : result.specs.get(name);
+  if (spec) return spec;
+  throw new UsageError(
+    names.length ? `${file} has several experiments; choose one with --experiment` : `${file} declares no experiment`,
+    names.join(", ") || undefined,
+  );
 }
 
 export function diagnosticJson(d: Diagnostic) {

@@ -12,7 +12,7 @@ import { readSafetensors, writeSafetensors } from "../../runtime/interop/safeten
 import { promptMaps } from "../../runtime/train/prompts.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
-import { checkOrFail, printDiagnostics } from "./check.js";
+import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 import { weightsFile } from "./eval.js";
 
 interface InferOptions {
@@ -123,16 +123,7 @@ async function inferWithModel(input: string, opts: InferOptions & { model: strin
     process.exitCode = EXIT_USAGE;
     return;
   }
-  const names = [...result.specs.keys()];
-  const name = opts.experiment ?? (names.length === 1 ? names[0] : undefined);
-  const spec = name === undefined ? undefined : result.specs.get(name);
-  if (!spec)
-    throw new UsageError(
-      names.length
-        ? `${opts.model} has several experiments; choose one with --experiment`
-        : `${opts.model} declares no experiment`,
-      names.join(", ") || undefined,
-    );
+  const spec = pickExperiment(result, opts.model, opts.experiment);
   if (isClassifier(spec))
     throw new UsageError(`${spec.name} is a task classifier, not a restoration model`, "pass it as --classifier");
   const tasks = spec.tasks.map((t) => t.name);

@@ -2,8 +2,8 @@ import type { Command } from "commander";
 import { runExperiment } from "../../runtime/train/run-experiment.js";
 import type { TrainEvent } from "../../runtime/train/trainer.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
-import { EXIT_USAGE, UsageError } from "../exit.js";
-import { checkOrFail, printDiagnostics } from "./check.js";
+import { EXIT_USAGE } from "../exit.js";
+import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 import { checkPromptSelection } from "./eval.js";
 
 /** A live status line on a terminal; plain lines otherwise (CI logs). */
@@ -112,16 +112,7 @@ export function registerRun(program: Command): void {
           process.exitCode = EXIT_USAGE;
           return;
         }
-        const names = [...result.specs.keys()];
-        const name = opts.experiment ?? (names.length === 1 ? names[0] : undefined);
-        const spec = name === undefined ? undefined : result.specs.get(name);
-        if (!spec)
-          throw new UsageError(
-            names.length
-              ? `${file} has several experiments; choose one with --experiment`
-              : `${file} declares no experiment`,
-            names.join(", ") || undefined,
-          );
+        const spec = pickExperiment(result, file, opts.experiment);
         let stops = 0;
         const onSignal = () => {
           stops++;
