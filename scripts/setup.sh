@@ -7,12 +7,15 @@ cd "$(dirname "$0")/.."
 log() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-# A machine with a working GPU driver already exposes a Vulkan ICD other than lavapipe; leave it alone.
+# A machine with a vendor GPU driver (NVIDIA, AMD's amdvlk, ...) exposes a Vulkan ICD of its own; leave it alone.
+# Mesa's package ships ICDs for Intel, Radeon and others next to lavapipe whether or not such a GPU exists, so
+# those do not count: with Mesa < 23 Dawn would reject lavapipe.
 has_gpu_icd() {
   local f
   for f in /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json; do
     [ -e "$f" ] || continue
-    case "$f" in *lvp_icd*) ;; *) return 0 ;; esac
+    dpkg-query -S "$f" 2>/dev/null | grep -q '^mesa-vulkan-drivers' && continue
+    return 0
   done
   return 1
 }
@@ -38,8 +41,8 @@ install_vulkan_debian12() {
 }
 
 ensure_vulkan() {
-  if has_gpu_icd; then log "a GPU Vulkan driver is present; not touching drivers"; return; fi
-  if mesa_ok; then log "lavapipe (mesa-vulkan-drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers)) already installed"; return; fi
+  if mesa_ok; then log "Mesa Vulkan drivers $(dpkg-query -W -f='${Version}' mesa-vulkan-drivers) already installed"; return; fi
+  if has_gpu_icd; then log "a vendor GPU Vulkan driver is present; not touching drivers"; return; fi
   . /etc/os-release 2>/dev/null || true
   if [ "${ID:-}" = debian ] && [ "${VERSION_ID:-}" = 12 ]; then
     install_vulkan_debian12 || { log "could not install drivers (need root or sudo)"; exit 1; }
