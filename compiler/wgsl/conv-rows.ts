@@ -12,15 +12,18 @@
 // tiled implicit GEMM (gemm.ts), which stays the form for strided convs and widths that are not a multiple of 4.
 
 /** A stride-1 convolution whose output has the input's size: k odd, pad (k - 1) / 2, W % 4 == 0. */
-export interface RowConvSpec {
+export interface SameConvShape {
   readonly B: number;
-  /** Channels read (the input of the conv this kernel computes). */
+  /** Channels read (the input of the conv a row kernel computes; x's channels for the weight gradient). */
   readonly C: number;
-  /** Channels written. */
+  /** Channels written (dy's channels for the weight gradient). */
   readonly O: number;
   readonly H: number;
   readonly W: number;
   readonly k: number;
+}
+
+export interface RowConvSpec extends SameConvShape {
   /** Index of the weight multiplying input channel `c` into output channel `o` at tap t = ky * k + kx. */
   weight(o: string, c: string, t: string): string;
   /** Source index of the feature map read as vec4s; the weight is the other source. */
@@ -29,14 +32,8 @@ export interface RowConvSpec {
   readonly wBuf: string;
 }
 
-/** dw[o, c, ky, kx] = sum over (b, y, x) of dy[b, o, y, x] x[b, c, y + ky - p, x + kx - p], stride 1, same size. */
-export interface WeightGradSpec {
-  readonly B: number;
-  readonly C: number;
-  readonly O: number;
-  readonly H: number;
-  readonly W: number;
-  readonly k: number;
+/** dw[o, c, ky, kx] = sum over (b, y, x) of dy[b, o, y, x] x[b, c, y + ky - p, x + kx - p]. */
+export interface WeightGradSpec extends SameConvShape {
   readonly xBuf: string;
   readonly dyBuf: string;
 }
