@@ -3,6 +3,7 @@
 // `name[i]` in the kernel becomes `name_get(i)` / `name_set(i, v)`, which pick the range. Kernels whose tensors fit
 // are returned unchanged, so their source and cache key do not move.
 import { assert } from "../ir/node.js";
+import type { BindingRange } from "../plan/plan.js";
 import type { KernelDraft } from "../wgsl/codegen.js";
 
 /** WebGPU's guaranteed maxStorageBufferBindingSize. */
@@ -81,7 +82,7 @@ export function splitLargeBindings(
   assert(chunk >= OFFSET_ALIGN, () => `a binding limit of ${maxBytes} bytes is below the offset alignment`);
   const bindings = [...k.bindings];
   const writes = [...k.writes];
-  const ranges: ({ offset: number; size: number } | undefined)[] = k.bindings.map(() => undefined);
+  const ranges: (BindingRange | undefined)[] = k.bindings.map(() => undefined);
   const split = new Set<string>();
   const helpers: string[] = [];
   const wgsl = k.wgsl.replace(DECL, (decl, slot: string, mode: string, name: string, type: string) => {

@@ -31,7 +31,13 @@ export interface PlanKernel {
   /** Multiply-adds (GEMM kernels) or elements (others), for reporting speed. */
   readonly flops: number;
   /** For bindings of a tensor larger than one binding may be: the byte range bound; absent means whole buffer. */
-  readonly ranges?: readonly ({ readonly offset: number; readonly size: number } | undefined)[];
+  readonly ranges?: readonly (BindingRange | undefined)[];
+}
+
+/** A byte range of a buffer bound to one binding (see passes/split-bindings.ts). */
+export interface BindingRange {
+  readonly offset: number;
+  readonly size: number;
 }
 
 /** A copy at the end of the step: `value` becomes the new content of an input (parameter, state). */

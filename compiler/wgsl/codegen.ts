@@ -5,6 +5,7 @@
 import { broadcastStrides } from "../ir/interp.js";
 import { assert, at, type Node, numel, stridesOf } from "../ir/node.js";
 import type { Group } from "../passes/fuse.js";
+import type { BindingRange } from "../plan/plan.js";
 import { renderRowConv, renderWeightGrad, rowConvGrid, weightGradGrid } from "./conv-rows.js";
 import { directGrid, renderDirect } from "./direct.js";
 import { chooseTiles, gemmGrid, renderGemm } from "./gemm.js";
@@ -26,10 +27,6 @@ export interface KernelDraft {
   readonly flops: number;
   /** Byte ranges of the bindings that cover part of a tensor (see passes/split-bindings.ts); whole if absent. */
   readonly ranges?: readonly (BindingRange | undefined)[];
-}
-export interface BindingRange {
-  readonly offset: number;
-  readonly size: number;
 }
 
 /** Which kernel form convolutions take; any legal schedule must give the same numbers (a test checks). */
@@ -102,14 +99,9 @@ export function renderGroup(
   });
   // The row-form conv kernels read their feature maps as vec4s: those bindings are declared as vec4 arrays.
   const gemmSpec = rule.kind === "gemm" ? rule.spec(root, (i) => inName.get(at(root.src, i).id) ?? "?") : undefined;
-  const rowForm = schedule.conv === "rows" ? (gemmSpec?.rows ?? gemmSpec?.wgrad) : undefined;
-  const vec4Reads = new Set<string>(
-    gemmSpec?.rows && rowForm
-      ? [gemmSpec.rows.inBuf]
-      : gemmSpec?.wgrad && rowForm
-        ? [gemmSpec.wgrad.xBuf, gemmSpec.wgrad.dyBuf]
-        : [],
-  );
+  const rows = schedule.conv === "rows" ? gemmSpec?.rows : undefined;
+  const wgrad = schedule.conv === "rows" ? gemmSpec?.wgrad : undefined;
+  const vec4Reads = new Set<string>(rows ? [rows.inBuf] : wgrad ? [wgrad.xBuf, wgrad.dyBuf] : []);
   const decls = [
     ...gr.reads.map(
       (_, i) =>
@@ -219,30 +211,23 @@ export function renderGroup(
   assert(spec !== undefined, () => "a GEMM rule without a spec", root);
   const tiles = chooseTiles(spec.N);
   const grid = gemmGrid(spec, tiles, 1);
-  const splitK = spec.wgrad && rowForm ? 1 : spec.splitK === -1 ? chooseSplitK(grid[0] * grid[1], spec.K) : spec.splitK;
+  const splitK = wgrad ? 1 : spec.splitK === -1 ? chooseSplitK(grid[0] * grid[1], spec.K) : spec.splitK;
   const flops = spec.M * spec.N * spec.K;
   if (splitK === 1) {
     const c = spec.coords("m", "n");
     const epi = [...c.map((ci, i) => `let c${i} = ${ci};`)];
     const cn = c.map((_, i) => `c${i}`);
     epi.push(...memberCode(cn, "acc", flatten(cn, shape)));
-    if (spec.rows && rowForm) {
-      const wgsl = renderRowConv(spec.rows, decls.join("\n"), epi.map((l) => `  ${l}`).join("\n"));
-      return { kernels: [{ name, wgsl, bindings, writes, workgroups: rowConvGrid(spec.rows), flops }], scratch: [] };
-    }
-    if (spec.wgrad && rowForm) {
-      const wgsl = renderWeightGrad(spec.wgrad, decls.join("\n"), epi.map((l) => `  ${l}`).join("\n"));
-      return {
-        kernels: [{ name, wgsl, bindings, writes, workgroups: weightGradGrid(spec.wgrad), flops }],
-        scratch: [],
-      };
-    }
-    if (spec.direct && schedule.conv === "direct") {
-      const wgsl = renderDirect(spec, spec.direct, decls.join("\n"), epi.map((l) => `  ${l}`).join("\n"));
-      return { kernels: [{ name, wgsl, bindings, writes, workgroups: directGrid(spec), flops }], scratch: [] };
-    }
-    const wgsl = renderGemm(spec, tiles, 1, { decls: decls.join("\n"), epilogue: epi.map((l) => `  ${l}`).join("\n") });
-    return { kernels: [{ name, wgsl, bindings, writes, workgroups: grid, flops }], scratch: [] };
+    const [declText, epilogue] = [decls.join("\n"), epi.map((l) => `  ${l}`).join("\n")];
+    const one = (wgsl: string, workgroups: readonly [number, number, number]): RenderedGroup => ({
+      kernels: [{ name, wgsl, bindings, writes, workgroups, flops }],
+      scratch: [],
+    });
+    if (rows) return one(renderRowConv(rows, declText, epilogue), rowConvGrid(rows));
+    if (wgrad) return one(renderWeightGrad(wgrad, declText, epilogue), weightGradGrid(wgrad));
+    if (spec.direct && schedule.conv === "direct")
+      return one(renderDirect(spec, spec.direct, declText, epilogue), directGrid(spec));
+    return one(renderGemm(spec, tiles, 1, { decls: declText, epilogue }), grid);
   }
   // Split K: partial tiles to a scratch buffer, then a pointwise kernel sums them in order and runs the epilogue.
   assert(spec.M * spec.N === total, () => "split-K needs C[m, n] to be the output in row-major order", root);

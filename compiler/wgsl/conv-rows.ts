@@ -26,8 +26,7 @@ export interface SameConvShape {
 export interface RowConvSpec extends SameConvShape {
   /** Index of the weight multiplying input channel `c` into output channel `o` at tap t = ky * k + kx. */
   weight(o: string, c: string, t: string): string;
-  /** Source index of the feature map read as vec4s; the weight is the other source. */
-  readonly input: number;
+  /** The feature map, read as vec4s. */
   readonly inBuf: string;
   readonly wBuf: string;
 }

@@ -343,7 +343,7 @@ export const wgslRules = {
         rows:
           kh === kw && rowConvApplies(s, kh, p, w)
             ? {
-                ...{ B: nb, C: ci, O: co, H: h, W: w, k: kh, input: 0, inBuf: buf(0), wBuf: buf(1) },
+                ...{ B: nb, C: ci, O: co, H: h, W: w, k: kh, inBuf: buf(0), wBuf: buf(1) },
                 weight: (o, c, t) => `(${o} * ${ci} + ${c}) * ${kh * kw} + ${t}`,
               }
             : undefined,
@@ -395,7 +395,7 @@ export const wgslRules = {
         rows:
           kh === kw && rowConvApplies(s, kh, p, w)
             ? {
-                ...{ B: nb, C: co, O: ci, H: h, W: w, k: kh, input: 0, inBuf: buf(0), wBuf: buf(1) },
+                ...{ B: nb, C: co, O: ci, H: h, W: w, k: kh, inBuf: buf(0), wBuf: buf(1) },
                 weight: (c, o, t) => `(${o} * ${ci} + ${c}) * ${kh * kw} + ${kh * kw - 1} - ${t}`,
               }
             : undefined,
