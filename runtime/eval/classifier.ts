@@ -9,6 +9,7 @@ import { lowerModel } from "../../compiler/lower/model.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Program as LoadedProgram } from "../../compiler/program.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { toPlanes } from "../data/degrade/common.js";
 import type { RgbImage } from "../data/image.js";
 import { MioRuntimeError } from "../errors.js";
 import { Executor } from "../exec/executor.js";
@@ -183,9 +184,7 @@ export class Classifier {
   async scores(img: RgbImage): Promise<Float32Array> {
     const { width: W, height: H } = img;
     const exe = await this.executor(W, H);
-    const lq = new Float32Array(3 * W * H);
-    for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) lq[c * W * H + i] = (img.data[i * 3 + c] ?? 0) / 255;
-    exe.write("lq", lq);
+    exe.write("lq", toPlanes(img));
     return (await this.gpu.scoped("running the task classifier", () => exe.run(["out"]))).out ?? new Float32Array();
   }
 

@@ -9,12 +9,12 @@ import { lowerModel } from "../../compiler/lower/model.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Program as LoadedProgram } from "../../compiler/program.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { toPlanes } from "../data/degrade/common.js";
 import { cropImage, type RgbImage, readImage, writePng } from "../data/image.js";
 import { hashString } from "../data/rng.js";
 import { buildTestsets, listImages, type TestsetsManifest } from "../data/testsets.js";
 import { MioRuntimeError } from "../errors.js";
 import { Executor } from "../exec/executor.js";
-import { imageToChw } from "../exec/infer.js";
 import { type PromptMaps, promptBatch } from "../train/prompts.js";
 import type { Gpu } from "../webgpu/device.js";
 import { type Accuracy, type Classifier, tally } from "./classifier.js";
@@ -123,7 +123,7 @@ async function restore(
   const weight = new Float64Array(W * H);
   const input = new Float32Array(3 * tile * tile);
   if (prompt) exe.write("prompt", prompt);
-  else if (exe.plan.inputs.prompt) exe.write("prompt", imageToChw(img));
+  else if (exe.plan.inputs.prompt) exe.write("prompt", toPlanes(img));
   for (const y0 of tileOrigins(H, tile, overlap)) {
     for (const x0 of tileOrigins(W, tile, overlap)) {
       // Tiles larger than the image reflect at its edges, as the reference pads at test time.

@@ -5,16 +5,17 @@ import { lowerModel } from "../../compiler/lower/model.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Program as LoadedProgram } from "../../compiler/program.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { toPlanes } from "../data/degrade/common.js";
 import type { RgbImage } from "../data/image.js";
 import { MioRuntimeError } from "../errors.js";
 import type { Gpu } from "../webgpu/device.js";
 import { Executor } from "./executor.js";
-import { chwToImage, imageToChw, type Restored } from "./infer.js";
+import { chwToImage, type Restored } from "./infer.js";
 
 /**
  * Restores one image with an experiment's model: RGB in [0, 1], NCHW, the network, then clamp and round to 8 bits
- * (BasicSR `tensor2img`), keeping the float output. `weights` holds every parameter by name; an explicit-prompt model needs `prompt` (its
- * task's S×S map).
+ * (BasicSR `tensor2img`), keeping the float output. `weights` holds every parameter by name; an explicit-prompt
+ * model needs `prompt` (its task's S×S map).
  * @example const out = await restoreWithModel(gpu, program, spec, weights, img, maps.maps[taskIndex]);
  */
 export async function restoreWithModel(
@@ -38,7 +39,7 @@ export async function restoreWithModel(
   const exe = await Executor.create(gpu, plan);
   try {
     for (const [name, value] of weights) exe.write(name, value);
-    exe.write("lq", imageToChw(img));
+    exe.write("lq", toPlanes(img));
     if (model.prompt && prompt) exe.write("prompt", prompt);
     const y = (await gpu.scoped(`running ${spec.model.name} inference`, () => exe.run(["out"]))).out;
     return chwToImage(y ?? new Float32Array(3 * H * W), W, H);

@@ -3,30 +3,17 @@
 import type { SRResNetConfig } from "../../compiler/models/srresnet.js";
 import { buildSRResNet } from "../../compiler/models/srresnet.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
+import { toPlanes } from "../data/degrade/common.js";
+import type { RgbImage } from "../data/image.js";
 import { MioRuntimeError } from "../errors.js";
 import type { TensorMap } from "../interop/safetensors.js";
 import type { Gpu } from "../webgpu/device.js";
 import { Executor } from "./executor.js";
 
-/** An 8-bit interleaved RGB image (the shape runtime/data uses). */
-export interface Rgb8 {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
 /** A restored image, and the network's float output it was rounded from. */
-export interface Restored extends Rgb8 {
+export interface Restored extends RgbImage {
   /** (3, H, W) floats before clamping and rounding (what PyTorch's model returns). */
   readonly chw: Float32Array;
-}
-
-/** RGB in [0, 1] as (3, H, W), the network's input. */
-export function imageToChw(img: Rgb8): Float32Array {
-  const n = img.width * img.height;
-  const chw = new Float32Array(3 * n);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) chw[c * n + i] = (img.data[i * 3 + c] ?? 0) / 255;
-  return chw;
 }
 
 /** The network's (3, H, W) output clamped and rounded to 8 bits (BasicSR `tensor2img`), keeping the floats. */
@@ -58,7 +45,7 @@ export function srresnetConfigFromWeights(w: TensorMap): SRResNetConfig {
 export async function restoreImage(
   gpu: Gpu,
   weights: TensorMap,
-  img: Rgb8,
+  img: RgbImage,
   promptMap?: { size: number; data: Float32Array },
 ): Promise<Restored> {
   const cfg = srresnetConfigFromWeights(weights);
@@ -84,7 +71,7 @@ export async function restoreImage(
       }
       exe.write(p.name, t.data);
     }
-    exe.write("lq", imageToChw(img));
+    exe.write("lq", toPlanes(img));
     if (promptMap && plan.inputs.prompt) exe.write("prompt", promptMap.data);
     const y = (await gpu.scoped("running SRResNet inference", () => exe.run(["out"]))).out ?? new Float32Array();
     return chwToImage(y, W, H);
