@@ -31,6 +31,35 @@ export function weightsFile(path: string): string {
 }
 
 /**
+ * The experiment's parameters from a weights file or checkpoint folder, raw or their EMA, each checked against the
+ * model's shape. With `rawIfNoEma`, a parameter without an EMA entry (a classifier.safetensors) takes its raw value.
+ */
+export async function readModelWeights(
+  file: string,
+  program: Parameters<typeof lowerModel>[0],
+  spec: ExperimentSpec,
+  which: "ema" | "raw",
+  rawIfNoEma = false,
+): Promise<Map<string, Float32Array>> {
+  const { tensors } = await readSafetensors(weightsFile(file));
+  // The parameter names and sizes the experiment's model needs (a tiny lowering; only names and shapes are used).
+  const params = initialParams(lowerModel(program, spec, { batch: 1, height: 16, width: 16 }).b);
+  const out = new Map<string, Float32Array>();
+  for (const [name, init] of params) {
+    const key = which === "ema" ? stateNames(name).ema : name;
+    const t = tensors[key] ?? (rawIfNoEma ? tensors[name] : undefined);
+    if (!t) throw new UsageError(`${file} has no '${key}'`, "is it a checkpoint of this experiment and profile?");
+    if (t.data.length !== init.length)
+      throw new UsageError(
+        `'${name}' has ${t.data.length} values in ${file}; the model needs ${init.length}`,
+        "check --profile",
+      );
+    out.set(name, t.data);
+  }
+  return out;
+}
+
+/**
  * Validates --classifier/--oracle-task against the spec and says plainly how explicit prompts will be picked at
  * test time (on stderr). Returns the classifier checkpoint to use, if any.
  */
@@ -111,26 +140,7 @@ export function registerEval(program: Command): void {
         if (isClassifier(spec) && (opts.classifier || opts.oracleTask))
           throw new UsageError(`${spec.name} is a task classifier: --classifier and --oracle-task are for EP models`);
         const classifierPath = checkPromptSelection(spec, opts);
-        const { tensors } = await readSafetensors(weightsFile(opts.weights));
-        // The parameter names the experiment's model needs (a tiny lowering; only names and shapes are used).
-        const params = [
-          ...initialParams(lowerModel(result.program, spec, { batch: 1, height: 16, width: 16 }).b).entries(),
-        ];
-        const weights = new Map<string, Float32Array>();
-        for (const [name, init] of params) {
-          const t = tensors[which === "ema" ? stateNames(name).ema : name] ?? tensors[name];
-          if (!t)
-            throw new UsageError(
-              `${opts.weights} has no '${which === "ema" ? stateNames(name).ema : name}'`,
-              "is it a checkpoint of this experiment and profile?",
-            );
-          if (t.data.length !== init.length)
-            throw new UsageError(
-              `'${name}' has ${t.data.length} values in ${opts.weights}; the model needs ${init.length}`,
-              "check --profile",
-            );
-          weights.set(name, t.data);
-        }
+        const weights = await readModelWeights(opts.weights, result.program, spec, which, true);
         const gpu = await acquireGpu();
         try {
           if (isClassifier(spec)) {

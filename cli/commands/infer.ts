@@ -1,8 +1,5 @@
 import type { Command } from "commander";
-import { stateNames } from "../../compiler/autodiff/optim.js";
-import { initialParams } from "../../compiler/ir/builder.js";
-import { lowerModel } from "../../compiler/lower/model.js";
-import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
+import { isClassifier } from "../../compiler/spec/experiment.js";
 import { didYouMean } from "../../grammar/diagnostics.js";
 import { readImage, writePng } from "../../runtime/data/image.js";
 import { Classifier, loadClassifier } from "../../runtime/eval/classifier.js";
@@ -13,7 +10,7 @@ import { promptMaps } from "../../runtime/train/prompts.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
-import { weightsFile } from "./eval.js";
+import { readModelWeights } from "./eval.js";
 
 interface InferOptions {
   weights: string;
@@ -92,30 +89,6 @@ async function writeRestored(path: string, r: Restored): Promise<void> {
   await writeSafetensors(path, { out: { shape: [3, r.height, r.width], data: r.chw } }, { layout: "CHW" });
 }
 
-/** The experiment's parameters, read from the weights (raw or EMA), each checked against the model's shape. */
-async function modelWeights(
-  file: string,
-  program: Parameters<typeof lowerModel>[0],
-  spec: ExperimentSpec,
-  ema: boolean,
-): Promise<Map<string, Float32Array>> {
-  const { tensors } = await readSafetensors(weightsFile(file));
-  const params = initialParams(lowerModel(program, spec, { batch: 1, height: 64, width: 64 }).b);
-  const out = new Map<string, Float32Array>();
-  for (const [name, init] of params) {
-    const key = ema ? stateNames(name).ema : name;
-    const t = tensors[key];
-    if (!t) throw new UsageError(`${file} has no '${key}'`, "are these weights of this experiment and profile?");
-    if (t.data.length !== init.length)
-      throw new UsageError(
-        `'${name}' has ${t.data.length} values in ${file}; the model needs ${init.length}`,
-        "check --profile",
-      );
-    out.set(name, t.data);
-  }
-  return out;
-}
-
 async function inferWithModel(input: string, opts: InferOptions & { model: string }): Promise<void> {
   if (opts.promptMap) throw new UsageError("--prompt-map is for --weights without --model; with --model use --task");
   const result = checkOrFail(opts.model, opts.profile);
@@ -152,7 +125,7 @@ async function inferWithModel(input: string, opts: InferOptions & { model: strin
   if (opts.classifier && opts.task !== "auto")
     throw new UsageError("--classifier is used with --task auto", "drop it, or pass --task auto");
 
-  const weights = await modelWeights(opts.weights, result.program, spec, Boolean(opts.ema));
+  const weights = await readModelWeights(opts.weights, result.program, spec, opts.ema ? "ema" : "raw");
   const img = await readImage(input);
   const gpu = await acquireGpu();
   try {
