@@ -8,9 +8,9 @@ import { Elaborator, type Lowering, type Value } from "../check/elaborate.js";
 import { GraphBuilder, type LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { CompilerBug } from "../ir/node.js";
-import { modulate } from "../models/srresnet.js";
 import type { Program as LoadedProgram } from "../program.js";
 import type { ExperimentSpec } from "../spec/experiment.js";
+import { modulate } from "./modulate.js";
 
 export interface LowerOptions {
   batch: number;

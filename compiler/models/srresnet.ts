@@ -12,6 +12,7 @@
 //                                              s = blocks+1 on conv_last's 3-channel output
 import { GraphBuilder, type LayerInit } from "../ir/builder.js";
 import { assert, type Node } from "../ir/node.js";
+import { modulate } from "../lower/modulate.js";
 
 export type PromptKind = "none" | "explicit" | "adaptive";
 
@@ -36,15 +37,6 @@ export function promptExtractor(b: GraphBuilder, p: Node, nf: number): Node {
   h = b.relu(b.conv2d(h, "prompt_extractor.4", { out: nf, k: 3, stride: 2, pad: 1 }));
   h = b.relu(b.conv2d(h, "prompt_extractor.7", { out: nf, k: 3, stride: 2, pad: 1 }));
   return b.globalMean(h);
-}
-
-/** Residual modulation `feat * (1 + s) + t`, with s, t = Linear(nf, C)(prompt) per channel (§5). */
-export function modulate(b: GraphBuilder, feat: Node, prompt: Node, site: number): Node {
-  const c = feat.shape[1] ?? 0;
-  const bsz = feat.shape[0] ?? 0;
-  const s = b.reshape(b.linear(prompt, `scale_fc.${site}`, c), [bsz, c, 1, 1]);
-  const t = b.reshape(b.linear(prompt, `shift_fc.${site}`, c), [bsz, c, 1, 1]);
-  return b.add(b.mul(feat, b.affine(s, 1, 1)), t);
 }
 
 /**

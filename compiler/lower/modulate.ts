@@ -1,0 +1,13 @@
+// The prompt site's modulation: the .mio lowering owns it, and the reference SRResNet construction reuses it so both
+// name and build the scale/shift layers the same way.
+import type { GraphBuilder } from "../ir/builder.js";
+import type { Node } from "../ir/node.js";
+
+/** Residual modulation `feat * (1 + s) + t`, with s, t = Linear(nf, C)(prompt) per channel. */
+export function modulate(b: GraphBuilder, feat: Node, prompt: Node, site: number): Node {
+  const c = feat.shape[1] ?? 0;
+  const bsz = feat.shape[0] ?? 0;
+  const s = b.reshape(b.linear(prompt, `scale_fc.${site}`, c), [bsz, c, 1, 1]);
+  const t = b.reshape(b.linear(prompt, `shift_fc.${site}`, c), [bsz, c, 1, 1]);
+  return b.add(b.mul(feat, b.affine(s, 1, 1)), t);
+}
