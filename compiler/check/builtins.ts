@@ -1,6 +1,9 @@
-// The layers a .mio backbone can call, as one table: parameters, the shape rule (channels and spatial stride), and
-// the weight tensors a labeled call creates (PyTorch/BasicSR names). Transformer layers are here so SwinIR-,
-// Restormer- and PromptIR-shaped backbones check today; their kernels come with the compiler core.
+// The layers a .mio backbone can call, as one table: parameters, the shape rule (channels and spatial stride), the
+// weight tensors a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Transformer
+// layers are here without a lowering so SwinIR-, Restormer- and PromptIR-shaped backbones check today; an experiment
+// that uses one is rejected at the call until the compiler core has kernels for it.
+import type { GraphBuilder, LayerInit } from "../ir/builder.js";
+import type { Node } from "../ir/node.js";
 
 /** The shape a checker tracks: what kind of tensor, its channels, and its spatial downscale vs the input image. */
 export interface TShape {
@@ -34,6 +37,23 @@ export class ShapeError extends Error {
   }
 }
 
+/** Why a call cannot be compiled yet: the diagnostic's message and hint. */
+export interface Uncompilable {
+  message: string;
+  hint?: string;
+}
+
+/** How a layer becomes IR, given arguments and inputs the checker has already accepted. */
+export interface LayerLowering {
+  /** `where` is the call's label (the parameter-name prefix); the checker guarantees it for layers with weights. */
+  build(b: GraphBuilder, a: Args, inputs: Node[], where: string | undefined): Node;
+  /**
+   * Argument values `build` cannot honour yet, as a diagnostic: checked at the call, so an experiment never trains a
+   * different network than the one it declares.
+   */
+  unsupported?(a: Args): Uncompilable | undefined;
+}
+
 export interface Builtin {
   params: BuiltinParam[];
   /** Number of tensor inputs; `many` for concat-like layers. */
@@ -41,11 +61,17 @@ export interface Builtin {
   shape(a: Args, ins: TShape[]): TShape;
   /** Weight tensors (name suffix → shape) for a labeled call; absent for parameter-free layers. */
   weights?(a: Args, ins: TShape[]): [string, number[]][];
+  /** Absent: the layer checks, but an experiment that calls it cannot be compiled yet. */
+  lower?: LayerLowering;
   doc: string;
 }
 
 const num = (v: Scalar | undefined) => Number(v);
-const first = (ins: TShape[]): TShape => ins[0] as TShape;
+const first = <T>(xs: T[]): T => xs[0] as T;
+/** The lowering of a one-input layer with no weights. */
+const unary = (build: (b: GraphBuilder, x: Node, a: Args) => Node): LayerLowering => ({
+  build: (b, a, inputs) => build(b, first(inputs), a),
+});
 
 function needKind(s: TShape, kinds: TShape["kind"][], layer: string): void {
   if (!kinds.includes(s.kind)) {
@@ -75,12 +101,19 @@ function checkInit(layer: string, a: Args): void {
   }
 }
 
-const elementwise = (doc: string, params: BuiltinParam[] = []): Builtin => ({
+const elementwise = (doc: string, params: BuiltinParam[] = [], lower?: LayerLowering): Builtin => ({
   params,
   inputs: 1,
   shape: same(doc),
+  ...(lower ? { lower } : {}),
   doc,
 });
+
+const padding = (mode: "zeros" | "reflect") =>
+  unary((b, x, a) => {
+    const p = num(a.p);
+    return b.pad(x, [p, p, p, p], mode);
+  });
 
 function convWeights(cin: number, a: Args): [string, number[]][] {
   const k = num(a.k);
@@ -120,6 +153,26 @@ export const builtins: Record<string, Builtin> = {
       return { kind: "map", c: num(a.out), down: x.down * num(a.stride) };
     },
     weights: (a, ins) => convWeights(first(ins).c, a),
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.conv2d(first(inputs), where as string, {
+          out: num(a.out),
+          k: num(a.k),
+          stride: num(a.stride),
+          pad: num(a.pad),
+          padMode: a.pad_mode === "reflect" ? "reflect" : "zeros",
+          bias: Boolean(a.bias),
+          init: a.init as LayerInit,
+        }),
+      // The builder's conv is dense; lowering `groups` as dense would train a larger network than declared.
+      unsupported: (a) =>
+        num(a.groups) === 1
+          ? undefined
+          : {
+              message: `grouped convolution (groups: ${a.groups}) is declared but cannot be compiled yet`,
+              hint: "only groups: 1 compiles today",
+            },
+    },
   },
   linear: {
     doc: "fully connected layer over the channel axis of a vector or tokens",
@@ -138,12 +191,30 @@ export const builtins: Record<string, Builtin> = {
       ["weight", [num(a.out), first(ins).c]],
       ...(a.bias ? [["bias", [num(a.out)]] as [string, number[]]] : []),
     ],
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.linear(first(inputs), where as string, num(a.out), { bias: Boolean(a.bias), init: a.init as LayerInit }),
+    },
   },
-  relu: elementwise("max(x, 0)"),
-  lrelu: elementwise("leaky ReLU: x if x > 0 else slope * x", [{ name: "slope", type: "float", default: 0.01 }]),
+  relu: elementwise(
+    "max(x, 0)",
+    [],
+    unary((b, x) => b.relu(x)),
+  ),
+  lrelu: elementwise(
+    "leaky ReLU: x if x > 0 else slope * x",
+    [{ name: "slope", type: "float", default: 0.01 }],
+    unary((b, x, a) => b.leakyRelu(x, num(a.slope))),
+  ),
   gelu: elementwise("GELU (erf form)"),
   sigmoid: elementwise("1 / (1 + exp(-x))"),
-  softmax: { doc: "softmax over channels", params: [], inputs: 1, shape: same("softmax", ["vector", "tokens"]) },
+  softmax: {
+    doc: "softmax over channels",
+    params: [],
+    inputs: 1,
+    shape: same("softmax", ["vector", "tokens"]),
+    lower: unary((b, x) => b.softmax(x, 1)),
+  },
   add_rgb: {
     doc: "adds a constant per RGB channel (SwinIR's mean shift: add_rgb(-0.4488, -0.4371, -0.4040))",
     params: [
@@ -164,12 +235,14 @@ export const builtins: Record<string, Builtin> = {
     params: [{ name: "p", type: "int", min: 0 }],
     inputs: 1,
     shape: same("zero_pad", ["map"]),
+    lower: padding("zeros"),
   },
   reflect_pad: {
     doc: "reflect padding of p pixels on each side",
     params: [{ name: "p", type: "int", min: 0 }],
     inputs: 1,
     shape: same("reflect_pad", ["map"]),
+    lower: padding("reflect"),
   },
   mean: {
     doc: "global spatial mean: a map becomes a vector of its channels",
@@ -179,6 +252,7 @@ export const builtins: Record<string, Builtin> = {
       needKind(first(ins), ["map", "tokens"], "mean");
       return { kind: "vector", c: first(ins).c, down: 0 };
     },
+    lower: unary((b, x) => b.globalMean(x)),
   },
   layer_norm: {
     doc: "layer norm over channels (with bias unless bias: false)",
@@ -353,6 +427,10 @@ export const builtins: Record<string, Builtin> = {
       needKind(first(ins), ["map"], "upsample");
       return { ...first(ins), down: first(ins).down / num(a.scale) };
     },
+    lower: unary((b, x, a) => {
+      const [, , h, w] = x.shape;
+      return b.resize(x, [num(h) * num(a.scale), num(w) * num(a.scale)]);
+    }),
   },
   concat: {
     doc: "concatenate maps along channels; spatial sizes must agree",
@@ -369,5 +447,17 @@ export const builtins: Record<string, Builtin> = {
       }
       return { kind: first(ins).kind, c: ins.reduce((n, s) => n + s.c, 0), down };
     },
+    lower: { build: (b, _, inputs) => b.concat(inputs, 1) },
   },
 };
+
+/** Why a call of builtin `name` with (checked) arguments `a` cannot be compiled yet; undefined when it can. */
+export function whyUncompilable(name: string, a: Args): Uncompilable | undefined {
+  const lower = builtins[name]?.lower;
+  if (lower) return lower.unsupported?.(a);
+  const compilable = Object.keys(builtins).filter((n) => builtins[n]?.lower);
+  return {
+    message: `layer '${name}' is declared but cannot be compiled yet`,
+    hint: `the compiler has kernels for ${compilable.join(", ")}`,
+  };
+}

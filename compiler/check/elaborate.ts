@@ -4,7 +4,16 @@
 import type { Arg, CallableDecl, Expr, LayerPath, Span, Stmt } from "../../grammar/ast.js";
 import { codes, type Diagnostic, type DiagnosticCode, didYouMean, error } from "../../grammar/diagnostics.js";
 import { declModules, type NamedDecl } from "../program.js";
-import { type Args, type Builtin, builtins, type ParamType, type Scalar, ShapeError, type TShape } from "./builtins.js";
+import {
+  type Args,
+  type Builtin,
+  builtins,
+  type ParamType,
+  type Scalar,
+  ShapeError,
+  type TShape,
+  whyUncompilable,
+} from "./builtins.js";
 
 export type Value =
   | { t: "num"; v: number }
@@ -23,6 +32,16 @@ export interface Lowering {
   binary(op: "+" | "-" | "*" | "/" | "%", a: Value, b: Value, out: TShape): unknown;
   neg(x: Value): unknown;
   site(name: string, x: Value): unknown;
+}
+
+export interface ElaborateOptions {
+  /** Builds the graph as elaboration goes (compiler/lower); implies `compiled`. */
+  lowering?: Lowering;
+  /**
+   * The result is to be compiled (an experiment's model, extractor or classifier): a layer the compiler cannot build
+   * yet is an error at its call. Off, a library backbone that only declares such layers still checks.
+   */
+  compiled?: boolean;
 }
 
 export interface ParamTensor {
@@ -55,11 +74,16 @@ export class Elaborator {
   readonly diagnostics: Diagnostic[] = [];
   private readonly seen = new Set<string>();
   private readonly paramNames = new Map<string, Span>();
+  private readonly lowering?: Lowering;
+  private readonly compiled: boolean;
 
   constructor(
     private scope: Map<string, NamedDecl>,
-    private readonly lowering?: Lowering,
-  ) {}
+    options: ElaborateOptions = {},
+  ) {
+    this.lowering = options.lowering;
+    this.compiled = options.compiled === true || options.lowering !== undefined;
+  }
 
   /** Elaborates `decl` with bound parameters and input shapes; returns its output. */
   run(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string): Value | undefined {
@@ -88,12 +112,17 @@ export class Elaborator {
   }
 
   report(code: DiagnosticCode, span: Span, message: string, hint?: string): never {
+    this.record(code, span, message, hint);
+    throw new Reported();
+  }
+
+  /** Adds a diagnostic once per place and message (a call in a loop or a block is elaborated many times). */
+  private record(code: DiagnosticCode, span: Span, message: string, hint?: string): void {
     const key = `${code}@${span.file}:${span.start.offset}:${message}`;
     if (!this.seen.has(key)) {
       this.seen.add(key);
       this.diagnostics.push(error(code, span, message, hint));
     }
-    throw new Reported();
   }
 
   private block(body: Stmt[], env: Map<string, Value>, prefix: string, decl: CallableDecl): Value | undefined {
@@ -354,6 +383,12 @@ export class Elaborator {
       for (const [suffix, shape] of b.weights(a, shapes)) this.params.push({ name: `${where}.${suffix}`, shape });
     } else if (label) {
       this.report(codes.badArguments, label.span, `'${name}' has no weights, so it takes no name`);
+    }
+    const uncompilable = this.compiled ? whyUncompilable(name, a) : undefined;
+    if (uncompilable) {
+      // The shape is known, so checking goes on past the call (one diagnostic per call site); lowering cannot.
+      this.record(codes.uncompilable, span, uncompilable.message, uncompilable.hint);
+      if (this.lowering) throw new Reported();
     }
     const node = this.lowering?.builtin(name, a, inputs, where, out);
     return node === undefined ? { t: "tensor", shape: out } : { t: "tensor", shape: out, node };

@@ -3,9 +3,9 @@
 // and initialised as in PyTorch/BasicSR.
 
 import type { CallableDecl } from "../../grammar/ast.js";
-import type { Args } from "../check/builtins.js";
+import { type Args, builtins } from "../check/builtins.js";
 import { Elaborator, type Lowering, type Value } from "../check/elaborate.js";
-import { GraphBuilder, type LayerInit } from "../ir/builder.js";
+import { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { CompilerBug } from "../ir/node.js";
 import type { Program as LoadedProgram } from "../program.js";
@@ -35,13 +35,6 @@ export interface LoweredModel {
   out: Node;
 }
 
-/** A builtin the compiler core has no kernels for yet (the transformer layers): a clear error, not a crash. */
-export class UnsupportedLayer extends Error {
-  constructor(readonly layer: string) {
-    super(`layer '${layer}' checks but cannot be compiled yet: the compiler core has no kernels for it`);
-  }
-}
-
 const node = (v: Value): Node => {
   if (v.t !== "tensor" || v.node === undefined) throw new CompilerBug(`lowering met a value without a node: ${v.t}`);
   return v.node as Node;
@@ -49,7 +42,7 @@ const node = (v: Value): Node => {
 
 const isVector = (v: Value) => v.t === "tensor" && v.shape.kind === "vector";
 
-/** Builds IR for every builtin the compiler core implements; names come from the labels elaboration computed. */
+/** Builds IR through each builtin's lowering; names come from the labels elaboration computed. */
 class GraphLowering implements Lowering {
   promptVector?: Node;
   constructor(
@@ -59,49 +52,10 @@ class GraphLowering implements Lowering {
   ) {}
 
   builtin(name: string, a: Args, inputs: Value[], where: string | undefined): Node {
-    const b = this.b;
-    const [x0] = inputs;
-    const x = x0 ? node(x0) : undefined;
-    const need = (): Node =>
-      x ??
-      (() => {
-        throw new CompilerBug(`${name} without an input`);
-      })();
-    switch (name) {
-      case "conv":
-        return b.conv2d(need(), where as string, {
-          out: Number(a.out),
-          k: Number(a.k),
-          stride: Number(a.stride),
-          pad: Number(a.pad),
-          padMode: a.pad_mode === "reflect" ? "reflect" : "zeros",
-          bias: Boolean(a.bias),
-          init: a.init as LayerInit,
-        });
-      case "linear":
-        return b.linear(need(), where as string, Number(a.out), { bias: Boolean(a.bias), init: a.init as LayerInit });
-      case "relu":
-        return b.relu(need());
-      case "lrelu":
-        return b.leakyRelu(need(), Number(a.slope));
-      case "softmax":
-        return b.softmax(need(), 1);
-      case "zero_pad":
-      case "reflect_pad": {
-        const p = Number(a.p);
-        return b.pad(need(), [p, p, p, p], name === "zero_pad" ? "zeros" : "reflect");
-      }
-      case "mean":
-        return b.globalMean(need());
-      case "concat":
-        return b.concat(inputs.map(node), 1);
-      case "upsample": {
-        const [, , h, w] = need().shape;
-        return b.resize(need(), [Number(h) * Number(a.scale), Number(w) * Number(a.scale)]);
-      }
-      default:
-        throw new UnsupportedLayer(name);
-    }
+    // Elaboration with a lowering rejects, at the call, a layer without one or with arguments it does not support.
+    const lower = builtins[name]?.lower;
+    if (!lower) throw new CompilerBug(`layer '${name}' has no lowering but reached it`);
+    return lower.build(this.b, a, inputs.map(node), where);
   }
 
   binary(op: "+" | "-" | "*" | "/" | "%", l: Value, r: Value): Node {
@@ -172,7 +126,7 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
   const lq = b.input("lq", [o.batch, 3, o.height, o.width]);
   const input = (n: Node, c: number): Value => ({ t: "tensor", shape: { kind: "map", c, down: 1 }, node: n });
   const run = (decl: CallableDecl, args: Record<string, unknown>, x: Value, prefix: string) => {
-    const el = new Elaborator(program.root.scope, lowering);
+    const el = new Elaborator(program.root.scope, { lowering });
     const out = el.run(decl, bind(decl, args), [x], prefix);
     if (el.diagnostics.length || !out) {
       throw new CompilerBug(

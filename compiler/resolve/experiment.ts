@@ -280,10 +280,14 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
         (candidates.length ? `known: ${candidates.join(", ")}` : `declare one, or use the stdlib module that has it`),
     );
   }
-  const el = new Elaborator(mod.scope);
+  // What an experiment names is what it trains, so it must compile, not only check.
+  const el = new Elaborator(mod.scope, { compiled: true });
   const before = el.diagnostics.length;
   const bound = el.tryBind(decl, e.kind === "call" ? e.args : [], e.span);
   const out = bound ? el.run(decl, bound, [input], "") : undefined;
+  // The call that cannot compile may sit in a library module; the note leads back to the experiment that uses it.
+  for (const d of el.diagnostics)
+    if (d.code === codes.uncompilable) d.notes = [{ span: e.span, message: `the experiment compiles '${name}' here` }];
   r.diagnostics.push(...el.diagnostics);
   if (el.diagnostics.length !== before || !bound) throw new Invalid();
   const args: Record<string, Scalar> = {};

@@ -29,6 +29,22 @@ writeFileSync(
   ].join("\n"),
 );
 
+/** A valid experiment on SwinIR, whose transformer layers check but have no kernels yet. */
+const swinir = join(dir, "swinir.mio");
+writeFileSync(
+  swinir,
+  [
+    "use stdlib/tasks",
+    "use stdlib/backbones/swinir",
+    "",
+    "experiment swin {",
+    "  model SwinIR",
+    "  curriculum mixed { tasks sr; iters 10 }",
+    "}",
+    "",
+  ].join("\n"),
+);
+
 const mioIn = (folder: string) =>
   readdirSync(join(root, folder))
     .filter((f) => f.endsWith(".mio"))
@@ -160,6 +176,18 @@ describe("mioc compile", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("did you mean 'noise'?");
+  });
+
+  it("--emit ir of an experiment with layers that have no kernels is exit code 2 at their calls, not a stack", () => {
+    const r = mioc(["compile", swinir, "--emit", "ir"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(
+      "stdlib/backbones/swinir.mio:23:25 error MIO6001: layer 'layer_norm' is declared but cannot be compiled yet\n",
+    );
+    expect(r.stderr).toContain(" 23 |   t = f |> to_tokens |> patch_embed.norm: layer_norm\n");
+    expect(r.stderr).toContain(`  note: ${swinir}:5:9: the experiment compiles 'SwinIR' here`);
+    expect(r.stderr).not.toMatch(noStack);
   });
 
   it("an unknown --emit lists the stages", () => {

@@ -3,7 +3,7 @@
 // all of them are listed).
 import { describe, expect, it } from "vitest";
 import { codes } from "../../../grammar/diagnostics.js";
-import { expectDiagnostic, expectDiagnostics, rendered } from "./helpers.js";
+import { expectDiagnostic, expectDiagnostics, expectParses, rendered } from "./helpers.js";
 
 /** An experiment at line 4 whose settings start at line 5; `MODEL` and `MIXED` are valid defaults. */
 const exp = (...lines: string[]) =>
@@ -589,7 +589,7 @@ describe("MIO3002 stride mismatch", () => {
     ));
   it("concat of two resolutions", () =>
     expectDiagnostic(
-      net("  a = lq |> pixel_unshuffle(2)", "  return concat()(lq, a) |> c1: conv(3)"),
+      net("  a = lq |> s: conv(3, stride: 2)", "  return concat()(lq, a) |> c1: conv(3)"),
       "MIO3002 4:10 concat inputs have different resolutions (1/1, 1/2)",
     ));
 });
@@ -748,6 +748,54 @@ describe("MIO4004 prompt", () => {
     ));
 });
 
+describe("MIO6001 declared but cannot be compiled yet", () => {
+  it("a layer without a lowering in the model", () =>
+    expectDiagnostic(
+      net("  return lq |> n: layer_norm"),
+      "MIO6001 3:16 layer 'layer_norm' is declared but cannot be compiled yet",
+      "the compiler has kernels for conv, linear, relu, lrelu, softmax, zero_pad, reflect_pad, mean, upsample, concat",
+    ));
+  it("each call site once, however often a loop or block runs it", () =>
+    expectDiagnostics(net("  for i in 0..4 { lq = lq |> sigmoid }", "  y = lq |> gelu", "  return y |> sigmoid"), [
+      "MIO6001 3:30 layer 'sigmoid' is declared but cannot be compiled yet",
+      "MIO6001 4:13 layer 'gelu' is declared but cannot be compiled yet",
+      "MIO6001 5:15 layer 'sigmoid' is declared but cannot be compiled yet",
+    ]));
+  it("a layer without a lowering in the prompt extractor", () =>
+    expectDiagnostic(
+      `${exp(MODEL, MIXED, "  prompt adaptive { extractor Ext; sites body.* }")}\nblock Ext()(x) { return x |> c: conv(8) |> sigmoid |> mean }`,
+      "MIO6001 9:44 layer 'sigmoid' is declared but cannot be compiled yet",
+    ));
+  it("a grouped conv", () =>
+    expectDiagnostic(
+      net("  a = lq |> c0: conv(4)", "  b = a |> g: conv(4, groups: 2)", "  return b |> c1: conv(3)"),
+      "MIO6001 4:12 grouped convolution (groups: 2) is declared but cannot be compiled yet",
+      "only groups: 1 compiles today",
+    ));
+  it("a library backbone that only declares such layers still checks", () =>
+    expectParses(
+      "backbone B(c: int = 8)(lq: image) {\n  t = lq |> c0: conv(c) |> g: conv(c, groups: 2)\n  return t |> n: layer_norm |> o: conv(3)\n}",
+    ));
+  it("in a used module, with a note at the experiment that compiles it", () => {
+    const files = {
+      "a.mio": 'use stdlib/tasks\nuse "./b.mio"\nexperiment e { model B; curriculum mixed { tasks sr; iters 10 } }',
+      "b.mio": "backbone B()(lq: image) {\n  return lq |> n: layer_norm\n}",
+    };
+    const [d] = expectDiagnostics(files, [
+      "MIO6001 b.mio:2:16 layer 'layer_norm' is declared but cannot be compiled yet",
+    ]);
+    expect(d?.notes?.map((n) => `${n.span.start.line}:${n.span.start.col} ${n.message}`)).toEqual([
+      "3:22 the experiment compiles 'B' here",
+    ]);
+  });
+  it("renders with file:line:col and a caret under the call", () =>
+    expect(rendered(net("  return lq |> n: layer_norm")).split("\n").slice(0, 3)).toEqual([
+      "in-memory.mio:3:16 error MIO6001: layer 'layer_norm' is declared but cannot be compiled yet",
+      " 3 |   return lq |> n: layer_norm",
+      "   |                ^^^^^^^^^^^^^ the compiler has kernels for conv, linear, relu, lrelu, softmax, zero_pad, reflect_pad, mean, upsample, concat",
+    ]));
+});
+
 describe("the catalog", () => {
   // MIO5001 (a resolved spec fails the schema) means a bug in mio, not in the user's file: specs.test.ts checks
   // the schema itself, and known-bugs.test.ts lists the inputs that still reach it.
@@ -772,6 +820,7 @@ describe("the catalog", () => {
       "MIO4002",
       "MIO4003",
       "MIO4004",
+      "MIO6001",
     ]);
   });
 });

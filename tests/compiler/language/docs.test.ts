@@ -1,5 +1,6 @@
 // docs/language.md stays true: every ```mio example checks, every fragment parses, every error example gives its
-// code, the builtin layers table matches compiler/check/builtins.ts, and every diagnostic code is documented.
+// code, the builtin layers table (and which of them compile) matches compiler/check/builtins.ts, and every
+// diagnostic code is documented.
 //
 //   ```mio                  a complete file: checks with no diagnostic at all (as if it were docs/example.mio)
 //   ```mio fragment         a piece: parses with no syntax error as written, or inside a block, an experiment
@@ -113,6 +114,12 @@ describe("docs/language.md reference tables", () => {
       ]),
     );
     expect(stated).toEqual(byMin);
+  });
+
+  it("names exactly the layers that compile", () => {
+    const sentence = doc.replace(/\s+/g, " ").match(/kernels for ((?:`\w+`(?:, )?)+) only/);
+    const named = [...(sentence?.[1] ?? "").matchAll(/`(\w+)`/g)].map((m) => m[1]);
+    expect(named).toEqual(Object.keys(builtins).filter((n) => builtins[n]?.lower));
   });
 
   it("documents every diagnostic code", () => {
