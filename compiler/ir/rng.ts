@@ -1,20 +1,39 @@
-// Seeded pseudo-random numbers for parameter init: deterministic across runs and machines.
+// The project's one string hash, and the sequential generator of parameter init. The data pipeline's generator is
+// the counter-based Philox in runtime/data/rng.ts; why there are two generators is on `SequentialRng`.
 
-/** FNV-1a hash of a string, for deriving per-parameter seeds from (seed, name). */
-export function hashString(s: string, seed = 0x811c9dc5): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
+const FNV_OFFSET = 0x811c9dc5;
+
+/** murmur3's 32-bit finaliser: a bijective mix, so nearby strings ("conv1", "conv2") land far apart in every bit. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
 /**
- * A small seeded generator (mulberry32) with uniform and normal draws.
- * @example const r = new Rng(0); r.uniform(-1, 1);
+ * A stable 32-bit hash of a string (UTF-16 code units): FNV-1a started from `seed`, then `fmix32`. It names data
+ * streams (`rng.fork(hashString("rain"))`), keys caches, and seeds each parameter's init from (model seed, name).
+ *
+ * @example hashString("rain") // 0x8444964d
  */
-export class Rng {
+export function hashString(s: string, seed = FNV_OFFSET): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return fmix32(h >>> 0);
+}
+
+/**
+ * A small sequential generator (mulberry32) with uniform and normal draws, for parameter init (one stream per
+ * parameter, seeded by `hashString(name, seed)`) and for the compiler tests' inputs. Why not the data pipeline's
+ * Philox `Rng`: nothing here needs a draw addressed by a counter, and its sequence is what every compiler test's
+ * inputs are, so switching would move them all for no gain.
+ *
+ * @example const r = new SequentialRng(0); r.uniform(-1, 1);
+ */
+export class SequentialRng {
   private state: number;
   private spare: number | undefined;
   constructor(seed: number) {
@@ -45,3 +64,6 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 }
+
+/** @deprecated The name clashes with the data pipeline's `Rng`; compiler/ir/builder.ts moves to `SequentialRng`. */
+export { SequentialRng as Rng };

@@ -4,6 +4,11 @@
 // an image or a degradation can be regenerated on its own, in any worker and in any order, and a loader resumes from
 // a plain counter instead of a serialised generator history.
 
+import { fmix32 } from "../../compiler/ir/rng.js";
+
+// The string hash that names streams is the project's one (compiler/ir/rng.ts); re-exported for the data callers.
+export { hashString } from "../../compiler/ir/rng.js";
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -53,26 +58,9 @@ export function philox4x32(ctr: readonly number[], key: readonly number[], out: 
   return out;
 }
 
-/** murmur3's 32-bit finaliser: a bijective mix of one word. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Folds a word into a running 32-bit hash (order-sensitive). */
 function foldWord(h: number, w: number): number {
   return fmix32((Math.imul(h ^ (w >>> 0), 0x01000193) + 0x7f4a7c15) >>> 0);
-}
-
-/** A stable 32-bit hash of a string (UTF-16 code units), for naming streams: `rng.fork(hashString("rain"))`. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h >>> 0);
 }
 
 /** Everything an `Rng` needs to continue exactly where it was; plain JSON. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { hashString as compilerHash } from "../../../compiler/ir/rng.js";
 import { hashString, philox4x32, Rng } from "../../../runtime/data/rng.js";
 
 const hex = (a: Uint32Array) => Array.from(a, (v) => v.toString(16).padStart(8, "0"));
@@ -19,6 +20,23 @@ describe("philox4x32-10", () => {
       "5001e420",
       "24126ea1",
     ]);
+  });
+});
+
+describe("hashString", () => {
+  it("is the one string hash, and its values are pinned: they name every data stream and cache key", () => {
+    expect(hashString).toBe(compilerHash);
+    const hex8 = (s: string) => hashString(s).toString(16).padStart(8, "0");
+    expect(["", "rain", "sample", "degrade", '{"a":1}'].map(hex8)).toEqual([
+      "ab3e7c0b",
+      "8444964d",
+      "195613ef",
+      "8b37c2a4",
+      "09a19045",
+    ]);
+    // A seed other than FNV's offset basis gives another hash family (parameter init: hash(name) per model seed).
+    expect(hashString("conv.weight", 1)).not.toBe(hashString("conv.weight", 2));
+    expect(hashString("conv.weight", 0x811c9dc5)).toBe(hashString("conv.weight"));
   });
 });
 
