@@ -8,11 +8,11 @@ import { basename, extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DegradationSpec, TaskSpec } from "../../compiler/spec/task.js";
 import { MioRuntimeError } from "../errors.js";
+import { calculatePsnr } from "../eval/metrics.js";
 import type { DepthMap } from "./degrade/common.js";
 import { degradeWith } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
 import { cropToMultiple, isImageFile, type RgbImage, readImage, writeFileAtomic, writePng } from "./image.js";
-import { psnr } from "./metrics.js";
 import { hashString, Rng } from "./rng.js";
 import { workerUrl } from "./worker-url.js";
 
@@ -310,7 +310,7 @@ export async function testsetsPsnr(
     for (const im of s.images) {
       const gt = await readImage(join(root, manifest.gt, im.file));
       const lq = await readImage(join(root, s.folder, im.file));
-      sum += psnr(gt, lq, border);
+      sum += calculatePsnr(gt, lq, border);
     }
     rows.push({ task: s.task, dist: s.dist, images: s.images.length, psnr: sum / s.images.length });
   }
