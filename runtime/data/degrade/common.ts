@@ -70,15 +70,17 @@ export function quantize255(x: number): number {
   return roundHalfEven(x);
 }
 
-/** Float32 planes (C×H×W, values on [0,1]) of an 8-bit image, as `img2tensor` makes them (float32 of v/255). */
-export function toPlanes(img: RgbImage): Float32Array {
+/**
+ * Float32 planes (C×H×W, values on [0,1]) of an 8-bit image, as `img2tensor` makes them (float32 of v/255): what a
+ * network reads. Into `out` from `offset` when given (one image of a batch), else into a new array.
+ */
+export function toPlanes(img: RgbImage, out = new Float32Array(3 * img.width * img.height), offset = 0): Float32Array {
   const n = img.width * img.height;
-  const out = new Float32Array(3 * n);
   const d = img.data;
   for (let i = 0; i < n; i++) {
-    out[i] = (d[3 * i] ?? 0) / 255;
-    out[n + i] = (d[3 * i + 1] ?? 0) / 255;
-    out[2 * n + i] = (d[3 * i + 2] ?? 0) / 255;
+    out[offset + i] = (d[3 * i] ?? 0) / 255;
+    out[offset + n + i] = (d[3 * i + 1] ?? 0) / 255;
+    out[offset + 2 * n + i] = (d[3 * i + 2] ?? 0) / 255;
   }
   return out;
 }

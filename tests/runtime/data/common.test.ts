@@ -100,4 +100,12 @@ describe("toPlanes and fromPlanes", () => {
     expect(planes[256]).toBe(Math.fround((data[1] as number) / 255));
     expect(fromPlanes(planes, 16, 16)).toEqual(img);
   });
+
+  it("write one image of a batch at an offset, leaving the rest alone", () => {
+    const img = { width: 2, height: 1, data: Uint8Array.from([0, 51, 102, 153, 204, 255]) };
+    const batch = new Float32Array(2 + 6 + 2).fill(-1);
+    expect(toPlanes(img, batch, 2)).toBe(batch);
+    expect(Array.from(batch)).toEqual([-1, -1, ...Array.from(toPlanes(img)), -1, -1]);
+    expect(Array.from(toPlanes(img), (v) => Math.round(v * 255))).toEqual([0, 153, 51, 204, 102, 255]);
+  });
 });
