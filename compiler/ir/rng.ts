@@ -3,7 +3,7 @@
 
 const FNV_OFFSET = 0x811c9dc5;
 
-/** murmur3's 32-bit finaliser: a bijective mix, so nearby strings ("conv1", "conv2") land far apart in every bit. */
+/** murmur3's 32-bit finaliser: a bijective mix of one word (the data pipeline's hash and stream mixing use it). */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -14,15 +14,17 @@ export function fmix32(h: number): number {
 }
 
 /**
- * A stable 32-bit hash of a string (UTF-16 code units): FNV-1a started from `seed`, then `fmix32`. It names data
- * streams (`rng.fork(hashString("rain"))`), keys caches, and seeds each parameter's init from (model seed, name).
+ * The project's one string hash: 32-bit FNV-1a of the UTF-16 code units, started from `seed`. It seeds each
+ * parameter's init from (model seed, name); the data pipeline's `dataHash` (runtime/data/rng.ts) is this hash with
+ * `fmix32` on top. Plain FNV-1a here because the committed PyTorch goldens (tests/fixtures/compiler) were made from
+ * the init values these seeds give.
  *
- * @example hashString("rain") // 0x8444964d
+ * @example hashString("rain") // 0x89a3b5d3; hashString("conv.weight", seed) seeds that parameter's init
  */
 export function hashString(s: string, seed = FNV_OFFSET): number {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h >>> 0);
+  return h >>> 0;
 }
 
 /**

@@ -19,7 +19,7 @@ import sharp from "sharp";
 import type { TaskSpec } from "../../compiler/spec/task.js";
 import { toPlanes } from "./degrade/common.js";
 import { isImageFile } from "./image.js";
-import { hashString } from "./rng.js";
+import { dataHash } from "./rng.js";
 import { REFERENCE_TILES, type Sample, Sampler, type SamplerConfig, type TileGrid } from "./sampler.js";
 import { DataError } from "./testsets.js";
 import { workerUrl } from "./worker-url.js";
@@ -134,7 +134,7 @@ async function readSizes(
 
 function fingerprint(c: SamplerConfig): string {
   const { seed: _seed, ...rest } = c;
-  return hashString(JSON.stringify(rest)).toString(16).padStart(8, "0");
+  return dataHash(JSON.stringify(rest)).toString(16).padStart(8, "0");
 }
 
 type Pending = { resolve: (s: Sample) => void; reject: (e: Error) => void; promise: Promise<Sample> };

@@ -13,7 +13,7 @@ import type { DepthMap } from "./degrade/common.js";
 import { degradeWith } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
 import { cropToMultiple, isImageFile, type RgbImage, readImage, writeFileAtomic, writePng } from "./image.js";
-import { hashString, Rng } from "./rng.js";
+import { dataHash, Rng } from "./rng.js";
 import { workerUrl } from "./worker-url.js";
 
 export type Dist = "in" | "out";
@@ -75,7 +75,7 @@ function checkUniqueStems(paths: string[]): void {
  * degradation does not change when other images are added or removed.
  */
 export function imageRng(seed: number, task: string, dist: Dist, file: string): Rng {
-  return Rng.create(seed, hashString(task), hashString(dist), hashString(basename(file, extname(file))));
+  return Rng.create(seed, dataHash(task), dataHash(dist), dataHash(basename(file, extname(file))));
 }
 
 /** Crops a depth map to its top-left `width`×`height` window (the image's mod crop), keeping the normalisation. */
