@@ -1,20 +1,41 @@
-// Seeded pseudo-random numbers for parameter init: deterministic across runs and machines.
+// The project's one string hash, and the sequential generator of parameter init. The data pipeline's generator is
+// the counter-based Philox in runtime/data/rng.ts; why there are two generators is on `SequentialRng`.
 
-/** FNV-1a hash of a string, for deriving per-parameter seeds from (seed, name). */
-export function hashString(s: string, seed = 0x811c9dc5): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
+const FNV_OFFSET = 0x811c9dc5;
+
+/** murmur3's 32-bit finaliser: a bijective mix of one word (the data pipeline's hash and stream mixing use it). */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
 /**
- * A small seeded generator (mulberry32) with uniform and normal draws.
- * @example const r = new Rng(0); r.uniform(-1, 1);
+ * The project's one string hash: 32-bit FNV-1a of the UTF-16 code units, started from `seed`. It seeds each
+ * parameter's init from (model seed, name); the data pipeline's `dataHash` (runtime/data/rng.ts) is this hash with
+ * `fmix32` on top. Plain FNV-1a here because the committed PyTorch goldens (tests/fixtures/compiler) were made from
+ * the init values these seeds give.
+ *
+ * @example hashString("rain") // 0x89a3b5d3; hashString("conv.weight", seed) seeds that parameter's init
  */
-export class Rng {
+export function hashString(s: string, seed = FNV_OFFSET): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * A small sequential generator (mulberry32) with uniform and normal draws, for parameter init (one stream per
+ * parameter, seeded by `hashString(name, seed)`) and for the compiler tests' inputs. Why not the data pipeline's
+ * Philox `Rng`: nothing here needs a draw addressed by a counter, and its sequence is what every compiler test's
+ * inputs are, so switching would move them all for no gain.
+ *
+ * @example const r = new SequentialRng(0); r.uniform(-1, 1);
+ */
+export class SequentialRng {
   private state: number;
   private spare: number | undefined;
   constructor(seed: number) {
@@ -45,3 +66,6 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 }
+
+/** @deprecated The name clashes with the data pipeline's `Rng`; compiler/ir/builder.ts moves to `SequentialRng`. */
+export { SequentialRng as Rng };

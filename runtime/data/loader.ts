@@ -17,8 +17,9 @@ import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
 import type { TaskSpec } from "../../compiler/spec/task.js";
+import { toPlanes } from "./degrade/common.js";
 import { isImageFile } from "./image.js";
-import { hashString } from "./rng.js";
+import { dataHash } from "./rng.js";
 import { REFERENCE_TILES, type Sample, Sampler, type SamplerConfig, type TileGrid } from "./sampler.js";
 import { DataError } from "./testsets.js";
 import { workerUrl } from "./worker-url.js";
@@ -133,7 +134,7 @@ async function readSizes(
 
 function fingerprint(c: SamplerConfig): string {
   const { seed: _seed, ...rest } = c;
-  return hashString(JSON.stringify(rest)).toString(16).padStart(8, "0");
+  return dataHash(JSON.stringify(rest)).toString(16).padStart(8, "0");
 }
 
 type Pending = { resolve: (s: Sample) => void; reject: (e: Error) => void; promise: Promise<Sample> };
@@ -252,14 +253,8 @@ export class DataLoader {
     const gt = new Float32Array(n * 3 * plane);
     const task = new Int32Array(n);
     for (const [b, s] of samples.entries()) {
-      // HWC uint8 → CHW float on [0, 1].
-      const o = b * 3 * plane;
-      for (let p = 0; p < plane; p++) {
-        for (let c = 0; c < 3; c++) {
-          lq[o + c * plane + p] = (s.lq[3 * p + c] ?? 0) / 255;
-          gt[o + c * plane + p] = (s.gt[3 * p + c] ?? 0) / 255;
-        }
-      }
+      toPlanes({ width: crop, height: crop, data: s.lq }, lq, b * 3 * plane);
+      toPlanes({ width: crop, height: crop, data: s.gt }, gt, b * 3 * plane);
       task[b] = s.task;
       this.stats.skipped += s.skipped;
       for (const [path, msg] of s.corrupt) this.reportCorrupt(path, msg);

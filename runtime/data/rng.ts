@@ -4,6 +4,26 @@
 // an image or a degradation can be regenerated on its own, in any worker and in any order, and a loader resumes from
 // a plain counter instead of a serialised generator history.
 
+import { fmix32, hashString as fnv1a } from "../../compiler/ir/rng.js";
+
+/**
+ * The data pipeline's hash of a string: the project's one string hash (FNV-1a, compiler/ir/rng.ts), then murmur3's
+ * finaliser. It names streams (`rng.fork(dataHash("rain"))`), seeds training stages and keys the sample and
+ * evaluation caches. The finaliser stays (rather than plain `hashString`) because every data stream, test set and
+ * training run so far was drawn from these values, and tests pin some of them.
+ *
+ * @example dataHash("rain") // 0x8444964d
+ */
+export function dataHash(s: string): number {
+  return fmix32(fnv1a(s));
+}
+
+/**
+ * @deprecated `dataHash` under its old name, which clashed with compiler/ir/rng.ts `hashString` (plain FNV-1a, other
+ * values). Goes once runtime/train/trainer.ts and runtime/eval/evaluate.ts import `dataHash`.
+ */
+export const hashString = dataHash;
+
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
@@ -53,26 +73,9 @@ export function philox4x32(ctr: readonly number[], key: readonly number[], out: 
   return out;
 }
 
-/** murmur3's 32-bit finaliser: a bijective mix of one word. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /** Folds a word into a running 32-bit hash (order-sensitive). */
 function foldWord(h: number, w: number): number {
   return fmix32((Math.imul(h ^ (w >>> 0), 0x01000193) + 0x7f4a7c15) >>> 0);
-}
-
-/** A stable 32-bit hash of a string (UTF-16 code units), for naming streams: `rng.fork(hashString("rain"))`. */
-export function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h >>> 0);
 }
 
 /** Everything an `Rng` needs to continue exactly where it was; plain JSON. */
@@ -89,7 +92,7 @@ export interface RngState {
  * A stream of random numbers: Philox4x32-10 keyed by the seed, its counter = (block index, two stream words).
  *
  * @example
- * const rng = Rng.create(42, hashString("noise"), 7);
+ * const rng = Rng.create(42, dataHash("noise"), 7);
  * rng.uniform(1, 3); rng.int(7, 21); rng.normal();
  */
 export class Rng {
@@ -103,7 +106,7 @@ export class Rng {
     private spare: number | null,
   ) {}
 
-  /** A generator for `seed` (any safe integer) and optional stream words (uint32s, e.g. `hashString(name)`). */
+  /** A generator for `seed` (any safe integer) and optional stream words (uint32s, e.g. `dataHash(name)`). */
   static create(seed: number, ...words: number[]): Rng {
     if (!Number.isSafeInteger(seed))
       throw new Error(`Argument 'seed' of 'Rng.create' must be a safe integer, got ${seed}`);

@@ -17,7 +17,7 @@ import { depthPrior } from "./degrade/haze.js";
 import { degradeWith } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
 import { cropImage, ImageReadError, type RgbImage, readImage } from "./image.js";
-import { hashString, Rng } from "./rng.js";
+import { dataHash, Rng } from "./rng.js";
 
 /** Everything that decides a sample's content (the cursor's fingerprint covers all of it). */
 /** BasicSR `extract_subimages` (gen_sub.py): crop size, step and the threshold for adding a last row/column. */
@@ -248,7 +248,7 @@ export class Sampler {
   /** Sample `index` of this config: the same bytes wherever and whenever it is made. */
   async sample(index: number): Promise<Sample> {
     const { crop, margin } = this.config;
-    const rng = Rng.create(this.config.seed, hashString("sample"), index >>> 0, Math.floor(index / 2 ** 32));
+    const rng = Rng.create(this.config.seed, dataHash("sample"), index >>> 0, Math.floor(index / 2 ** 32));
     const corrupt: [string, string][] = [];
     let skipped = 0;
     let file = "";
@@ -294,7 +294,7 @@ export class Sampler {
       const d = full === entry.img ? await this.depthOf(file, entry) : depthPrior(full);
       ctx = { depth: cropDepth(d, x0, y0, x1 - x0, y1 - y0) };
     }
-    const lqRegion = (await degradeWith(task.inDist, region, rng.fork(hashString("degrade")), ctx)).image;
+    const lqRegion = (await degradeWith(task.inDist, region, rng.fork(dataHash("degrade")), ctx)).image;
     const hflip = this.config.flip && rng.float() < 0.5;
     const vflip = this.config.flip && rng.float() < 0.5;
     const transpose = this.config.rot && rng.float() < 0.5;

@@ -8,12 +8,12 @@ import { basename, extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DegradationSpec, TaskSpec } from "../../compiler/spec/task.js";
 import { MioRuntimeError } from "../errors.js";
+import { calculatePsnr } from "../eval/metrics.js";
 import type { DepthMap } from "./degrade/common.js";
 import { degradeWith } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
 import { cropToMultiple, isImageFile, type RgbImage, readImage, writeFileAtomic, writePng } from "./image.js";
-import { psnr } from "./metrics.js";
-import { hashString, Rng } from "./rng.js";
+import { dataHash, Rng } from "./rng.js";
 import { workerUrl } from "./worker-url.js";
 
 export type Dist = "in" | "out";
@@ -75,7 +75,7 @@ function checkUniqueStems(paths: string[]): void {
  * degradation does not change when other images are added or removed.
  */
 export function imageRng(seed: number, task: string, dist: Dist, file: string): Rng {
-  return Rng.create(seed, hashString(task), hashString(dist), hashString(basename(file, extname(file))));
+  return Rng.create(seed, dataHash(task), dataHash(dist), dataHash(basename(file, extname(file))));
 }
 
 /** Crops a depth map to its top-left `width`×`height` window (the image's mod crop), keeping the normalisation. */
@@ -310,7 +310,7 @@ export async function testsetsPsnr(
     for (const im of s.images) {
       const gt = await readImage(join(root, manifest.gt, im.file));
       const lq = await readImage(join(root, s.folder, im.file));
-      sum += psnr(gt, lq, border);
+      sum += calculatePsnr(gt, lq, border);
     }
     rows.push({ task: s.task, dist: s.dist, images: s.images.length, psnr: sum / s.images.length });
   }

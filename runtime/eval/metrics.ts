@@ -61,9 +61,11 @@ export function yOf(r: number, g: number, b: number): number {
  * The planes BasicSR measures: the image without `cropBorder` pixels on each side, as three RGB planes or as the
  * one Y plane.
  *
- * @example toPlanes(img, 4, true).channels[0] // Y values of the cropped image
+ * Not data/degrade/common.ts `toPlanes` (float32 on [0,1], what a network reads): the metrics need float64 on 0..255.
+ *
+ * @example metricPlanes(img, 4, true).channels[0] // Y values of the cropped image
  */
-export function toPlanes(img: RgbImage, cropBorder: number, testYChannel: boolean): Planes {
+export function metricPlanes(img: RgbImage, cropBorder: number, testYChannel: boolean): Planes {
   const width = img.width - 2 * cropBorder;
   const height = img.height - 2 * cropBorder;
   const n = width * height;
@@ -98,8 +100,8 @@ export function toPlanes(img: RgbImage, cropBorder: number, testYChannel: boolea
  */
 export function calculatePsnr(img: RgbImage, img2: RgbImage, cropBorder: number, testYChannel = false): number {
   checkPair("calculate_psnr", img, img2, cropBorder, 1);
-  const a = toPlanes(img, cropBorder, testYChannel);
-  const b = toPlanes(img2, cropBorder, testYChannel);
+  const a = metricPlanes(img, cropBorder, testYChannel);
+  const b = metricPlanes(img2, cropBorder, testYChannel);
   let se = 0;
   let n = 0;
   for (let c = 0; c < a.channels.length; c++) {
@@ -233,8 +235,8 @@ function ssimPlane(a: Float64Array, b: Float64Array, width: number, height: numb
  */
 export function calculateSsim(img: RgbImage, img2: RgbImage, cropBorder: number, testYChannel = false): number {
   checkPair("calculate_ssim", img, img2, cropBorder, WINDOW);
-  const a = toPlanes(img, cropBorder, testYChannel);
-  const b = toPlanes(img2, cropBorder, testYChannel);
+  const a = metricPlanes(img, cropBorder, testYChannel);
+  const b = metricPlanes(img2, cropBorder, testYChannel);
   let sum = 0;
   for (let c = 0; c < a.channels.length; c++) {
     sum += ssimPlane(a.channels[c] as Float64Array, b.channels[c] as Float64Array, a.width, a.height);

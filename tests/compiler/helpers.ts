@@ -2,18 +2,18 @@
 import { grad } from "../../compiler/autodiff/grad.js";
 import { interpret } from "../../compiler/ir/interp.js";
 import type { Node } from "../../compiler/ir/node.js";
-import { Rng } from "../../compiler/ir/rng.js";
+import { SequentialRng } from "../../compiler/ir/rng.js";
 import type { GraphOps } from "../../compiler/ir/tensor-ops.js";
 
 /** Seeded uniform values in [lo, hi). */
 export function uniform(seed: number, n: number, lo = -1, hi = 1): Float64Array {
-  const r = new Rng(seed);
+  const r = new SequentialRng(seed);
   return Float64Array.from({ length: n }, () => r.uniform(lo, hi));
 }
 
 /** Seeded values in [-hi, -lo] ∪ [lo, hi]: away from the kinks of abs/relu/sign at 0. */
 export function awayFromZero(seed: number, n: number, lo = 0.2, hi = 1): Float64Array {
-  const r = new Rng(seed);
+  const r = new SequentialRng(seed);
   return Float64Array.from({ length: n }, () => (r.next() < 0.5 ? -1 : 1) * r.uniform(lo, hi));
 }
 

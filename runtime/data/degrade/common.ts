@@ -50,7 +50,7 @@ export function param(params: Readonly<Record<string, number>>, name: string, fn
   return v;
 }
 
-/** Round half to even, as `torch.round` and numpy's `round` do. */
+/** Round half to even, as `torch.round`, numpy's `round` and OpenCV's `cvRound` do (not `Math.round`: half up). */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   // Math.round rounds .5 up; on an exact tie pick the even neighbour.
@@ -58,8 +58,11 @@ export function roundHalfEven(x: number): number {
 }
 
 /**
- * The reference's quantisation of a value on the 0..255 scale: `clamp(round(x), 0, 255)`.
- * (`clamp(round(x*255),0,255)/255` on [0,1] tensors, with the /255 deferred to whoever reads the bytes.)
+ * The project's one 8-bit quantiser, of a value on the 0..255 scale: `clamp(round(x), 0, 255)`, half to even. It is
+ * the degradations' `clamp(round(x*255),0,255)/255` (with the /255 deferred to whoever reads the bytes) and BasicSR's
+ * `tensor2img` of a network output (`(clamp(x,0,1)*255).round()`): clamping before or after rounding agrees.
+ *
+ * @example quantize255(0.5) // 0; quantize255(1.5) // 2; quantize255(254.5) // 254
  */
 export function quantize255(x: number): number {
   if (!(x > 0)) return 0; // also maps NaN to 0
@@ -67,15 +70,17 @@ export function quantize255(x: number): number {
   return roundHalfEven(x);
 }
 
-/** Float32 planes (C×H×W, values on [0,1]) of an 8-bit image, as `img2tensor` makes them (float32 of v/255). */
-export function toPlanes(img: RgbImage): Float32Array {
+/**
+ * Float32 planes (C×H×W, values on [0,1]) of an 8-bit image, as `img2tensor` makes them (float32 of v/255): what a
+ * network reads. Into `out` from `offset` when given (one image of a batch), else into a new array.
+ */
+export function toPlanes(img: RgbImage, out = new Float32Array(3 * img.width * img.height), offset = 0): Float32Array {
   const n = img.width * img.height;
-  const out = new Float32Array(3 * n);
   const d = img.data;
   for (let i = 0; i < n; i++) {
-    out[i] = (d[3 * i] ?? 0) / 255;
-    out[n + i] = (d[3 * i + 1] ?? 0) / 255;
-    out[2 * n + i] = (d[3 * i + 2] ?? 0) / 255;
+    out[offset + i] = (d[3 * i] ?? 0) / 255;
+    out[offset + n + i] = (d[3 * i + 1] ?? 0) / 255;
+    out[offset + 2 * n + i] = (d[3 * i + 2] ?? 0) / 255;
   }
   return out;
 }
@@ -94,12 +99,15 @@ export function fromPlanes(planes: Float32Array, width: number, height: number):
 
 /**
  * Index of `i` reflected into [0, n): PyTorch's 'reflect' padding (the edge sample is not repeated: -1 → 1),
- * folded again when the pad is wider than the image (where PyTorch would refuse).
+ * folded again when the pad is wider than the image (where PyTorch would refuse), and 0 when n = 1. The one reflect
+ * of the runtime: degradations' borders and evaluation tiles larger than the image. (compiler/ir/interp.ts keeps its
+ * own for the pad op, where the compiler asserts pad < size and so both agree; compiler/ cannot import runtime/.)
+ *
+ * @example reflectIndex(-1, 5) // 1; reflectIndex(5, 5) // 3; reflectIndex(-9, 5) // 1
  */
 export function reflectIndex(i: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
-  let m = i % period;
-  if (m < 0) m += period;
+  const m = ((i % period) + period) % period; // (not `if (m < 0) m += period`: that returns -0 for i = -period)
   return m < n ? m : period - m;
 }

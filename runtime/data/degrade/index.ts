@@ -3,7 +3,7 @@
 
 import type { DegradationName, DegradationSpec, ParamDist } from "../../../compiler/spec/task.js";
 import type { RgbImage } from "../image.js";
-import { hashString, type Rng } from "../rng.js";
+import { dataHash, type Rng } from "../rng.js";
 import { bicubicDownUp } from "./bicubic.js";
 import { gaussianBlur } from "./blur.js";
 import { type DegradeContext, type DegradeFn, type DegradeResult, roundHalfEven } from "./common.js";
@@ -68,7 +68,7 @@ export function sampleParams(spec: DegradationSpec, rng: Rng): Record<string, nu
   const out: Record<string, number> = {};
   for (const name of Object.keys(spec.params).sort()) {
     const d = spec.params[name];
-    if (d) out[name] = drawParam(d, rng.fork(hashString(name)));
+    if (d) out[name] = drawParam(d, rng.fork(dataHash(name)));
   }
   return out;
 }
@@ -96,7 +96,7 @@ export async function degradeWith(
   rng: Rng,
   ctx: DegradeContext = {},
 ): Promise<DegradeResult & { params: Record<string, number> }> {
-  const params = sampleParams(spec, rng.fork(hashString("params")));
-  const r = await applyDegradation(spec.fn, img, params, rng.fork(hashString("apply")), ctx);
+  const params = sampleParams(spec, rng.fork(dataHash("params")));
+  const r = await applyDegradation(spec.fn, img, params, rng.fork(dataHash("apply")), ctx);
   return { ...r, params };
 }

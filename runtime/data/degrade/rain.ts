@@ -11,7 +11,7 @@
 // NOTE: the reference first crops the image to multiples of 4 (for its depth maps); degradations here keep the size,
 // and `mioc testsets build` crops its ground truth to multiples of 4 once for every task.
 
-import { type DegradeFn, param, reflectIndex } from "./common.js";
+import { type DegradeFn, param, reflectIndex, roundHalfEven } from "./common.js";
 
 /**
  * OpenCV's `getGaussianKernel(n, 0)`: fixed tables for n ≤ 9 (OpenCV 4's SMALL_GAUSSIAN_SIZE; 3.x stopped at 7),
@@ -40,11 +40,8 @@ export function cvGaussianKernel(n: number): Float64Array {
   return k;
 }
 
-/** cvRound / saturate_cast<int>(double): round half to even. */
-function cvRound(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** cvRound / saturate_cast<int>(double) round half to even, as torch.round does. */
+const cvRound = roundHalfEven;
 
 /**
  * `cv2.warpAffine(src, M, (w, h))` for a float64 single-channel image with INTER_LINEAR and a constant 0 border,

@@ -18,8 +18,8 @@ import { encodeJpeg, ijgQuantTable, jpeg, readJpegLayout } from "../../../runtim
 import { gaussianNoise } from "../../../runtime/data/degrade/noise.js";
 import { parseNpy, readDepth, resizeBilinear } from "../../../runtime/data/depth.js";
 import type { RgbImage } from "../../../runtime/data/image.js";
-import { psnr } from "../../../runtime/data/metrics.js";
 import { Rng } from "../../../runtime/data/rng.js";
+import { calculatePsnr } from "../../../runtime/eval/metrics.js";
 import { compare, golden } from "./golden.js";
 
 /** A deterministic photo-like test image: smooth shapes, edges and mild texture. */
@@ -111,8 +111,8 @@ describe("jpeg", () => {
       const refRgb = new Uint8Array(img.width * img.height * 3);
       for (let i = 0; i < img.width * img.height; i++) refRgb.set(ref.data.subarray(4 * i, 4 * i + 3), 3 * i);
       // Our decode and jpeg-js's agree closely (the same file, two decoders).
-      expect(psnr(out, { ...out, data: refRgb }, 0)).toBeGreaterThan(35);
-      const p = psnr(img, out, 4);
+      expect(calculatePsnr(out, { ...out, data: refRgb }, 0)).toBeGreaterThan(35);
+      const p = calculatePsnr(img, out, 4);
       expect(p).toBeGreaterThan(last);
       last = p;
     }
@@ -262,7 +262,7 @@ describe("the degradation table", () => {
       expect([a.image.width, a.image.height]).toEqual([img.width, img.height]);
       expect(Buffer.from(img.data).equals(before)).toBe(true);
       // A degradation changes the image measurably but leaves it recognisable.
-      const p = psnr(img, a.image, 4);
+      const p = calculatePsnr(img, a.image, 4);
       expect(p).toBeGreaterThan(5);
       expect(p).toBeLessThan(45);
       if (name !== "bicubic_down_up") {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { hashString, philox4x32, Rng } from "../../../runtime/data/rng.js";
+import { fmix32, hashString } from "../../../compiler/ir/rng.js";
+import { dataHash, hashString as oldDataHash, philox4x32, Rng } from "../../../runtime/data/rng.js";
 
 const hex = (a: Uint32Array) => Array.from(a, (v) => v.toString(16).padStart(8, "0"));
 
@@ -22,6 +23,29 @@ describe("philox4x32-10", () => {
   });
 });
 
+describe("hashString and dataHash", () => {
+  it("hashString is FNV-1a, with pinned values: they seed parameter init (tests/fixtures/compiler)", () => {
+    const hex8 = (h: number) => h.toString(16).padStart(8, "0");
+    // FNV-1a's published test vectors ("" is the offset basis).
+    expect(["", "a", "foobar"].map((s) => hex8(hashString(s)))).toEqual(["811c9dc5", "e40c292c", "bf9cf968"]);
+    expect(hashString("conv.weight", 1)).not.toBe(hashString("conv.weight", 2));
+    expect(hashString("conv.weight", 0x811c9dc5)).toBe(hashString("conv.weight"));
+  });
+
+  it("dataHash is hashString then fmix32, with pinned values: they name every data stream and cache key", () => {
+    const hex8 = (s: string) => dataHash(s).toString(16).padStart(8, "0");
+    expect(["", "rain", "sample", "degrade", '{"a":1}'].map(hex8)).toEqual([
+      "ab3e7c0b",
+      "8444964d",
+      "195613ef",
+      "8b37c2a4",
+      "09a19045",
+    ]);
+    for (const s of ["", "rain", "x:stage:1"]) expect(dataHash(s)).toBe(fmix32(hashString(s)));
+    expect(oldDataHash).toBe(dataHash);
+  });
+});
+
 describe("Rng", () => {
   it("is reproducible, and streams and seeds differ", () => {
     const a = Rng.create(42, 1, 2);
@@ -31,11 +55,11 @@ describe("Rng", () => {
     expect(Array.from({ length: 10 }, () => Rng.create(43, 1, 2).u32())).not.toEqual(xs);
     expect(Rng.create(42, 1, 3).u32()).not.toBe(xs[0]);
     expect(Rng.create(42).fork(1, 2).u32()).not.toBe(Rng.create(42).fork(2, 1).u32());
-    expect(hashString("rain")).not.toBe(hashString("haze"));
+    expect(dataHash("rain")).not.toBe(dataHash("haze"));
   });
 
   it("resumes exactly from its serialised state, including a pending normal", () => {
-    const a = Rng.create(7, hashString("x"));
+    const a = Rng.create(7, dataHash("x"));
     a.u32();
     a.normal(); // leaves the spare of the Box–Muller pair pending
     const s = JSON.parse(JSON.stringify(a.state()));
