@@ -38,7 +38,7 @@ function report(e: unknown): number {
   }
   if (e instanceof UsageError || e instanceof MioRuntimeError) {
     process.stderr.write(`mioc: error: ${e.message}\n${e.hint ? `${e.hint}\n` : ""}`);
-    return e instanceof UsageError ? EXIT_USAGE : EXIT_RUNTIME;
+    return e instanceof UsageError ? EXIT_USAGE : e.exitCode;
   }
   // Anything else is a bug in mio: show the stack so it can be reported.
   process.stderr.write(`mioc: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`);

@@ -1,7 +1,8 @@
-// Runtime failures a user can act on. The CLI prints `message` and `hint` (never a stack) and exits 1.
+// Failures a user can act on. The CLI prints `message` and `hint` (never a stack) and exits with `exitCode`: 1 for
+// runtime failures, 2 for input that cannot be used.
 
 export class MioRuntimeError extends Error {
-  readonly exitCode = 1;
+  readonly exitCode: number = 1;
   constructor(
     message: string,
     readonly hint?: string,
@@ -9,6 +10,11 @@ export class MioRuntimeError extends Error {
     super(message);
     this.name = new.target.name;
   }
+}
+
+/** Input the user gave that cannot be used (a checkpoint of another model, a missing file): exit 2, like usage. */
+export class MioInputError extends MioRuntimeError {
+  override readonly exitCode: number = 2;
 }
 
 const INSTALL_HINT =

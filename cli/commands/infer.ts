@@ -2,15 +2,15 @@ import type { Command } from "commander";
 import { isClassifier } from "../../compiler/spec/experiment.js";
 import { didYouMean } from "../../grammar/diagnostics.js";
 import { readImage, writePng } from "../../runtime/data/image.js";
+import { promptMaps } from "../../runtime/data/prompts.js";
 import { Classifier, loadClassifier } from "../../runtime/eval/classifier.js";
-import { type Restored, restoreImage } from "../../runtime/exec/infer.js";
-import { restoreWithModel } from "../../runtime/exec/infer-model.js";
+import type { Restored } from "../../runtime/exec/forward.js";
+import { restoreImage, srresnetConfigFromWeights, srresnetExperiment } from "../../runtime/exec/infer.js";
+import { readModelWeights, weightsFile } from "../../runtime/exec/weights.js";
 import { readSafetensors, writeSafetensors } from "../../runtime/interop/safetensors.js";
-import { promptMaps } from "../../runtime/train/prompts.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
-import { readModelWeights } from "./eval.js";
 
 interface InferOptions {
   weights: string;
@@ -67,16 +67,26 @@ export function registerInfer(program: Command): void {
             "the experiment gives the model, its tasks and the seed its prompt maps come from",
           );
       }
-      const { tensors } = await readSafetensors(opts.weights);
+      const file = weightsFile(opts.weights);
+      const { tensors } = await readSafetensors(file);
       let promptMap: { size: number; data: Float32Array } | undefined;
       if (opts.promptMap) {
         const map = (await readSafetensors(opts.promptMap)).tensors.map;
         if (!map) throw new UsageError(`'${opts.promptMap}' has no tensor named 'map'`);
         promptMap = { size: map.shape[map.shape.length - 1] ?? 0, data: map.data };
       }
+      const cfg = srresnetConfigFromWeights(tensors);
+      if (cfg.prompt === "explicit" && !promptMap)
+        throw new UsageError(
+          "this checkpoint uses explicit prompts: give the task's prompt map",
+          "--prompt-map MAP.safetensors",
+        );
+      const { program, spec } = srresnetExperiment(cfg, promptMap?.size);
+      const img = await readImage(input);
       const gpu = await acquireGpu();
       try {
-        await writeRestored(opts.output, await restoreImage(gpu, tensors, await readImage(input), promptMap));
+        const restored = await restoreImage(gpu, program, spec, tensors, img, promptMap?.data, file);
+        await writeRestored(opts.output, restored);
       } finally {
         gpu.destroy();
       }
@@ -146,7 +156,7 @@ async function inferWithModel(input: string, opts: InferOptions & { model: strin
       }
       prompt = maps.maps[tasks.indexOf(task)];
     }
-    await writeRestored(opts.output, await restoreWithModel(gpu, result.program, spec, weights, img, prompt));
+    await writeRestored(opts.output, await restoreImage(gpu, result.program, spec, weights, img, prompt, opts.weights));
   } finally {
     gpu.destroy();
   }

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
-import { runExperiment } from "../../runtime/train/run-experiment.js";
-import type { TrainEvent } from "../../runtime/train/trainer.js";
+import { promptSelection } from "../../runtime/eval/classifier.js";
+import { runExperiment } from "../../runtime/run-experiment.js";
+import type { RunEvent } from "../../runtime/run-folder.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
-import { checkPromptSelection } from "./eval.js";
 
 /** A live status line on a terminal; plain lines otherwise (CI logs). */
 function progressDisplay(totalIters: number) {
@@ -20,7 +20,7 @@ function progressDisplay(totalIters: number) {
     if (tty) process.stderr.write(`\r\x1b[2K${text}${final ? "\n" : ""}`);
     else process.stderr.write(`${text}\n`);
   };
-  return (e: TrainEvent) => {
+  return (e: RunEvent) => {
     switch (e.type) {
       case "start": {
         const resumed = e.resumed_from !== null ? `, resuming at step ${e.resumed_from}` : "";
@@ -31,7 +31,7 @@ function progressDisplay(totalIters: number) {
         break;
       }
       case "stage":
-        lastStage = `stage ${e.stage}/${e.stages} [${(e.tasks as string[]).join(",")}]`;
+        lastStage = `stage ${e.stage}/${e.stages} [${e.tasks.join(",")}]`;
         line(`${lastStage} starting`, !tty);
         break;
       case "train": {
@@ -121,7 +121,8 @@ export function registerRun(program: Command): void {
         };
         process.on("SIGINT", onSignal);
         process.on("SIGTERM", onSignal);
-        checkPromptSelection(spec, opts);
+        const prompts = promptSelection(spec, opts);
+        if (prompts.note) process.stderr.write(`${prompts.note}\n`);
         const total = spec.curriculum.stages.reduce((n, s) => n + s.iters, 0);
         const r = await runExperiment({
           gpu,

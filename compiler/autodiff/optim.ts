@@ -3,6 +3,7 @@
 import type { GraphBuilder } from "../ir/builder.js";
 import { assert, type Node } from "../ir/node.js";
 import type { Program, Update } from "../passes/program.js";
+import { PLAN_IO } from "../plan/io.js";
 import { grad } from "./grad.js";
 
 export interface AdamConfig {
@@ -73,7 +74,7 @@ export function buildTrainStep(b: GraphBuilder, loss: Node, opts: TrainStepOptio
       updates.push({ target: e, value: b.add(b.scale(e, opts.ema), b.scale(p1, 1 - opts.ema)) });
     }
   });
-  const outputs = new Map<string, Node>([["loss", loss], ...Object.entries(opts.fetch ?? {})]);
+  const outputs = new Map<string, Node>([[PLAN_IO.loss, loss], ...Object.entries(opts.fetch ?? {})]);
   if (opts.fetchGrads) {
     params.forEach((p, i) => {
       outputs.set(`grad.${p.name}`, grads[i] as Node);

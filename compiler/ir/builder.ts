@@ -2,7 +2,7 @@
 // plus layer helpers that create named parameters with PyTorch/BasicSR state-dict names and PyTorch's init.
 import { Graph } from "./graph.js";
 import { assert, type Node, numel, type Shape } from "./node.js";
-import { hashString, Rng } from "./rng.js";
+import { hashString, SequentialRng } from "./rng.js";
 import { GraphOps } from "./tensor-ops.js";
 
 /**
@@ -76,7 +76,7 @@ export class GraphBuilder extends GraphOps {
       assert(init.length === numel(shape), () => `init of '${name}' has ${init.length} values for [${shape}]`);
       value = init;
     } else {
-      const rng = new Rng(hashString(name, this.seed));
+      const rng = new SequentialRng(hashString(name, this.seed));
       value = new Float32Array(numel(shape));
       for (let i = 0; i < value.length; i++) {
         value[i] =

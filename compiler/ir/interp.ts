@@ -77,11 +77,18 @@ function gather(make: (src: readonly Float64Array[], n: Node) => (c: readonly nu
   };
 }
 
-/** PyTorch's reflect index: -1 -> 1, size -> size-2. */
-export function reflectIndex(i: number, size: number): number {
-  if (i < 0) return -i;
-  if (i >= size) return 2 * (size - 1) - i;
-  return i;
+/**
+ * Index of `i` reflected into [0, n): PyTorch's 'reflect' padding (the edge sample is not repeated: -1 → 1),
+ * folded again when the pad is wider than the image (where PyTorch would refuse), and 0 when n = 1. The project's one
+ * reflect: the pad op's reference, the degradations' borders, evaluation tiles larger than the image.
+ *
+ * @example reflectIndex(-1, 5) // 1; reflectIndex(5, 5) // 3; reflectIndex(-9, 5) // 1
+ */
+export function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((i % period) + period) % period; // (not `if (m < 0) m += period`: that returns -0 for i = -period)
+  return m < n ? m : period - m;
 }
 
 /**

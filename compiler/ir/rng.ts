@@ -66,6 +66,3 @@ export class SequentialRng {
     return r * Math.cos(2 * Math.PI * v);
   }
 }
-
-/** @deprecated The name clashes with the data pipeline's `Rng`; compiler/ir/builder.ts moves to `SequentialRng`. */
-export { SequentialRng as Rng };

@@ -8,6 +8,8 @@ import { Elaborator, type Lowering, type Value } from "../check/elaborate.js";
 import { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { CompilerBug } from "../ir/node.js";
+import type { Program } from "../passes/program.js";
+import { PLAN_IO } from "../plan/io.js";
 import type { Program as LoadedProgram } from "../program.js";
 import type { ExperimentSpec } from "../spec/experiment.js";
 import { modulate } from "./modulate.js";
@@ -123,7 +125,7 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
   const b = new GraphBuilder({ seed: o.seed ?? spec.seed });
   const wired = new Map(spec.prompt.sites.map((s, i) => [s.name, i]));
   const lowering = new GraphLowering(b, wired);
-  const lq = b.input("lq", [o.batch, 3, o.height, o.width]);
+  const lq = b.input(PLAN_IO.lq, [o.batch, 3, o.height, o.width]);
   const input = (n: Node, c: number): Value => ({ t: "tensor", shape: { kind: "map", c, down: 1 }, node: n });
   const run = (decl: CallableDecl, args: Record<string, unknown>, x: Value, prefix: string) => {
     const el = new Elaborator(program.root.scope, { lowering });
@@ -142,14 +144,32 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
     let p: Value = input(lq, 3);
     if (spec.prompt.kind === "explicit") {
       const size = spec.prompt.maps?.kind === "random" ? spec.prompt.maps.size : 128;
-      prompt = b.input("prompt", [o.batch, 1, size, size]);
+      prompt = b.input(PLAN_IO.prompt, [o.batch, 1, size, size]);
       p = input(prompt, 1);
     } else if (o.promptImage) {
-      prompt = b.input("prompt", [o.batch, 3, o.promptImage.height, o.promptImage.width]);
+      prompt = b.input(PLAN_IO.prompt, [o.batch, 3, o.promptImage.height, o.promptImage.width]);
       p = input(prompt, 3);
     }
     lowering.promptVector = run(callable(program, ext.name), ext.args, p, "prompt_extractor.");
   }
   const out = run(callable(program, spec.model.name), spec.model.args, input(lq, 3), "");
   return { b, lq, out, ...(prompt ? { prompt } : {}) };
+}
+
+/** The forward-only program of a lowered model: its output, fetchable as `out`; no updates. */
+export function forwardProgram(m: LoweredModel): Program {
+  return { g: m.b.g, outputs: new Map([[PLAN_IO.out, m.out]]), updates: [] };
+}
+
+/**
+ * The model's parameters and their shapes (which do not depend on the input size), from a lowering at `size`
+ * pixels: the training crop by default, a size every checked model accepts.
+ */
+export function modelParamShapes(
+  program: LoadedProgram,
+  spec: ExperimentSpec,
+  size = spec.data.crop,
+): Map<string, readonly number[]> {
+  const m = lowerModel(program, spec, { batch: 1, height: size, width: size });
+  return new Map(m.b.paramList().map((p) => [p.name, p.node.shape]));
 }

@@ -3,6 +3,7 @@
 import { type AdamConfig, buildTrainStep } from "../autodiff/optim.js";
 import type { Node } from "../ir/node.js";
 import type { Program } from "../passes/program.js";
+import { PLAN_IO } from "../plan/io.js";
 import type { Program as LoadedProgram } from "../program.js";
 import type { ExperimentSpec } from "../spec/experiment.js";
 import { type LoweredModel, lowerModel } from "./model.js";
@@ -42,14 +43,14 @@ export function lowerTrainStep(
   let sampleLoss: Node;
   if (l.name === "cross_entropy") {
     // The classes are the curriculum's tasks; the trainer writes each sample's task as a one-hot row.
-    target = b.input("label", [batch, out.shape[1] ?? 0]);
+    target = b.input(PLAN_IO.label, [batch, out.shape[1] ?? 0]);
     // NOTE: with double_softmax (the reference, MIOIR.md §9.5) the model's output, already a softmax, goes through
     // CrossEntropy's log-softmax again: the loss cannot fall below log(e + K - 1) - 1 (1.166 for 7 classes), and
     // the gradient is smaller, but argmax and accuracy are unaffected.
     sampleLoss = l.double_softmax === false ? b.nllPerSample(out, target) : b.crossEntropyPerSample(out, target);
     loss = b.scale(b.reshape(b.sum(sampleLoss, [0], true), [1]), 1 / batch);
   } else {
-    target = b.input("gt", [batch, 3, crop, crop]);
+    target = b.input(PLAN_IO.gt, [batch, 3, crop, crop]);
     loss =
       l.name === "l1"
         ? b.l1Loss(out, target)
@@ -59,6 +60,9 @@ export function lowerTrainStep(
     sampleLoss = b.mean(b.abs(b.sub(out, target)), [1, 2, 3], false);
   }
   const optimizer = optimizerConfig(spec);
-  const prog = buildTrainStep(b, loss, { optimizer, ...(spec.train.ema > 0 ? { ema: spec.train.ema } : {}) });
+  // The trainer logs each task's loss, and a classifier's accuracy from its scores.
+  const fetch: Record<string, Node> = { [PLAN_IO.sampleLoss]: sampleLoss };
+  if (l.name === "cross_entropy") fetch[PLAN_IO.out] = out;
+  const prog = buildTrainStep(b, loss, { optimizer, fetch, ...(spec.train.ema > 0 ? { ema: spec.train.ema } : {}) });
   return { model, target, loss, sampleLoss, program: prog, optimizer };
 }

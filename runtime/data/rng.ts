@@ -18,12 +18,6 @@ export function dataHash(s: string): number {
   return fmix32(fnv1a(s));
 }
 
-/**
- * @deprecated `dataHash` under its old name, which clashed with compiler/ir/rng.ts `hashString` (plain FNV-1a, other
- * values). Goes once runtime/train/trainer.ts and runtime/eval/evaluate.ts import `dataHash`.
- */
-export const hashString = dataHash;
-
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;

@@ -4,16 +4,16 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Scalar } from "../../compiler/check/builtins.js";
-import { initialParams } from "../../compiler/ir/builder.js";
 import { lowerModel } from "../../compiler/lower/model.js";
-import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Program as LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
 import { toPlanes } from "../data/degrade/common.js";
 import type { RgbImage } from "../data/image.js";
-import { MioRuntimeError } from "../errors.js";
-import { Executor } from "../exec/executor.js";
+import { MioInputError, MioRuntimeError } from "../errors.js";
+import { ForwardPlans } from "../exec/forward.js";
+import { selectWeights } from "../exec/weights.js";
 import { readSafetensors, type TensorMap, writeSafetensors } from "../interop/safetensors.js";
+import type { Accuracy } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
 
 /** The reference classifier's label order (MIOIR.md §3: blur 0, noise 1, ..., sr 6), for checkpoints without one. */
@@ -27,8 +27,8 @@ export interface ClassifierModel {
   call: { name: string; args: Record<string, Scalar> };
   /** Class k's task name. */
   classes: string[];
-  /** Parameter values by name. */
-  weights: Map<string, Float32Array>;
+  /** Parameter values (and shapes) by name. */
+  weights: TensorMap;
   /** Where the weights came from (for messages and reports). */
   source: string;
 }
@@ -50,10 +50,10 @@ function classifierSpec(base: ExperimentSpec, call: ClassifierModel["call"]): Ex
   };
 }
 
-/** The classifier's parameters (names and initial values), from a small lowering. */
+/** The classifier's parameter shapes and class count (its two k3 s3 convs need inputs of 9 pixels or more). */
 function expectedParams(program: LoadedProgram, base: ExperimentSpec, call: ClassifierModel["call"]) {
   const m = lowerModel(program, classifierSpec(base, call), { batch: 1, height: 64, width: 64 });
-  return { params: initialParams(m.b), classes: m.out.shape[1] ?? 0 };
+  return { params: new Map(m.b.paramList().map((p) => [p.name, p.node.shape])), classes: m.out.shape[1] ?? 0 };
 }
 
 const callText = (c: ClassifierModel["call"]) =>
@@ -99,24 +99,7 @@ export async function loadClassifier(
       "use the classifier.safetensors a classifier run ('mioc run pipelines/classifier.mio') writes",
     );
   }
-  const weights = new Map<string, Float32Array>();
-  for (const [name, init] of params) {
-    const t = tensors[name];
-    if (!t) {
-      throw new MioRuntimeError(
-        `the classifier checkpoint '${file}' has no '${name}', a parameter of ${callText(call)}`,
-        "is it a checkpoint of a task classifier?",
-      );
-    }
-    if (t.data.length !== init.length) {
-      throw new MioRuntimeError(
-        `the classifier checkpoint '${file}' has '${name}' of shape [${t.shape}] (${t.data.length} values); ` +
-          `${callText(call)} needs ${init.length}`,
-        "the checkpoint and the classifier's arguments disagree (width? classes?)",
-      );
-    }
-    weights.set(name, t.data);
-  }
+  const weights = selectWeights(tensors, params, "raw", `the classifier checkpoint '${file}'`, false, callText(call));
   return { call, classes, weights, source: file };
 }
 
@@ -134,58 +117,36 @@ function classifierFile(path: string): string {
 /**
  * Writes the weights a classifier run evaluated as one safetensors file whose metadata names its backbone,
  * arguments and classes, so `--classifier FILE` rebuilds it without its experiment.
- * @example await writeClassifier(join(runDir, "classifier.safetensors"), spec, weights, shapes);
+ * @example await writeClassifier(join(runDir, "classifier.safetensors"), spec, weights);
  */
-export async function writeClassifier(
-  path: string,
-  spec: ExperimentSpec,
-  weights: ReadonlyMap<string, Float32Array>,
-  shapes: ReadonlyMap<string, readonly number[]>,
-): Promise<void> {
-  const tensors: TensorMap = {};
-  for (const [name, data] of weights) tensors[name] = { shape: shapes.get(name) ?? [data.length], data };
+export async function writeClassifier(path: string, spec: ExperimentSpec, weights: TensorMap): Promise<void> {
   const meta = { backbone: spec.model.name, args: spec.model.args, classes: spec.tasks.map((t) => t.name) };
-  await writeSafetensors(path, tensors, { format: "mio-classifier", [META_KEY]: JSON.stringify(meta) });
+  await writeSafetensors(path, weights, { format: "mio-classifier", [META_KEY]: JSON.stringify(meta) });
 }
 
 /**
- * A classifier ready to run: one compiled forward plan per image size (test images may differ in size).
+ * A classifier ready to run on whole images (test images differ in size: one plan per size).
  * @example const cls = await Classifier.create(gpu, program, spec, model); (await cls.predict(img)).task
  */
 export class Classifier {
-  private readonly exes = new Map<string, Executor>();
-  private constructor(
-    private readonly gpu: Gpu,
-    private readonly program: LoadedProgram,
-    private readonly base: ExperimentSpec,
+  private readonly plans: ForwardPlans;
+  constructor(
+    gpu: Gpu,
+    program: LoadedProgram,
+    base: ExperimentSpec,
     readonly model: ClassifierModel,
-  ) {}
+  ) {
+    this.plans = new ForwardPlans(gpu, program, classifierSpec(base, model.call), model.weights, model.source);
+  }
 
   static async create(gpu: Gpu, program: LoadedProgram, base: ExperimentSpec, model: ClassifierModel) {
     return new Classifier(gpu, program, base, model);
   }
 
-  private async executor(width: number, height: number): Promise<Executor> {
-    const key = `${width}x${height}`;
-    const hit = this.exes.get(key);
-    if (hit) return hit;
-    // A few sizes stay compiled; a set of all-different sizes must not pile up device memory.
-    if (this.exes.size >= 4) this.destroy();
-    const spec = classifierSpec(this.base, this.model.call);
-    const m = lowerModel(this.program, spec, { batch: 1, height, width });
-    const plan = compileProgram({ g: m.b.g, outputs: new Map([["out", m.out]]), updates: [] });
-    const exe = await Executor.create(this.gpu, plan);
-    for (const [name, value] of this.model.weights) exe.write(name, value);
-    this.exes.set(key, exe);
-    return exe;
-  }
-
   /** The classifier's output for the whole image (RGB in [0, 1], as in training). */
   async scores(img: RgbImage): Promise<Float32Array> {
-    const { width: W, height: H } = img;
-    const exe = await this.executor(W, H);
-    exe.write("lq", toPlanes(img));
-    return (await this.gpu.scoped("running the task classifier", () => exe.run(["out"]))).out ?? new Float32Array();
+    const plan = await this.plans.get({ height: img.height, width: img.width });
+    return plan.run(toPlanes(img));
   }
 
   /**
@@ -208,13 +169,9 @@ export class Classifier {
   }
 
   destroy(): void {
-    for (const exe of this.exes.values()) exe.destroy();
-    this.exes.clear();
+    this.plans.destroy();
   }
 }
-
-/** Per test set and task: the fraction of images whose predicted task is right. */
-export type Accuracy = Record<string, Record<string, number>>;
 
 /** Adds one prediction to a running accuracy (counts in `n`). */
 export function tally(acc: Accuracy, n: Accuracy, set: string, task: string, right: boolean): void {
@@ -225,4 +182,38 @@ export function tally(acc: Accuracy, n: Accuracy, set: string, task: string, rig
   const seen = c[task] ?? 0;
   a[task] = ((a[task] ?? 0) * seen + (right ? 1 : 0)) / (seen + 1);
   c[task] = seen + 1;
+}
+
+/**
+ * How an explicit-prompt model's test images get their prompts: the classifier checkpoint `classifier` (else the
+ * experiment's `classifier_weights`) picks each one, or with `oracleTask` (or no checkpoint) each image gets its
+ * true task's. `note` says which, for people; the flags are refused where they mean nothing.
+ */
+export function promptSelection(
+  spec: ExperimentSpec,
+  opts: { classifier?: string | undefined; oracleTask?: boolean | undefined },
+): { classifier?: string; note?: string } {
+  if (opts.classifier && opts.oracleTask) throw new MioInputError("choose --classifier or --oracle-task, not both");
+  if (isClassifier(spec) && (opts.classifier || opts.oracleTask))
+    throw new MioInputError(`${spec.name} is a task classifier: --classifier and --oracle-task are for EP models`);
+  if (spec.prompt.kind !== "explicit") {
+    if (opts.classifier || opts.oracleTask)
+      throw new MioInputError(
+        `--classifier and --oracle-task are for explicit prompts; '${spec.name}' has ${spec.prompt.kind === "none" ? "no prompt" : "adaptive prompts"}`,
+      );
+    return {};
+  }
+  if (opts.classifier && !existsSync(opts.classifier))
+    throw new MioInputError(
+      `no such classifier checkpoint: ${opts.classifier}`,
+      "train one: mioc run pipelines/classifier.mio",
+    );
+  const classifier = opts.oracleTask ? undefined : (opts.classifier ?? spec.prompt.classifier?.weights ?? undefined);
+  const note = classifier
+    ? `explicit prompts at test time: the task classifier ${classifier} picks each image's prompt`
+    : opts.oracleTask
+      ? "explicit prompts at test time: oracle (each image gets its true task's prompt), as --oracle-task asks"
+      : "explicit prompts at test time: oracle (each image gets its true task's prompt), because no classifier " +
+        "checkpoint was given (--classifier CKPT, or classifier_weights in the experiment's prompt)";
+  return { ...(classifier ? { classifier } : {}), note };
 }

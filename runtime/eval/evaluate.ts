@@ -4,32 +4,22 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import { stateNames } from "../../compiler/autodiff/optim.js";
-import { lowerModel } from "../../compiler/lower/model.js";
-import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Program as LoadedProgram } from "../../compiler/program.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
-import { toPlanes } from "../data/degrade/common.js";
 import { cropImage, type RgbImage, readImage, writePng } from "../data/image.js";
-import { hashString } from "../data/rng.js";
+import { type PromptMaps, promptBatch } from "../data/prompts.js";
+import { dataHash } from "../data/rng.js";
 import { buildTestsets, listImages, type TestsetsManifest } from "../data/testsets.js";
 import { MioRuntimeError } from "../errors.js";
-import { Executor } from "../exec/executor.js";
-import { type PromptMaps, promptBatch } from "../train/prompts.js";
+import { ForwardPlans, restoreTiled } from "../exec/forward.js";
+import type { TensorMap } from "../interop/safetensors.js";
+import type { Accuracy, TaskScore } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
-import { type Accuracy, type Classifier, tally } from "./classifier.js";
+import { type Classifier, tally } from "./classifier.js";
 import { calculatePsnr, calculateSsim } from "./metrics.js";
 
-export interface SetScore {
-  psnr: number;
-  ssim?: number;
-  /** PSNR of the degraded input itself: the baseline a model must beat. */
-  lq_psnr: number;
-  images: number;
-}
-
 export interface EvalResult {
-  sets: Record<string, Record<string, SetScore>>;
+  sets: Record<string, Record<string, TaskScore>>;
   /** For each set and task, the first image: LQ, output and GT, for the report's grids. */
   samples: { set: string; task: string; lq: RgbImage; out: RgbImage; gt: RgbImage }[];
   depth: string[];
@@ -42,7 +32,7 @@ export interface EvalOptions {
   program: LoadedProgram;
   spec: ExperimentSpec;
   /** Parameter values by name (raw weights or the EMA's). */
-  weights: ReadonlyMap<string, Float32Array>;
+  weights: TensorMap;
   /** Where built test sets are cached (shared by runs with the same test images, tasks and seed). */
   cacheDir: string;
   prompts?: PromptMaps;
@@ -62,7 +52,7 @@ export async function ensureTestsets(spec: ExperimentSpec, cacheDir: string, onI
   const test = spec.data.test;
   if (!test) throw new MioRuntimeError("the experiment has no test folder", 'add data { test "folder" }');
   const crop = spec.eval.center_crop;
-  const key = hashString(JSON.stringify({ test, tasks: spec.tasks, seed: spec.seed, crop })).toString(16);
+  const key = dataHash(JSON.stringify({ test, tasks: spec.tasks, seed: spec.seed, crop })).toString(16);
   const root = join(cacheDir, `testsets-${key}`);
   const manifestPath = join(root, "manifest.json");
   if (!existsSync(manifestPath)) {
@@ -81,17 +71,6 @@ export async function ensureTestsets(spec: ExperimentSpec, cacheDir: string, onI
   return { root, manifest };
 }
 
-/** Picks the parameter values the spec evaluates: the raw weights, or their EMA. */
-export function evalWeights(
-  spec: ExperimentSpec,
-  values: Record<string, Float32Array>,
-  params: string[],
-): Map<string, Float32Array> {
-  return new Map(
-    params.map((p) => [p, (spec.eval.weights === "ema" ? values[stateNames(p).ema] : values[p]) as Float32Array]),
-  );
-}
-
 /** The central `size`×`size` square of an image (the whole image when it is no larger). */
 export function centerCrop(img: RgbImage, size: number): RgbImage {
   if (size <= 0 || (img.width <= size && img.height <= size)) return img;
@@ -100,90 +79,20 @@ export function centerCrop(img: RgbImage, size: number): RgbImage {
   return cropImage(img, Math.floor((img.width - w) / 2), Math.floor((img.height - h) / 2), w, h);
 }
 
-/** Tile origins along one axis: `size`-wide tiles with at least `overlap` shared pixels, the last flush with the end. */
-export function tileOrigins(length: number, size: number, overlap: number): number[] {
-  if (length <= size) return [0];
-  const step = Math.max(1, size - overlap);
-  const out: number[] = [];
-  for (let o = 0; o + size < length; o += step) out.push(o);
-  out.push(length - size);
-  return out;
-}
-
-/** Runs the forward plan over an image in tiles, averaging overlaps; returns the 8-bit result. */
-async function restore(
-  exe: Executor,
-  img: RgbImage,
-  tile: number,
-  overlap: number,
-  prompt?: Float32Array,
-): Promise<RgbImage> {
-  const { width: W, height: H } = img;
-  const acc = new Float64Array(3 * W * H);
-  const weight = new Float64Array(W * H);
-  const input = new Float32Array(3 * tile * tile);
-  if (prompt) exe.write("prompt", prompt);
-  else if (exe.plan.inputs.prompt) exe.write("prompt", toPlanes(img));
-  for (const y0 of tileOrigins(H, tile, overlap)) {
-    for (const x0 of tileOrigins(W, tile, overlap)) {
-      // Tiles larger than the image reflect at its edges, as the reference pads at test time.
-      for (let c = 0; c < 3; c++) {
-        for (let y = 0; y < tile; y++) {
-          const sy = reflect(y0 + y, H);
-          for (let x = 0; x < tile; x++)
-            input[(c * tile + y) * tile + x] = (img.data[(sy * W + reflect(x0 + x, W)) * 3 + c] ?? 0) / 255;
-        }
-      }
-      exe.write("lq", input);
-      const out = (await exe.run(["out"])).out as Float32Array;
-      for (let y = 0; y < Math.min(tile, H - y0); y++) {
-        for (let x = 0; x < Math.min(tile, W - x0); x++) {
-          const p = (y0 + y) * W + x0 + x;
-          weight[p] = (weight[p] ?? 0) + 1;
-          for (let c = 0; c < 3; c++)
-            acc[c * W * H + p] = (acc[c * W * H + p] ?? 0) + (out[(c * tile + y) * tile + x] ?? 0);
-        }
-      }
-    }
-  }
-  const data = new Uint8Array(3 * W * H);
-  for (let p = 0; p < W * H; p++) {
-    for (let c = 0; c < 3; c++) {
-      // The reference's tensor2img: clamp to [0, 1], scale, round.
-      const v = (acc[c * W * H + p] ?? 0) / (weight[p] ?? 1);
-      data[p * 3 + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-    }
-  }
-  return { width: W, height: H, data };
-}
-
-function reflect(i: number, n: number): number {
-  if (n === 1) return 0;
-  let j = i;
-  while (j < 0 || j >= n) j = j < 0 ? -j : 2 * n - 2 - j;
-  return j;
-}
-
 export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   const { spec } = o;
   // Default tile: the whole (center-cropped) image when it is small, else 128 pixels.
   const tile = spec.eval.tile > 0 ? spec.eval.tile : spec.eval.center_crop > 0 ? spec.eval.center_crop : 128;
   const overlap = Math.min(spec.eval.overlap, tile / 2);
-  const executors = new Map<string, Executor>();
-  /** The tile plan; with adaptive prompts on an image that is not one tile, one whose extractor sees the image. */
-  const executorFor = async (img: RgbImage): Promise<Executor> => {
+  // The tile plan; with adaptive prompts on an image that is not one tile, one whose extractor sees the image.
+  const plans = new ForwardPlans(o.gpu, o.program, spec, o.weights);
+  const planFor = (img: RgbImage) => {
     const whole = spec.prompt.kind === "adaptive" && (img.height !== tile || img.width !== tile);
-    const key = whole ? `${img.height}x${img.width}` : "tile";
-    let exe = executors.get(key);
-    if (!exe) {
-      const promptImage = whole ? { height: img.height, width: img.width } : undefined;
-      const model = lowerModel(o.program, spec, { batch: 1, height: tile, width: tile, promptImage });
-      const plan = compileProgram({ g: model.b.g, outputs: new Map([["out", model.out]]), updates: [] });
-      exe = await Executor.create(o.gpu, plan);
-      for (const [name, value] of o.weights) exe.write(name, value);
-      executors.set(key, exe);
-    }
-    return exe;
+    return plans.get({
+      height: tile,
+      width: tile,
+      ...(whole ? { promptImage: { height: img.height, width: img.width } } : {}),
+    });
   };
   try {
     const { root, manifest } = await ensureTestsets(spec, o.cacheDir, (d, t) =>
@@ -217,7 +126,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
           tally(accuracy, counts, set, s.task, p.task === s.task);
           prompt = promptBatch(o.prompts, [taskIndex.get(p.task) ?? 0]);
         }
-        const out = await restore(await executorFor(lq), lq, tile, overlap, prompt);
+        const out = await restoreTiled(await planFor(lq), lq, tile, overlap, prompt);
         psnrSum += calculatePsnr(out, gt, psnrMetric.crop, psnrMetric.y_channel);
         lqSum += calculatePsnr(lq, gt, psnrMetric.crop, psnrMetric.y_channel);
         if (wantSsim) ssimSum += calculateSsim(out, gt, wantSsim.crop, wantSsim.y_channel);
@@ -227,18 +136,18 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
         o.onProgress?.(++done, total, `${set}/${s.task}`);
       }
       const n = images.length;
-      const score: SetScore = {
+      const score: TaskScore = {
         psnr: psnrSum / n,
         lq_psnr: lqSum / n,
         images: n,
         ...(wantSsim ? { ssim: ssimSum / n } : {}),
       };
       result.sets[set] ??= {};
-      (result.sets[set] as Record<string, SetScore>)[s.task] = score;
+      (result.sets[set] as Record<string, TaskScore>)[s.task] = score;
     }
     if (o.prompts && o.classifier) result.classifierAccuracy = accuracy;
     return result;
   } finally {
-    for (const exe of executors.values()) exe.destroy();
+    plans.destroy();
   }
 }

@@ -1,28 +1,23 @@
-// Whole-image inference with an SRResNet checkpoint: the model configuration is read off the weight names and
-// shapes (BasicSR/PyTorch state-dict names), a forward-only plan is compiled for the image's size and run once.
-import type { SRResNetConfig } from "../../compiler/models/srresnet.js";
-import { buildSRResNet } from "../../compiler/models/srresnet.js";
-import { compileProgram } from "../../compiler/passes/pipeline.js";
-import { toPlanes } from "../data/degrade/common.js";
+// Whole-image inference (`mioc infer`): an experiment's model, or a bare SRResNet checkpoint (PyTorch/BasicSR
+// state-dict names) whose configuration is read off its weight names and shapes and whose model is the stdlib's
+// `SRResNet` declaration, as the pipelines use it: the .mio source is the only definition of a model.
+import { checkFile } from "../../compiler/compile.js";
+import { defaultStdlibRoot, type Program as LoadedProgram } from "../../compiler/program.js";
+import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
 import type { RgbImage } from "../data/image.js";
 import { MioRuntimeError } from "../errors.js";
 import type { TensorMap } from "../interop/safetensors.js";
 import type { Gpu } from "../webgpu/device.js";
-import { Executor } from "./executor.js";
+import { ForwardPlan, type Restored, restoreWhole } from "./forward.js";
 
-/** A restored image, and the network's float output it was rounded from. */
-export interface Restored extends RgbImage {
-  /** (3, H, W) floats before clamping and rounding (what PyTorch's model returns). */
-  readonly chw: Float32Array;
-}
+export type PromptKind = "none" | "explicit" | "adaptive";
 
-/** The network's (3, H, W) output clamped and rounded to 8 bits (BasicSR `tensor2img`), keeping the floats. */
-export function chwToImage(chw: Float32Array, width: number, height: number): Restored {
-  const n = width * height;
-  const data = new Uint8Array(3 * n);
-  for (let i = 0; i < n; i++)
-    for (let c = 0; c < 3; c++) data[i * 3 + c] = Math.round(Math.min(1, Math.max(0, chw[c * n + i] ?? 0)) * 255);
-  return { width, height, data, chw };
+export interface SRResNetConfig {
+  /** Feature channels (BasicSR num_feat; 64 in the paper). */
+  feat: number;
+  /** Residual blocks (num_block; 16 in the paper). */
+  blocks: number;
+  prompt: PromptKind;
 }
 
 /** Reads feat, blocks and the prompt kind off an SRResNet state dict. */
@@ -37,45 +32,61 @@ export function srresnetConfigFromWeights(w: TensorMap): SRResNetConfig {
 }
 
 /**
- * Restores one image: RGB in [0, 1], NCHW, the network, then clamp and round to 8 bits (BasicSR `tensor2img`);
- * `chw` keeps the float output.
- * An explicit-prompt model needs `promptMap` (1 x h x w values, e.g. one of MiOIR's type7 maps).
- * @example const out = await restoreImage(gpu, (await readSafetensors("w.safetensors")).tensors, img);
+ * The experiment a bare SRResNet checkpoint stands for: the stdlib SRResNet (and FExt, wired to every site as
+ * MiOIR's SRResNet_EP/AP are) with its configuration; `promptSize` is the side of an explicit prompt map.
+ */
+export function srresnetExperiment(
+  cfg: SRResNetConfig,
+  promptSize = 128,
+): { program: LoadedProgram; spec: ExperimentSpec } {
+  // Init does not matter (the weights replace it), but MiOIR's prompted variants keep PyTorch's outer init.
+  const outer = cfg.prompt === "none" ? "kaiming0.1" : "pytorch";
+  const maps = cfg.prompt === "explicit" ? `\n    maps random(size: ${promptSize}, seed: 0)` : "";
+  const prompt =
+    cfg.prompt === "none"
+      ? ""
+      : `prompt ${cfg.prompt} {\n    extractor FExt(nf: ${cfg.feat})\n    sites body.*, conv_hr, conv_last${maps}\n  }`;
+  const text = `use stdlib/tasks
+use stdlib/backbones/srresnet
+use stdlib/prompts
+experiment srresnet_weights {
+  model SRResNet(feat: ${cfg.feat}, blocks: ${cfg.blocks}, outer_init: "${outer}")
+  ${prompt}
+  data { train "." }
+}
+`;
+  const path = `${defaultStdlibRoot}/stdlib/srresnet-weights.mio`;
+  const r = checkFile(path, { text });
+  const spec = r.specs.get("srresnet_weights");
+  if (!spec || r.diagnostics.some((d) => d.severity === "error")) {
+    throw new MioRuntimeError(
+      `cannot build SRResNet(feat: ${cfg.feat}, blocks: ${cfg.blocks}) from the weights: ${r.diagnostics.map((d) => d.message).join("; ")}`,
+    );
+  }
+  return { program: r.program, spec };
+}
+
+/**
+ * Restores one image with an experiment's model: RGB in [0, 1], NCHW, the network compiled for the image's size,
+ * then clamp and round to 8 bits (BasicSR `tensor2img`), keeping the float output. An explicit-prompt model needs
+ * `prompt` (its task's S×S map).
+ * @example const out = await restoreImage(gpu, program, spec, weights, img, maps.maps[taskIndex]);
  */
 export async function restoreImage(
   gpu: Gpu,
+  program: LoadedProgram,
+  spec: ExperimentSpec,
   weights: TensorMap,
   img: RgbImage,
-  promptMap?: { size: number; data: Float32Array },
+  prompt?: Float32Array,
+  source = "the weights",
 ): Promise<Restored> {
-  const cfg = srresnetConfigFromWeights(weights);
-  if (cfg.prompt === "explicit" && !promptMap) {
-    throw new MioRuntimeError("this checkpoint uses explicit prompts: give the task's prompt map");
-  }
-  const { width: W, height: H } = img;
-  const { b, out } = buildSRResNet({ ...cfg, batch: 1, height: H, width: W, promptSize: promptMap?.size ?? 128 });
-  const plan = compileProgram(
-    { g: b.g, outputs: new Map([["out", out]]), updates: [] },
-    {
-      maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage,
-      maxBindingBytes: gpu.device.limits.maxStorageBufferBindingSize,
-    },
-  );
-  const exe = await Executor.create(gpu, plan);
+  if (spec.prompt.kind === "explicit" && !prompt)
+    throw new MioRuntimeError(`'${spec.name}' uses explicit prompts: give the task's prompt map`);
+  const plan = await ForwardPlan.create(gpu, program, spec, weights, { height: img.height, width: img.width }, source);
   try {
-    for (const p of b.paramList()) {
-      const t = weights[p.name];
-      if (!t) throw new MioRuntimeError(`the weights have no '${p.name}'`);
-      if (t.shape.join() !== p.node.shape.join()) {
-        throw new MioRuntimeError(`'${p.name}' has shape [${t.shape}], the model expects [${p.node.shape}]`);
-      }
-      exe.write(p.name, t.data);
-    }
-    exe.write("lq", toPlanes(img));
-    if (promptMap && plan.inputs.prompt) exe.write("prompt", promptMap.data);
-    const y = (await gpu.scoped("running SRResNet inference", () => exe.run(["out"]))).out ?? new Float32Array();
-    return chwToImage(y, W, H);
+    return await restoreWhole(plan, img, prompt);
   } finally {
-    exe.destroy();
+    plan.destroy();
   }
 }

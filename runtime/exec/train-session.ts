@@ -1,7 +1,10 @@
-// A training loop's view of a compiled train-step plan: it owns the step counter, writes the per-step optimizer
-// scalars and the batch, and submits one command buffer per step.
+// The one train-step driver: `mioc run`'s curriculum, the PyTorch golden tests and the bench all step a compiled
+// train-step plan through this class. It owns the parameters' optimizer state (Adam moments, EMA, step counter),
+// writes the per-step optimizer scalars and the batch, and submits one command buffer per step.
 import { type AdamConfig, stateNames, stepScalars } from "../../compiler/autodiff/optim.js";
 import type { Plan } from "../../compiler/plan/plan.js";
+import { MioRuntimeError } from "../errors.js";
+import type { TensorMap } from "../interop/safetensors.js";
 import type { Gpu } from "../webgpu/device.js";
 import { Executor } from "./executor.js";
 
@@ -15,25 +18,60 @@ export class TrainSession {
   private t = 0;
   private constructor(
     readonly exe: Executor,
+    /** Parameter names, in the model's order. */
+    readonly params: readonly string[],
     private readonly optimizer: AdamConfig,
   ) {}
 
   /** Uploads the initial parameters, zero Adam moments and EMA = parameters. */
   static async create(gpu: Gpu, plan: Plan, params: ReadonlyMap<string, Float32Array>, optimizer: AdamConfig) {
-    const exe = await Executor.create(gpu, plan);
+    const s = new TrainSession(await Executor.create(gpu, plan), [...params.keys()], optimizer);
     for (const [name, value] of params) {
-      exe.write(name, value);
-      const s = stateNames(name);
-      if (plan.inputs[s.m]) exe.write(s.m, new Float32Array(value.length));
-      if (plan.inputs[s.v]) exe.write(s.v, new Float32Array(value.length));
-      if (plan.inputs[s.ema]) exe.write(s.ema, value);
+      s.exe.write(name, value);
+      const ema = stateNames(name).ema;
+      if (plan.inputs[ema]) s.exe.write(ema, value);
     }
-    return new TrainSession(exe, optimizer);
+    s.resetOptimizer();
+    return s;
   }
 
-  /** Steps taken so far. */
+  /**
+   * Continues from saved state (`state()`'s tensors): parameters, EMA and Adam moments, with Adam's step counter at
+   * `optimizerStep`.
+   */
+  static async restore(
+    gpu: Gpu,
+    plan: Plan,
+    params: readonly string[],
+    saved: TensorMap,
+    optimizerStep: number,
+    optimizer: AdamConfig,
+  ) {
+    const s = new TrainSession(await Executor.create(gpu, plan), params, optimizer);
+    for (const name of s.stateTensors()) {
+      const t = saved[name];
+      if (!t) throw new MioRuntimeError(`the checkpoint has no '${name}'`);
+      s.exe.write(name, t.data);
+    }
+    s.t = optimizerStep;
+    return s;
+  }
+
+  /** Steps taken since the optimizer was last reset. */
   get steps(): number {
     return this.t;
+  }
+
+  /** A fresh optimizer (zero moments, step counter 0) over the current parameters, as a new training job starts. */
+  resetOptimizer(): void {
+    for (const p of this.params) {
+      const s = stateNames(p);
+      for (const n of [s.m, s.v]) {
+        const input = this.exe.plan.inputs[n];
+        if (input) this.exe.write(n, new Float32Array(input.shape.reduce((a, b) => a * b, 1)));
+      }
+    }
+    this.t = 0;
   }
 
   /** One optimizer step on `batch` at learning rate `lr`; resolves with `fetch` read after the update. */
@@ -42,6 +80,35 @@ export class TrainSession {
     for (const [name, v] of Object.entries(stepScalars(this.t, lr, this.optimizer))) this.exe.write(name, [v]);
     for (const [name, v] of Object.entries(batch)) this.exe.write(name, v);
     return this.exe.run(fetch);
+  }
+
+  /** Names of everything training carries: each parameter, then its EMA and Adam moments where the plan has them. */
+  stateTensors(): string[] {
+    const out: string[] = [];
+    for (const p of this.params) {
+      const s = stateNames(p);
+      for (const n of [p, s.ema, s.m, s.v]) if (this.exe.plan.inputs[n]) out.push(n);
+    }
+    return out;
+  }
+
+  /** The training state with shapes, as a checkpoint stores it. */
+  async state(): Promise<TensorMap> {
+    const names = this.stateTensors();
+    const values = await this.exe.read(names);
+    const out: TensorMap = {};
+    for (const n of names) out[n] = { shape: this.exe.plan.inputs[n]?.shape ?? [], data: values[n] as Float32Array };
+    return out;
+  }
+
+  /** The parameters' current values, or their EMA's. */
+  async weights(which: "raw" | "ema"): Promise<TensorMap> {
+    const key = (p: string) => (which === "ema" ? stateNames(p).ema : p);
+    const values = await this.exe.read(this.params.map(key));
+    const out: TensorMap = {};
+    for (const p of this.params)
+      out[p] = { shape: this.exe.plan.inputs[p]?.shape ?? [], data: values[key(p)] as Float32Array };
+    return out;
   }
 
   destroy(): void {

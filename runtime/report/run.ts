@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { validateSpec } from "../../compiler/spec/emit.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { LogEvent, RunMetrics } from "../run-folder.js";
 
 /** A run folder that is missing, incomplete or malformed. Names the path and what is wrong with it. */
 export class RunFolderError extends Error {
@@ -19,55 +20,8 @@ export class RunFolderError extends Error {
   }
 }
 
-/** One task's scores on one test set, averaged over its images. `null` stands for a PSNR of Infinity in JSON. */
-export interface TaskScore {
-  psnr: number | null;
-  ssim?: number | null;
-  lq_psnr?: number | null;
-  images?: number;
-}
-
-/** `metrics.json`: the final evaluation of a run. */
-export interface RunMetrics {
-  run: string;
-  name: string;
-  profile?: string | null;
-  weights?: "raw" | "ema";
-  adapter?: string;
-  steps?: number;
-  seconds?: number;
-  /** Set name (`in_dist`, `out_dist`, ...) → task name → scores. */
-  sets: Record<string, Record<string, TaskScore>>;
-  prompt_selection?: "oracle" | "classifier" | "none";
-  /** The classifier checkpoint that picked explicit prompts (prompt_selection "classifier"). */
-  classifier?: string;
-  /**
-   * Set → task → fraction of test images whose task the classifier got right: a classifier run's result, or the
-   * classifier an EP run used to pick its prompts.
-   */
-  classifier_accuracy?: Record<string, Record<string, number>>;
-  depth?: string;
-}
-
-/** A `log.jsonl` line. Only the fields the report reads are typed; other event types pass through untouched. */
-export type LogEntry =
-  | { type: "stage"; stage: number; stages: number; tasks: string[]; iters: number; time?: number }
-  | {
-      type: "train";
-      stage: number;
-      iter: number;
-      step: number;
-      /** null when the loss was not finite (JSON has no NaN or Infinity): a diverged run still gets a report. */
-      loss: number | null;
-      lr: number | null;
-      its?: number;
-      task_loss?: Record<string, number | null>;
-      time?: number;
-    }
-  | { type: "eval"; step: number; set: string; task: string; psnr: number | null; ssim?: number; lq_psnr?: number }
-  | { type: "checkpoint"; step: number; path: string }
-  | { type: "done"; time?: number; seconds?: number }
-  | { type: "other"; raw: Record<string, unknown> };
+/** A `log.jsonl` line as the report reads it: the trainer's events, and lines of types this version does not know. */
+export type LogEntry = LogEvent | { type: "other"; raw: Record<string, unknown> };
 
 export interface RunData {
   /** The folder as given (for messages and relative links). */
@@ -175,6 +129,8 @@ function toEntry(dir: string, line: number, v: Record<string, unknown>): LogEntr
       need(["step"]);
       return v as unknown as LogEntry;
     case "done":
+    case "start":
+    case "eval_start":
       return v as unknown as LogEntry;
     default:
       return { type: "other", raw: v };

@@ -1,7 +1,8 @@
 // Score tables in the paper's layout (Table 3: SR, Blur, Noise, JPEG, Rain, Haze, Low-Light, Avg), as data first
 // and then rendered as Markdown or HTML, so the terminal, report.md and report.html show the same cells.
 
-import type { RunData, TaskScore } from "./run.js";
+import type { TaskScore } from "../run-folder.js";
+import type { RunData } from "./run.js";
 
 export interface Table {
   header: string[];

@@ -5,10 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readImage, writePng } from "../../runtime/data/image.js";
-import { restoreWithModel } from "../../runtime/exec/infer-model.js";
-import type { TensorMap } from "../../runtime/interop/safetensors.js";
+import { promptMaps } from "../../runtime/data/prompts.js";
+import { restoreImage } from "../../runtime/exec/infer.js";
 import { writeSafetensors } from "../../runtime/interop/safetensors.js";
-import { promptMaps } from "../../runtime/train/prompts.js";
 import { acquireGpu, type Gpu } from "../../runtime/webgpu/device.js";
 import { mioc } from "../helpers/cli.js";
 import { EP_FILE, epExperiment, writeRiggedClassifier } from "../helpers/ep.js";
@@ -24,9 +23,7 @@ describe("mioc infer --model with explicit prompts", () => {
   beforeAll(async () => {
     gpu = await acquireGpu();
     await writePng(input, img);
-    const tensors: TensorMap = {};
-    for (const [name, data] of ep.weights) tensors[name] = { shape: [data.length], data };
-    await writeSafetensors(weightsPath, tensors);
+    await writeSafetensors(weightsPath, ep.weights);
     classifier = await writeRiggedClassifier(dir);
   });
   afterAll(() => gpu?.destroy());
@@ -34,7 +31,7 @@ describe("mioc infer --model with explicit prompts", () => {
   const expected = async (task: string) => {
     const maps = await promptMaps(ep.spec);
     const map = maps?.maps[ep.spec.tasks.findIndex((t) => t.name === task)];
-    return (await restoreWithModel(gpu, ep.program, ep.spec, ep.weights, img, map)).data;
+    return (await restoreImage(gpu, ep.program, ep.spec, ep.weights, img, map)).data;
   };
 
   it("--task NAME uses that task's map", async () => {
@@ -66,5 +63,19 @@ describe("mioc infer --model with explicit prompts", () => {
     const none = mioc(base);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/uses explicit prompts: name the task with --task/);
+  });
+
+  it("refuses a weight of the right size but the wrong shape (a transposed one)", async () => {
+    const name = Object.keys(ep.weights).find((k) => {
+      const shape = ep.weights[k]?.shape ?? [];
+      return shape.join() !== [...shape].reverse().join();
+    }) as string;
+    const w = ep.weights[name] as { shape: readonly number[]; data: Float32Array };
+    const bad = join(dir, "transposed.safetensors");
+    await writeSafetensors(bad, { ...ep.weights, [name]: { shape: [...w.shape].reverse(), data: w.data } });
+    const r = mioc(["infer", "--model", EP_FILE, "--weights", bad, "--task", "noise", input, "-o", join(dir, "t.png")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`'${name}' has shape [${[...w.shape].reverse()}]`);
+    expect(r.stderr).not.toMatch(/internal error/);
   });
 });

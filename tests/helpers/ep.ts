@@ -3,10 +3,9 @@
 // e^4 / (1 + e^4) = 0.982. Tests of classifier-picked prompts then know each pick in advance.
 import { join } from "node:path";
 import { checkFile } from "../../compiler/compile.js";
-import { initialParams } from "../../compiler/ir/builder.js";
-import { lowerModel } from "../../compiler/lower/model.js";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
 import { type TensorMap, writeSafetensors } from "../../runtime/interop/safetensors.js";
+import { initialWeights } from "./weights.js";
 
 export const EP_FILE = "tests/fixtures/e2e/ep.mio";
 
@@ -14,7 +13,7 @@ export function epExperiment() {
   const r = checkFile(EP_FILE);
   if (r.diagnostics.length) throw new Error(r.diagnostics.map((d) => d.message).join("; "));
   const spec = r.specs.get("tiny_ep") as ExperimentSpec;
-  const weights = initialParams(lowerModel(r.program, spec, { batch: 1, height: 16, width: 16 }).b);
+  const weights = initialWeights(r.program, spec);
   return { program: r.program, spec, weights };
 }
 

@@ -97,17 +97,5 @@ export function fromPlanes(planes: Float32Array, width: number, height: number):
   return { width, height, data };
 }
 
-/**
- * Index of `i` reflected into [0, n): PyTorch's 'reflect' padding (the edge sample is not repeated: -1 → 1),
- * folded again when the pad is wider than the image (where PyTorch would refuse), and 0 when n = 1. The one reflect
- * of the runtime: degradations' borders and evaluation tiles larger than the image. (compiler/ir/interp.ts keeps its
- * own for the pad op, where the compiler asserts pad < size and so both agree; compiler/ cannot import runtime/.)
- *
- * @example reflectIndex(-1, 5) // 1; reflectIndex(5, 5) // 3; reflectIndex(-9, 5) // 1
- */
-export function reflectIndex(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const m = ((i % period) + period) % period; // (not `if (m < 0) m += period`: that returns -0 for i = -period)
-  return m < n ? m : period - m;
-}
+/** The project's one reflect index lives with the pad op's reference (compiler/ cannot import runtime/). */
+export { reflectIndex } from "../../../compiler/ir/interp.js";

@@ -5,9 +5,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promptMaps } from "../../../runtime/data/prompts.js";
 import { Classifier, loadClassifier } from "../../../runtime/eval/classifier.js";
 import { evaluate } from "../../../runtime/eval/evaluate.js";
-import { promptMaps } from "../../../runtime/train/prompts.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { epExperiment, writeRiggedClassifier } from "../../helpers/ep.js";
 

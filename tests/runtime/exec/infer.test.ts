@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { interpret } from "../../../compiler/ir/interp.js";
 import { buildSRResNet } from "../../../compiler/models/srresnet.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
-import { restoreImage, srresnetConfigFromWeights } from "../../../runtime/exec/infer.js";
+import { restoreImage, srresnetConfigFromWeights, srresnetExperiment } from "../../../runtime/exec/infer.js";
 import { type TensorMap, writeSafetensors } from "../../../runtime/interop/safetensors.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 
@@ -37,7 +37,9 @@ describe("SRResNet inference", () => {
   it("restores an image on the device as the CPU reference does", async () => {
     const w = checkpoint();
     const img = image(9, 7);
-    const got = await restoreImage(gpu, w, img);
+    // The stdlib's SRResNet, lowered from .mio, against the TypeScript reference construction on the CPU.
+    const { program, spec } = srresnetExperiment(srresnetConfigFromWeights(w));
+    const got = await restoreImage(gpu, program, spec, w, img);
     const { out } = buildSRResNet({ feat: 4, blocks: 2, prompt: "adaptive", batch: 1, height: 7, width: 9 });
     const lq = new Float64Array(3 * 63);
     for (let i = 0; i < 63; i++) for (let c = 0; c < 3; c++) lq[c * 63 + i] = (img.data[i * 3 + c] ?? 0) / 255;
@@ -74,6 +76,7 @@ describe("SRResNet inference", () => {
     );
     const out = await readImage(path.join(dir, "out.png"));
     expect([out.width, out.height]).toEqual([9, 7]);
-    expect(out.data).toEqual((await restoreImage(gpu, checkpoint(), image(9, 7))).data);
+    const { program, spec } = srresnetExperiment(srresnetConfigFromWeights(checkpoint()));
+    expect(out.data).toEqual((await restoreImage(gpu, program, spec, checkpoint(), image(9, 7))).data);
   }, 300_000);
 });

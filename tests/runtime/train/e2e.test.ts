@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
 import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
 import { readSafetensors } from "../../../runtime/interop/safetensors.js";
-import { runExperiment } from "../../../runtime/train/run-experiment.js";
+import { runExperiment } from "../../../runtime/run-experiment.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 
 const FILE = "tests/fixtures/e2e/denoise.mio";

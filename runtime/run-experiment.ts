@@ -3,25 +3,23 @@
 import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { stateNames } from "../../compiler/autodiff/optim.js";
-import { initialParams } from "../../compiler/ir/builder.js";
-import type { Node } from "../../compiler/ir/node.js";
-import { lowerTrainStep } from "../../compiler/lower/train-step.js";
-import { compileProgram } from "../../compiler/passes/pipeline.js";
-import type { Program as LoadedProgram } from "../../compiler/program.js";
-import { printSpec, specHash } from "../../compiler/spec/emit.js";
-import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
-import { writeFileAtomic } from "../data/image.js";
-import { MioRuntimeError } from "../errors.js";
-import { Classifier, loadClassifier, writeClassifier } from "../eval/classifier.js";
-import { evaluateClassifier } from "../eval/classify.js";
-import { evaluate, evalWeights } from "../eval/evaluate.js";
-import { writeTriptych } from "../report/grid.js";
-import { writeReport } from "../report/report.js";
-import type { Gpu } from "../webgpu/device.js";
-import { loadLatestCheckpoint } from "./checkpoint.js";
-import { promptMaps } from "./prompts.js";
-import { type TrainEvent, train } from "./trainer.js";
+import { initialParams } from "../compiler/ir/builder.js";
+import { lowerTrainStep } from "../compiler/lower/train-step.js";
+import type { Program as LoadedProgram } from "../compiler/program.js";
+import { printSpec, specHash } from "../compiler/spec/emit.js";
+import { type ExperimentSpec, isClassifier } from "../compiler/spec/experiment.js";
+import { writeFileAtomic } from "./data/image.js";
+import { promptMaps } from "./data/prompts.js";
+import { MioRuntimeError } from "./errors.js";
+import { loadClassifier, promptSelection, writeClassifier } from "./eval/classifier.js";
+import { evaluateExperiment } from "./eval/experiment.js";
+import { compileForDevice } from "./exec/forward.js";
+import { writeTriptych } from "./report/grid.js";
+import { writeReport } from "./report/report.js";
+import type { LogEvent, RunEvent, RunMetrics } from "./run-folder.js";
+import { loadLatestCheckpoint } from "./train/checkpoint.js";
+import { train } from "./train/trainer.js";
+import type { Gpu } from "./webgpu/device.js";
 
 export interface RunOptions {
   gpu: Gpu;
@@ -31,7 +29,7 @@ export interface RunOptions {
   runsRoot: string;
   resume: boolean;
   /** Progress and log lines for people (the CLI's display). */
-  onEvent?: (e: TrainEvent) => void;
+  onEvent?: (e: RunEvent) => void;
   stopRequested?: () => boolean;
   workers?: number;
   /**
@@ -91,25 +89,18 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const runId = `${spec.name}-${hash}`;
   const runDir = await prepareRunDir(o, runId, hash);
   const logPath = join(runDir, "log.jsonl");
-  const emit = (e: TrainEvent) => {
+  const emit = (e: LogEvent) => {
     // Synchronous, so lines keep their order; a line every log_every iterations costs nothing.
     appendFileSync(logPath, `${JSON.stringify(e)}\n`);
     o.onEvent?.(e);
   };
 
   const step = lowerTrainStep(o.program, spec);
-  // A classifier's scores are fetched too: the log shows the accuracy of each logged batch.
-  const extra: [string, Node][] = [["sample_loss", step.sampleLoss]];
-  if (isClassifier(spec)) extra.push(["out", step.model.out]);
-  const program = { ...step.program, outputs: new Map([...step.program.outputs, ...extra]) };
   // Explicit prompts at test time: the classifier, if there is one, is loaded before training, so a bad path
   // fails now and not after hours of training.
-  const classifierPath = o.oracleTask ? undefined : (o.classifier ?? spec.prompt.classifier?.weights ?? undefined);
-  const classifierModel =
-    spec.prompt.kind === "explicit" && classifierPath
-      ? await loadClassifier(classifierPath, o.program, spec)
-      : undefined;
-  const plan = compileProgram(program);
+  const picker = promptSelection(spec, o).classifier;
+  const classifier = picker ? await loadClassifier(picker, o.program, spec) : undefined;
+  const plan = compileForDevice(gpu, step.program);
   const initial = initialParams(step.model.b);
   const prompts = await promptMaps(spec);
   const resume = o.resume ? await loadLatestCheckpoint(runDir) : undefined;
@@ -142,12 +133,23 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   });
   try {
     if (!t.finished) return { runDir, runId, finished: false };
-    const params = [...initial.keys()];
-    const names = spec.eval.weights === "ema" ? params.map((p) => stateNames(p).ema) : params;
-    const values = await t.exe.read(names);
-    const weights = evalWeights(spec, values, params);
+    const weights = await t.session.weights(spec.eval.weights);
+    // A classifier run leaves its evaluated weights as one file that EP evaluation and `mioc infer` take.
+    if (isClassifier(spec)) await writeClassifier(join(runDir, "classifier.safetensors"), spec, weights);
     emit({ type: "eval_start", time: Date.now() });
-    const base = {
+    const r = await evaluateExperiment({
+      gpu,
+      program: o.program,
+      spec,
+      weights,
+      which: spec.eval.weights,
+      cacheDir: join(o.runsRoot, ".testsets"),
+      ...(classifier ? { classifier } : {}),
+      onProgress: (done, total, what) => o.onEvent?.({ type: "eval_progress", done, total, what }),
+    });
+    for (const e of r.events(t.state.step)) emit(e);
+    for (const s of r.samples) await writeTriptych(join(runDir, "samples", s.set, `${s.task}.png`), s.lq, s.out, s.gt);
+    const metrics: RunMetrics = {
       run: runId,
       name: spec.name,
       profile: spec.profile,
@@ -155,61 +157,13 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       adapter: `${gpu.report.description}${gpu.report.isFallbackAdapter ? " (fallback)" : ""}`,
       steps: t.state.step,
       seconds: Math.round(t.state.seconds),
-    };
-    const onProgress = (done: number, total: number, what: string) =>
-      o.onEvent?.({ type: "eval_progress", done, total, what });
-    if (isClassifier(spec)) {
-      // A classifier run leaves its evaluated weights as one file that EP evaluation and `mioc infer` take.
-      const shapes = new Map(params.map((p) => [p, plan.inputs[p]?.shape ?? []]));
-      await writeClassifier(join(runDir, "classifier.safetensors"), spec, weights, shapes);
-      const r = await evaluateClassifier({
-        gpu,
-        program: o.program,
-        spec,
-        weights,
-        cacheDir: join(o.runsRoot, ".testsets"),
-        onProgress,
-      });
-      for (const [set, tasks] of Object.entries(r.accuracy)) {
-        for (const [task, accuracy] of Object.entries(tasks))
-          emit({ type: "eval", step: t.state.step, set, task, accuracy, images: r.images[set]?.[task] });
-      }
-      const metrics = { ...base, sets: {}, classifier_accuracy: r.accuracy };
-      await writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
-      emit({ type: "done", time: Date.now(), seconds: Math.round(t.state.seconds) });
-      await writeReport(runDir);
-      return { runDir, runId, finished: true };
-    }
-    const classifier = classifierModel ? await Classifier.create(gpu, o.program, spec, classifierModel) : undefined;
-    const result = await evaluate({
-      gpu,
-      program: o.program,
-      spec,
-      weights,
-      cacheDir: join(o.runsRoot, ".testsets"),
-      ...(prompts ? { prompts } : {}),
-      ...(classifier ? { classifier } : {}),
-      onProgress,
-    }).finally(() => classifier?.destroy());
-    for (const [set, tasks] of Object.entries(result.sets)) {
-      for (const [task, score] of Object.entries(tasks))
-        emit({ type: "eval", step: t.state.step, set, task, ...score });
-    }
-    for (const s of result.samples)
-      await writeTriptych(join(runDir, "samples", s.set, `${s.task}.png`), s.lq, s.out, s.gt);
-    const metrics = {
-      ...base,
-      sets: result.sets,
-      prompt_selection: spec.prompt.kind !== "explicit" ? "none" : classifier ? "classifier" : "oracle",
-      ...(classifierModel ? { classifier: classifierModel.source } : {}),
-      ...(result.classifierAccuracy ? { classifier_accuracy: result.classifierAccuracy } : {}),
-      ...(result.depth.length ? { depth: result.depth.join("+") } : {}),
+      ...r.metrics,
     };
     await writeFileAtomic(join(runDir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
     emit({ type: "done", time: Date.now(), seconds: Math.round(t.state.seconds) });
     await writeReport(runDir);
     return { runDir, runId, finished: true };
   } finally {
-    t.exe.destroy();
+    t.session.destroy();
   }
 }

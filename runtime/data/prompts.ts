@@ -2,9 +2,9 @@
 // loaded from a .npy file, and the per-sample batch of them the train step takes as its `prompt` input.
 import { readFile } from "node:fs/promises";
 import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
-import { parseNpy } from "../data/depth.js";
-import { Rng } from "../data/rng.js";
 import { MioRuntimeError } from "../errors.js";
+import { parseNpy } from "./depth.js";
+import { Rng } from "./rng.js";
 
 export interface PromptMaps {
   size: number;

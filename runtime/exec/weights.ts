@@ -1,0 +1,70 @@
+// A model's weights from a file: a checkpoint folder of `mioc run` (its state.safetensors, raw parameters or their
+// EMA) or a safetensors of parameters with PyTorch names, each checked against the model by name and shape before
+// any device work starts.
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { stateNames } from "../../compiler/autodiff/optim.js";
+import { modelParamShapes } from "../../compiler/lower/model.js";
+import type { Program as LoadedProgram } from "../../compiler/program.js";
+import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { MioInputError } from "../errors.js";
+import { readSafetensors, type TensorMap } from "../interop/safetensors.js";
+
+/** The safetensors file a weights path names: the file itself, or a checkpoint folder's state.safetensors. */
+export function weightsFile(path: string): string {
+  if (!existsSync(path)) throw new MioInputError(`no such checkpoint: ${path}`);
+  if (!statSync(path).isDirectory()) return path;
+  const inside = join(path, "state.safetensors");
+  if (existsSync(inside)) return inside;
+  if (existsSync(join(path, "checkpoints", "latest")))
+    throw new MioInputError(
+      `${path} is a run folder`,
+      `pass one of its checkpoints, e.g. ${join(path, "checkpoints", "<step-N>")}`,
+    );
+  throw new MioInputError(`${path} holds no state.safetensors`);
+}
+
+/**
+ * Picks a model's parameters out of `tensors`: raw, or their EMA (`ema.<name>`); with `rawIfNoEma`, a parameter
+ * without an EMA entry takes its raw value (a classifier.safetensors holds only what was evaluated). Every
+ * parameter must be there with the model's shape.
+ */
+export function selectWeights(
+  tensors: TensorMap,
+  params: ReadonlyMap<string, readonly number[]>,
+  which: "raw" | "ema",
+  source: string,
+  rawIfNoEma = false,
+  model = "the model",
+): TensorMap {
+  const out: TensorMap = {};
+  for (const [name, shape] of params) {
+    const key = which === "ema" ? stateNames(name).ema : name;
+    const t = tensors[key] ?? (rawIfNoEma ? tensors[name] : undefined);
+    if (!t)
+      throw new MioInputError(
+        `${source} has no '${key}', a parameter of ${model}`,
+        "is it a checkpoint of this experiment and profile?",
+      );
+    if (t.shape.join("x") !== shape.join("x"))
+      throw new MioInputError(
+        `'${key}' has shape [${t.shape}] in ${source}; ${model} needs [${shape}]`,
+        "the weights belong to another model or configuration (check --profile)",
+      );
+    out[name] = t;
+  }
+  return out;
+}
+
+/** The experiment's parameters from a weights file or checkpoint folder (see `selectWeights`). */
+export async function readModelWeights(
+  path: string,
+  program: LoadedProgram,
+  spec: ExperimentSpec,
+  which: "raw" | "ema",
+  rawIfNoEma = false,
+): Promise<TensorMap> {
+  const file = weightsFile(path);
+  const { tensors } = await readSafetensors(file);
+  return selectWeights(tensors, modelParamShapes(program, spec), which, file, rawIfNoEma);
+}
