@@ -1,14 +1,14 @@
-// The bench's mio worker: SRResNet (compiler/models/srresnet.ts, BasicSR MSRResNet at upscale 1) through mio's
-// compiled plan on this machine's WebGPU device. bench/run.mjs starts it in its own process (its own Dawn
+// The bench's mio worker: SRResNet (the stdlib's .mio declaration, BasicSR MSRResNet at upscale 1) through mio's
+// compiled plan on this machine's WebGPU device, by the paths `mioc run` and `mioc infer` use. bench/run.mjs starts it in its own process (its own Dawn
 // instance); the last stdout line is the result as JSON, progress goes to stderr.
 // usage: node bench/mio-srresnet.mjs train FEAT BLOCKS BATCH PATCH STEPS WARMUP [--profile]
 //        node bench/mio-srresnet.mjs infer FEAT BLOCKS SIZE STEPS WARMUP
 import { buildTrainStep } from "../dist/compiler/autodiff/optim.js";
 import { initialParams } from "../dist/compiler/ir/builder.js";
-import { Rng } from "../dist/compiler/ir/rng.js";
-import { buildSRResNet } from "../dist/compiler/models/srresnet.js";
-import { compileProgram } from "../dist/compiler/passes/pipeline.js";
-import { Executor } from "../dist/runtime/exec/executor.js";
+import { SequentialRng } from "../dist/compiler/ir/rng.js";
+import { lowerModel } from "../dist/compiler/lower/model.js";
+import { compileForDevice, ForwardPlan } from "../dist/runtime/exec/forward.js";
+import { srresnetExperiment } from "../dist/runtime/exec/infer.js";
 import { TrainSession } from "../dist/runtime/exec/train-session.js";
 import { acquireGpu } from "../dist/runtime/webgpu/device.js";
 import { fwdFlops, measure } from "./lib.mjs";
@@ -20,9 +20,9 @@ const wantProfile = process.argv.includes("--profile");
 const OPT = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
 const LR = 2e-4;
 
-// NOTE: acquireGpu keeps Dawn's instance reachable and lowers this thread's priority (dawn-notes).
+// NOTE: acquireGpu keeps Dawn's instance reachable and lowers this thread's priority (docs/architecture.md, "The GPU device").
 const gpu = await acquireGpu();
-const rng = new Rng(1);
+const rng = new SequentialRng(1);
 const uniform = (n) => Float32Array.from({ length: n }, () => rng.next());
 
 function planFields(plan, compileMs, createMs) {
@@ -53,12 +53,11 @@ async function kernelProfile(exe) {
 let result;
 if (mode === "train") {
   const [feat, blocks, batch, patch, steps, warmup] = nums;
-  const { b, out } = buildSRResNet({ feat, blocks, prompt: "none", batch, height: patch, width: patch });
+  const { program, spec } = srresnetExperiment({ feat, blocks, prompt: "none" });
+  const { b, out } = lowerModel(program, spec, { batch, height: patch, width: patch });
   const loss = b.l1Loss(out, b.input("gt", out.shape));
   let t = performance.now();
-  const plan = compileProgram(buildTrainStep(b, loss, { optimizer: OPT }), {
-    maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage,
-  });
+  const plan = compileForDevice(gpu, buildTrainStep(b, loss, { optimizer: OPT }));
   const compileMs = performance.now() - t;
   t = performance.now();
   const session = await TrainSession.create(gpu, plan, initialParams(b), OPT);
@@ -76,27 +75,23 @@ if (mode === "train") {
     profile,
   };
 } else if (mode === "infer") {
-  // The forward-only plan runtime/exec/infer.ts runs, on one SIZE x SIZE image; the time includes the readback.
+  // The forward-only plan `mioc infer` runs, on one SIZE x SIZE image; the time includes the readback.
   const [feat, blocks, size, steps, warmup] = nums;
-  const { b, out } = buildSRResNet({ feat, blocks, prompt: "none", batch: 1, height: size, width: size });
-  let t = performance.now();
-  const plan = compileProgram(
-    { g: b.g, outputs: new Map([["out", out]]), updates: [] },
-    { maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage },
-  );
-  const compileMs = performance.now() - t;
-  t = performance.now();
-  const exe = await Executor.create(gpu, plan);
-  const createMs = performance.now() - t;
-  for (const [name, value] of initialParams(b)) exe.write(name, value);
-  exe.write("lq", uniform(3 * size * size));
-  const m = await measure("infer", steps, warmup, async () => (await exe.run(["out"])).out?.[0]);
+  const { program, spec } = srresnetExperiment({ feat, blocks, prompt: "none" });
+  const { b } = lowerModel(program, spec, { batch: 1, height: size, width: size });
+  const weights = Object.fromEntries(b.paramList().map((p) => [p.name, { shape: p.node.shape, data: p.init }]));
+  const t = performance.now();
+  const fwd = await ForwardPlan.create(gpu, program, spec, weights, { height: size, width: size });
+  const compileAndCreateMs = performance.now() - t;
+  const lq = uniform(3 * size * size);
+  const m = await measure("infer", steps, warmup, async () => (await fwd.run(lq))[0]);
   const { last: _, ...timing } = m;
-  exe.destroy();
+  const { plan } = fwd.exe;
+  fwd.destroy();
   result = {
     ...timing,
     gflops: +(fwdFlops(feat, blocks, size, size, 1) / (timing.medianMs * 1e6)).toFixed(2),
-    ...planFields(plan, compileMs, createMs),
+    ...planFields(plan, compileAndCreateMs, 0),
   };
 } else {
   throw new Error(`unknown mode '${mode}': train or infer`);

@@ -13,22 +13,22 @@ import { registerTestsets } from "./commands/testsets.js";
 import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./exit.js";
 import { version } from "./package-info.js";
 
-const program = new Command()
+const cli = new Command()
   .name("mioc")
   .description("mio: compile and run multiple-in-one image restoration experiments written as .mio files")
   .version(version, "-V, --version")
   .showHelpAfterError("(run 'mioc --help' for usage)")
   .exitOverride();
 
-registerCheck(program);
-registerCompile(program);
-registerDoctor(program);
-registerDegrade(program);
-registerTestsets(program);
-registerReport(program);
-registerRun(program);
-registerEval(program);
-registerInfer(program);
+registerCheck(cli);
+registerCompile(cli);
+registerDoctor(cli);
+registerDegrade(cli);
+registerTestsets(cli);
+registerReport(cli);
+registerRun(cli);
+registerEval(cli);
+registerInfer(cli);
 
 /** Prints a user-facing failure without a stack and returns its exit code. */
 function report(e: unknown): number {
@@ -52,7 +52,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 });
 
 try {
-  await program.parseAsync(process.argv);
+  await cli.parseAsync(process.argv);
 } catch (e) {
   process.exitCode = report(e);
 }

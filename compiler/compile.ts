@@ -5,20 +5,20 @@ import type { CallableDecl, MioFile, SettingsDecl } from "../grammar/ast.js";
 import { codes, type Diagnostic, error } from "../grammar/diagnostics.js";
 import { Elaborator, imageShape } from "./check/elaborate.js";
 import { checkNames } from "./check/static.js";
-import { defaultStdlibRoot, type LoadOptions, loadProgram, type Module, type Program } from "./program.js";
+import { defaultStdlibRoot, type LoadedProgram, type LoadOptions, loadProgram, type Module } from "./program.js";
 import { flattenExtends, profileNames, resolveExperiment } from "./resolve/experiment.js";
 import { resolveTask } from "./resolve/tasks.js";
 import { Reader } from "./resolve/values.js";
-import { printSpec, sha256, validateSpec } from "./spec/emit.js";
-import type { ExperimentSpec } from "./spec/experiment.js";
+import { printSpec, sha256, validateSpec } from "./schema/emit.js";
+import type { ExperimentSpec } from "./schema/experiment.js";
 
-export interface CompileOptions extends LoadOptions {
+export interface CheckOptions extends LoadOptions {
   /** Apply this profile to the root file's experiments. */
   profile?: string;
 }
 
 export interface CheckResult {
-  program: Program;
+  program: LoadedProgram;
   diagnostics: Diagnostic[];
   /** Resolved specs of the root file's experiments (without errors), by experiment name. */
   specs: Map<string, ExperimentSpec>;
@@ -38,7 +38,7 @@ function sourceKey(mod: Module, root: string): string {
  * Checks `path` and the modules it uses; resolves the experiments of `path`.
  * @example const { diagnostics, specs } = checkFile("pipelines/seq_prompt.mio", { profile: "quick" });
  */
-export function checkFile(path: string, options: CompileOptions = {}): CheckResult {
+export function checkFile(path: string, options: CheckOptions = {}): CheckResult {
   const program = loadProgram(path, options);
   const diagnostics = [...program.diagnostics];
   const root = options.stdlibRoot ?? defaultStdlibRoot;

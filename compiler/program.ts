@@ -21,7 +21,8 @@ export interface Module {
   scope: Map<string, NamedDecl>;
 }
 
-export interface Program {
+/** A .mio file and every module it uses, parsed, with their scopes. */
+export interface LoadedProgram {
   root: Module;
   modules: Map<string, Module>;
   diagnostics: Diagnostic[];
@@ -56,7 +57,7 @@ function displayPath(abs: string): string {
  * Parses `path` and its imports.
  * @example const program = loadProgram("pipelines/seq_prompt.mio"); program.diagnostics.length === 0;
  */
-export function loadProgram(path: string, options: LoadOptions = {}): Program {
+export function loadProgram(path: string, options: LoadOptions = {}): LoadedProgram {
   const stdlibRoot = options.stdlibRoot ?? defaultStdlibRoot;
   const modules = new Map<string, Module>();
   const diagnostics: Diagnostic[] = [];

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { checkFile } from "./compile.js";
 import { defaultStdlibRoot } from "./program.js";
 import { resolveTask } from "./resolve/tasks.js";
-import type { TaskSpec } from "./spec/task.js";
+import type { TaskSpec } from "./schema/task.js";
 
 let cached: TaskSpec[] | undefined;
 

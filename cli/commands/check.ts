@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { type CheckResult, checkFile } from "../../compiler/compile.js";
 import { ModuleNotFound } from "../../compiler/program.js";
 import { UnknownProfile } from "../../compiler/resolve/experiment.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { type Diagnostic, renderDiagnostic } from "../../grammar/diagnostics.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 
@@ -55,8 +55,8 @@ export function printDiagnostics(result: CheckResult): number {
   return result.diagnostics.filter((d) => d.severity === "error").length;
 }
 
-export function registerCheck(program: Command): void {
-  program
+export function registerCheck(cli: Command): void {
+  cli
     .command("check")
     .description("check .mio files: syntax, names, types, shapes, tasks, prompt wiring, curricula")
     .argument("<files...>", ".mio files to check (with the modules they use)")

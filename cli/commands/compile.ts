@@ -3,8 +3,8 @@ import type { CheckResult } from "../../compiler/compile.js";
 import { printNode } from "../../compiler/ir/node.js";
 import { lowerTrainStep } from "../../compiler/lower/train-step.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
-import { printSpec, specHash } from "../../compiler/spec/emit.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { printSpec, specHash } from "../../compiler/schema/emit.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, printDiagnostics } from "./check.js";
 
@@ -43,8 +43,8 @@ export const emitters: Record<string, (ctx: EmitContext) => string> = {
   },
 };
 
-export function registerCompile(program: Command): void {
-  program
+export function registerCompile(cli: Command): void {
+  cli
     .command("compile")
     .description("compile a .mio file and print one stage of the result")
     .argument("<file>", "the .mio file")

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import type { TaskSpec } from "../../compiler/spec/task.js";
+import type { TaskSpec } from "../../compiler/schema/task.js";
 import type { Dist } from "../../runtime/data/testsets.js";
 import { UsageError } from "../exit.js";
 
@@ -39,8 +39,8 @@ export async function findTask(name: string): Promise<TaskSpec> {
   return t;
 }
 
-export function registerDegrade(program: Command): void {
-  program
+export function registerDegrade(cli: Command): void {
+  cli
     .command("degrade")
     .description("degrade every image of SRC with one task (parameters drawn per image) into OUT, with manifest.json")
     .argument("<src>", "a folder of PNG/JPEG/WebP images, or one image")

@@ -67,8 +67,8 @@ function render(r: DoctorReport): string {
   return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`).join("\n");
 }
 
-export function registerDoctor(program: Command): void {
-  program
+export function registerDoctor(cli: Command): void {
+  cli
     .command("doctor")
     .description("show the WebGPU adapter mio will use: vendor, backend, fallback or not, limits, features")
     .option("--json", "print the report as JSON")

@@ -10,8 +10,8 @@ import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 
 const GROUPS = ["in_dist", "out_dist"];
 
-export function registerEval(program: Command): void {
-  program
+export function registerEval(cli: Command): void {
+  cli
     .command("eval")
     .description(
       "evaluate weights on an experiment's test sets and print the PSNR/SSIM table (a classifier's: its accuracy)",

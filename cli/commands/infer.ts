@@ -1,11 +1,10 @@
 import type { Command } from "commander";
-import { isClassifier } from "../../compiler/spec/experiment.js";
+import { isClassifier } from "../../compiler/schema/experiment.js";
 import { didYouMean } from "../../grammar/diagnostics.js";
 import { readImage, writePng } from "../../runtime/data/image.js";
-import { promptMaps } from "../../runtime/data/prompts.js";
-import { Classifier, loadClassifier } from "../../runtime/eval/classifier.js";
+import { loadClassifier } from "../../runtime/eval/classifier.js";
 import type { Restored } from "../../runtime/exec/forward.js";
-import { restoreImage, srresnetConfigFromWeights, srresnetExperiment } from "../../runtime/exec/infer.js";
+import { restoreImage, srresnetConfigFromWeights, srresnetExperiment, taskPrompt } from "../../runtime/exec/infer.js";
 import { readModelWeights, weightsFile } from "../../runtime/exec/weights.js";
 import { readSafetensors, writeSafetensors } from "../../runtime/interop/safetensors.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
@@ -30,8 +29,8 @@ interface InferOptions {
  * classifier. `-o OUT.safetensors` writes the float output instead (tensor `out`, 3 x H x W, before clamping and
  * rounding), the form in which it can be compared with PyTorch's.
  */
-export function registerInfer(program: Command): void {
-  program
+export function registerInfer(cli: Command): void {
+  cli
     .command("infer")
     .description(
       "restore one image with a checkpoint: an SRResNet (.safetensors with PyTorch/BasicSR names), or any experiment's model with --model",
@@ -139,23 +138,12 @@ async function inferWithModel(input: string, opts: InferOptions & { model: strin
   const img = await readImage(input);
   const gpu = await acquireGpu();
   try {
-    let prompt: Float32Array | undefined;
-    const maps = await promptMaps(spec);
-    if (maps && opts.task) {
-      let task = opts.task;
-      if (task === "auto") {
-        const model = await loadClassifier(classifierPath as string, result.program, spec);
-        const cls = await Classifier.create(gpu, result.program, spec, model);
-        try {
-          const p = await cls.predict(img, tasks);
-          task = p.task;
-          process.stdout.write(`predicted task: ${p.task} (probability ${p.prob.toFixed(3)})\n`);
-        } finally {
-          cls.destroy();
-        }
-      }
-      prompt = maps.maps[tasks.indexOf(task)];
-    }
+    const classifier =
+      opts.task === "auto" ? await loadClassifier(classifierPath as string, result.program, spec) : undefined;
+    const pick = opts.task ? await taskPrompt(gpu, result.program, spec, img, opts.task, classifier) : undefined;
+    if (pick?.probability !== undefined)
+      process.stdout.write(`predicted task: ${pick.task} (probability ${pick.probability.toFixed(3)})\n`);
+    const prompt = pick?.map;
     await writeRestored(opts.output, await restoreImage(gpu, result.program, spec, weights, img, prompt, opts.weights));
   } finally {
     gpu.destroy();

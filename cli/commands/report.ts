@@ -5,8 +5,8 @@ import { writeReport } from "../../runtime/report/report.js";
 import { RunFolderError } from "../../runtime/report/run.js";
 import { UsageError } from "../exit.js";
 
-export function registerReport(program: Command): void {
-  program
+export function registerReport(cli: Command): void {
+  cli
     .command("report")
     .description(
       "with one run folder: (re)write its report.md, report.html and loss.png and print its PSNR table; " +

@@ -63,8 +63,8 @@ function progressDisplay(totalIters: number) {
   };
 }
 
-export function registerRun(program: Command): void {
-  program
+export function registerRun(cli: Command): void {
+  cli
     .command("run")
     .description(
       "train and evaluate an experiment; leaves runs/<name>-<hash>/ with logs, checkpoints, metrics and a report",

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { UsageError } from "../exit.js";
 import { DEFAULT_WORKERS, parseSeed, parseWorkers } from "./degrade.js";
 
-export function registerTestsets(program: Command): void {
-  const cmd = program.command("testsets").description("build and measure the synthetic In-Dis / Out-Dis test sets");
+export function registerTestsets(cli: Command): void {
+  const cmd = cli.command("testsets").description("build and measure the synthetic In-Dis / Out-Dis test sets");
   cmd
     .command("build")
     .description(

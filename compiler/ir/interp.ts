@@ -1,19 +1,11 @@
 // The CPU reference interpreter: float64, written for clarity, not speed. It is the definition of every op that
 // the WGSL kernels, the backward rules (finite differences) and the PyTorch fixtures are tested against.
+
+import { bilinearTaps, broadcastStrides, reflectIndex } from "./indexing.js";
 import { type Attrs, assert, at, CompilerBug, type Node, numel, type Shape, stridesOf } from "./node.js";
 import { num, nums, type OpName, str } from "./ops.js";
 
 export type CpuRule = (src: readonly Float64Array[], n: Node) => Float64Array;
-
-/** Strides of `src` read at the coordinates of `out` under broadcasting (0 on stretched axes). */
-export function broadcastStrides(src: Shape, out: Shape): number[] {
-  const s = stridesOf(src);
-  const lead = out.length - src.length;
-  return out.map((d, i) => {
-    const sd = src[i - lead];
-    return i < lead || sd === undefined || (sd === 1 && d !== 1) ? 0 : (s[i - lead] ?? 0);
-  });
-}
 
 const shapeOf = (n: Node, i: number): Shape => at(n.src, i).shape;
 
@@ -77,36 +69,46 @@ function gather(make: (src: readonly Float64Array[], n: Node) => (c: readonly nu
   };
 }
 
-/**
- * Index of `i` reflected into [0, n): PyTorch's 'reflect' padding (the edge sample is not repeated: -1 → 1),
- * folded again when the pad is wider than the image (where PyTorch would refuse), and 0 when n = 1. The project's one
- * reflect: the pad op's reference, the degradations' borders, evaluation tiles larger than the image.
- *
- * @example reflectIndex(-1, 5) // 1; reflectIndex(5, 5) // 3; reflectIndex(-9, 5) // 1
- */
-export function reflectIndex(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  const m = ((i % period) + period) % period; // (not `if (m < 0) m += period`: that returns -0 for i = -period)
-  return m < n ? m : period - m;
-}
-
-/**
- * Bilinear taps of output position `o` (PyTorch `align_corners=False`): the two input indices and their weights.
- */
-export function bilinearTaps(o: number, inSize: number, outSize: number): [number, number, number, number] {
-  const scale = inSize / outSize;
-  const src = Math.max((o + 0.5) * scale - 0.5, 0);
-  const i0 = Math.min(Math.floor(src), inSize - 1);
-  const i1 = Math.min(i0 + 1, inSize - 1);
-  const l1 = src - i0;
-  return [i0, i1, 1 - l1, l1];
-}
-
 /** Weight with which input index `i` contributes to output `o` under bilinear resize (0 if it does not). */
 function bilinearWeight(o: number, i: number, inSize: number, outSize: number): number {
   const [i0, i1, w0, w1] = bilinearTaps(o, inSize, outSize);
   return (i0 === i ? w0 : 0) + (i1 === i ? w1 : 0);
+}
+
+/**
+ * Visits each (output gradient g, input index, weight index) of a convolution with x of shape `xs`, w of `ws` and
+ * dy of `ys`, skipping taps in the zero padding: both gradients are sums over these triples.
+ */
+function convTaps(
+  dy: Float64Array,
+  xs: Shape,
+  ws: Shape,
+  ys: Shape,
+  n: Node,
+  visit: (g: number, xIndex: number, wIndex: number) => void,
+): void {
+  const [nb, ci, h, wd] = xs as [number, number, number, number];
+  const [co, , kh, kw] = ws as [number, number, number, number];
+  const [, , ho, wo] = ys as [number, number, number, number];
+  const stride = num(n.attrs, "stride");
+  const pad = num(n.attrs, "pad");
+  for (let b = 0; b < nb; b++)
+    for (let o = 0; o < co; o++)
+      for (let i = 0; i < ho; i++)
+        for (let j = 0; j < wo; j++) {
+          const g = at(dy, ((b * co + o) * ho + i) * wo + j);
+          if (g === 0) continue;
+          for (let c = 0; c < ci; c++)
+            for (let a = 0; a < kh; a++) {
+              const yy = i * stride + a - pad;
+              if (yy < 0 || yy >= h) continue;
+              for (let e = 0; e < kw; e++) {
+                const xx = j * stride + e - pad;
+                if (xx < 0 || xx >= wd) continue;
+                visit(g, ((b * ci + c) * h + yy) * wd + xx, ((o * ci + c) * kh + a) * kw + e);
+              }
+            }
+        }
 }
 
 /** Every input index that padding maps onto output position `o` (1 for zeros mode, reflection for reflect). */
@@ -323,57 +325,19 @@ export const cpuRules = {
       num(n.attrs, "pad"),
     ),
   conv2d_bwd_x: ([dy, w], n) => {
-    const [nb, ci, h, wd] = n.shape as [number, number, number, number];
-    const [co, , kh, kw] = shapeOf(n, 1) as [number, number, number, number];
-    const [, , ho, wo] = shapeOf(n, 0) as [number, number, number, number];
-    const stride = num(n.attrs, "stride");
-    const pad = num(n.attrs, "pad");
     const dx = new Float64Array(numel(n.shape));
     const wv = w ?? new Float64Array();
-    for (let b = 0; b < nb; b++)
-      for (let o = 0; o < co; o++)
-        for (let i = 0; i < ho; i++)
-          for (let j = 0; j < wo; j++) {
-            const g = at(dy ?? [], ((b * co + o) * ho + i) * wo + j);
-            if (g === 0) continue;
-            for (let c = 0; c < ci; c++)
-              for (let a = 0; a < kh; a++) {
-                const yy = i * stride + a - pad;
-                if (yy < 0 || yy >= h) continue;
-                for (let e = 0; e < kw; e++) {
-                  const xx = j * stride + e - pad;
-                  if (xx < 0 || xx >= wd) continue;
-                  addAt(dx, ((b * ci + c) * h + yy) * wd + xx, g * (wv[((o * ci + c) * kh + a) * kw + e] as number));
-                }
-              }
-          }
+    convTaps(dy ?? new Float64Array(), n.shape, shapeOf(n, 1), shapeOf(n, 0), n, (g, xi, wi) =>
+      addAt(dx, xi, g * (wv[wi] as number)),
+    );
     return dx;
   },
   conv2d_bwd_w: ([x, dy], n) => {
-    const [nb, ci, h, wd] = shapeOf(n, 0) as [number, number, number, number];
-    const [, co, ho, wo] = shapeOf(n, 1) as [number, number, number, number];
-    const k = num(n.attrs, "k");
-    const stride = num(n.attrs, "stride");
-    const pad = num(n.attrs, "pad");
     const dw = new Float64Array(numel(n.shape));
     const xv = x ?? new Float64Array();
-    for (let b = 0; b < nb; b++)
-      for (let o = 0; o < co; o++)
-        for (let i = 0; i < ho; i++)
-          for (let j = 0; j < wo; j++) {
-            const g = at(dy ?? [], ((b * co + o) * ho + i) * wo + j);
-            if (g === 0) continue;
-            for (let c = 0; c < ci; c++)
-              for (let a = 0; a < k; a++) {
-                const yy = i * stride + a - pad;
-                if (yy < 0 || yy >= h) continue;
-                for (let e = 0; e < k; e++) {
-                  const xx = j * stride + e - pad;
-                  if (xx < 0 || xx >= wd) continue;
-                  addAt(dw, ((o * ci + c) * k + a) * k + e, g * (xv[((b * ci + c) * h + yy) * wd + xx] as number));
-                }
-              }
-          }
+    convTaps(dy ?? new Float64Array(), shapeOf(n, 0), n.shape, shapeOf(n, 1), n, (g, xi, wi) =>
+      addAt(dw, wi, g * (xv[xi] as number)),
+    );
     return dw;
   },
 } satisfies Record<OpName, CpuRule>;

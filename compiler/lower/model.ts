@@ -10,8 +10,8 @@ import type { Node } from "../ir/node.js";
 import { CompilerBug } from "../ir/node.js";
 import type { Program } from "../passes/program.js";
 import { PLAN_IO } from "../plan/io.js";
-import type { Program as LoadedProgram } from "../program.js";
-import type { ExperimentSpec } from "../spec/experiment.js";
+import type { LoadedProgram } from "../program.js";
+import type { ExperimentSpec } from "../schema/experiment.js";
 import { modulate } from "./modulate.js";
 
 export interface LowerOptions {

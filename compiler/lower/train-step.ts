@@ -4,8 +4,8 @@ import { type AdamConfig, buildTrainStep } from "../autodiff/optim.js";
 import type { Node } from "../ir/node.js";
 import type { Program } from "../passes/program.js";
 import { PLAN_IO } from "../plan/io.js";
-import type { Program as LoadedProgram } from "../program.js";
-import type { ExperimentSpec } from "../spec/experiment.js";
+import type { LoadedProgram } from "../program.js";
+import type { ExperimentSpec } from "../schema/experiment.js";
 import { type LoweredModel, lowerModel } from "./model.js";
 
 export interface TrainStep {

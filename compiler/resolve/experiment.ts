@@ -5,8 +5,14 @@ import { codes, type Diagnostic, didYouMean, error } from "../../grammar/diagnos
 import type { Scalar } from "../check/builtins.js";
 import { Elaborator, imageShape, type SiteInfo, type Value } from "../check/elaborate.js";
 import type { Module } from "../program.js";
-import { type ExperimentSpec, isClassifier, type PromptSpec, type SiteSpec, SPEC_VERSION } from "../spec/experiment.js";
-import type { TaskSpec } from "../spec/task.js";
+import {
+  type ExperimentSpec,
+  isClassifier,
+  type PromptSpec,
+  type SiteSpec,
+  SPEC_VERSION,
+} from "../schema/experiment.js";
+import type { TaskSpec } from "../schema/task.js";
 import {
   DATA_DEFAULTS,
   EVAL_DEFAULTS,

@@ -2,7 +2,7 @@
 // defaults of the paper's SRResNet recipe (MIOIR.md §3) where a setting is absent.
 import type { Setting, Span } from "../../grammar/ast.js";
 import { codes, didYouMean } from "../../grammar/diagnostics.js";
-import type { ExperimentSpec, StageSpec } from "../spec/experiment.js";
+import type { ExperimentSpec, StageSpec } from "../schema/experiment.js";
 import type { Data, Reader } from "./values.js";
 
 type Section<K extends keyof ExperimentSpec> = ExperimentSpec[K];

@@ -14,7 +14,7 @@ import {
   type DegradationSpec,
   type ParamDist,
   type TaskSpec,
-} from "../spec/task.js";
+} from "../schema/task.js";
 import { type Data, Reader } from "./values.js";
 
 const TASK_KEYS = ["title", "degrade", "out_dist"] as const;

@@ -2,10 +2,10 @@
 // schedule: names are per-kernel counters (in0, out0, v0), bindings come in a fixed order (reads, then writes),
 // so the same group always gives the same text and the same key.
 
-import { broadcastStrides } from "../ir/interp.js";
+import { broadcastStrides } from "../ir/indexing.js";
 import { assert, at, type Node, numel, stridesOf } from "../ir/node.js";
 import type { Group } from "../passes/fuse.js";
-import type { BindingRange } from "../plan/plan.js";
+import type { PlanKernel } from "../plan/plan.js";
 import { renderRowConv, renderWeightGrad, rowConvGrid, weightGradGrid } from "./conv-rows.js";
 import { directGrid, renderDirect } from "./direct.js";
 import { chooseTiles, gemmGrid, renderGemm } from "./gemm.js";
@@ -18,16 +18,8 @@ export interface TensorInfo {
 }
 export const tensorId = (n: Node): string => `n${n.id}`;
 
-export interface KernelDraft {
-  readonly name: string;
-  readonly wgsl: string;
-  readonly bindings: readonly string[];
-  readonly writes: readonly boolean[];
-  readonly workgroups: readonly [number, number, number];
-  readonly flops: number;
-  /** Byte ranges of the bindings that cover part of a tensor (see passes/split-bindings.ts); whole if absent. */
-  readonly ranges?: readonly (BindingRange | undefined)[];
-}
+/** A kernel before buffer planning: a plan kernel whose bindings are still tensor ids, and whose key is not yet set. */
+export type KernelDraft = Omit<PlanKernel, "key" | "bindings"> & { readonly bindings: readonly string[] };
 
 /** Which kernel form convolutions take; any legal schedule must give the same numbers (a test checks). */
 export interface Schedule {

@@ -16,7 +16,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
-import type { TaskSpec } from "../../compiler/spec/task.js";
+import type { TaskSpec } from "../../compiler/schema/task.js";
 import { toPlanes } from "./degrade/common.js";
 import { isImageFile } from "./image.js";
 import { dataHash } from "./rng.js";

@@ -1,7 +1,7 @@
 // Explicit prompts: one fixed map per task (MiOIR's type7.npy: i.i.d. U(0, 1), 128x128), generated from a seed or
 // loaded from a .npy file, and the per-sample batch of them the train step takes as its `prompt` input.
 import { readFile } from "node:fs/promises";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { MioRuntimeError } from "../errors.js";
 import { parseNpy } from "./depth.js";
 import { Rng } from "./rng.js";

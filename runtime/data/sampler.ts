@@ -11,7 +11,7 @@
 //      then cut the crop out of both; haze uses the whole image's depth (file or prior), cropped
 //   5. the same random hflip / vflip / transpose (BasicSR `augment(hflip, rotation)`) on LQ and GT
 
-import type { TaskSpec } from "../../compiler/spec/task.js";
+import type { TaskSpec } from "../../compiler/schema/task.js";
 import type { DepthMap } from "./degrade/common.js";
 import { depthPrior } from "./degrade/haze.js";
 import { degradeWith } from "./degrade/index.js";

@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { DegradationSpec, TaskSpec } from "../../compiler/spec/task.js";
+import type { DegradationSpec, TaskSpec } from "../../compiler/schema/task.js";
 import { MioRuntimeError } from "../errors.js";
 import { calculatePsnr } from "../eval/metrics.js";
 import type { DepthMap } from "./degrade/common.js";

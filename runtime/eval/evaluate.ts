@@ -4,8 +4,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import type { Program as LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { LoadedProgram } from "../../compiler/program.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { cropImage, type RgbImage, readImage, writePng } from "../data/image.js";
 import { type PromptMaps, promptBatch } from "../data/prompts.js";
 import { dataHash } from "../data/rng.js";

@@ -3,8 +3,8 @@
 // classifier by its per-task accuracy on the test sets' LQ images, each image classified whole (or its central
 // crop) as at test time.
 import { join } from "node:path";
-import type { Program as LoadedProgram } from "../../compiler/program.js";
-import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
+import type { LoadedProgram } from "../../compiler/program.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/schema/experiment.js";
 import { readImage } from "../data/image.js";
 import { promptMaps } from "../data/prompts.js";
 import type { TensorMap } from "../interop/safetensors.js";

@@ -2,10 +2,12 @@
 // state-dict names) whose configuration is read off its weight names and shapes and whose model is the stdlib's
 // `SRResNet` declaration, as the pipelines use it: the .mio source is the only definition of a model.
 import { checkFile } from "../../compiler/compile.js";
-import { defaultStdlibRoot, type Program as LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { defaultStdlibRoot, type LoadedProgram } from "../../compiler/program.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import type { RgbImage } from "../data/image.js";
+import { promptMaps } from "../data/prompts.js";
 import { MioRuntimeError } from "../errors.js";
+import { Classifier, type ClassifierModel } from "../eval/classifier.js";
 import type { TensorMap } from "../interop/safetensors.js";
 import type { Gpu } from "../webgpu/device.js";
 import { ForwardPlan, type Restored, restoreWhole } from "./forward.js";
@@ -53,6 +55,7 @@ experiment srresnet_weights {
   model SRResNet(feat: ${cfg.feat}, blocks: ${cfg.blocks}, outer_init: "${outer}")
   ${prompt}
   data { train "." }
+  curriculum mixed { tasks sr; iters 1 }
 }
 `;
   const path = `${defaultStdlibRoot}/stdlib/srresnet-weights.mio`;
@@ -88,5 +91,31 @@ export async function restoreImage(
     return await restoreWhole(plan, img, prompt);
   } finally {
     plan.destroy();
+  }
+}
+
+/**
+ * An explicit-prompt model's prompt map for `img`: that of the named task (generated from the experiment's seed, as
+ * training generates it), or with `task` "auto" that of the task `classifier` predicts among the model's.
+ */
+export async function taskPrompt(
+  gpu: Gpu,
+  program: LoadedProgram,
+  spec: ExperimentSpec,
+  img: RgbImage,
+  task: string,
+  classifier?: ClassifierModel,
+): Promise<{ task: string; map: Float32Array; probability?: number } | undefined> {
+  const maps = await promptMaps(spec);
+  if (!maps) return undefined;
+  const tasks = spec.tasks.map((t) => t.name);
+  if (task !== "auto") return { task, map: maps.maps[tasks.indexOf(task)] as Float32Array };
+  if (!classifier) throw new MioRuntimeError("--task auto needs a task classifier");
+  const cls = await Classifier.create(gpu, program, spec, classifier);
+  try {
+    const p = await cls.predict(img, tasks);
+    return { task: p.task, map: maps.maps[tasks.indexOf(p.task)] as Float32Array, probability: p.prob };
+  } finally {
+    cls.destroy();
   }
 }

@@ -5,8 +5,8 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { stateNames } from "../../compiler/autodiff/optim.js";
 import { modelParamShapes } from "../../compiler/lower/model.js";
-import type { Program as LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { LoadedProgram } from "../../compiler/program.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { MioInputError } from "../errors.js";
 import { readSafetensors, type TensorMap } from "../interop/safetensors.js";
 

@@ -1,7 +1,7 @@
 // The paper's numbers (MiOIR, Table 3 and Table 4; copied from shared/paper/MIOIR.md §7), quoted in reports for
 // reference. PSNR in dB, RGB, 4-pixel border crop, on DIV2K-valid (In-Dis) and its harder Out-Dis degradations.
 
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 
 /** Task names in the paper's column order: SR, Blur, Noise, JPEG, Rain, Haze, Low-Light. */
 export const PAPER_TASKS = ["sr", "blur", "noise", "jpeg", "rain", "haze", "dark"] as const;

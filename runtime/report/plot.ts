@@ -3,7 +3,7 @@
 // log has them, and the learning rate in a small panel below (cosine restarts show up there).
 
 import sharp from "sharp";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { writeFileAtomic } from "../data/image.js";
 import type { LogEntry } from "./run.js";
 

@@ -4,7 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type ExperimentSpec, isClassifier } from "../../compiler/spec/experiment.js";
+import { type ExperimentSpec, isClassifier } from "../../compiler/schema/experiment.js";
 import { writeFileAtomic } from "../data/image.js";
 import { PAPER_OUTDIS_AVG, PAPER_SCALE, PAPER_TABLE3, PAPER_TASKS, paperVariant } from "./paper.js";
 import { writeLossPlot } from "./plot.js";

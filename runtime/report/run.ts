@@ -4,8 +4,8 @@
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { validateSpec } from "../../compiler/spec/emit.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import { validateSpec } from "../../compiler/schema/emit.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import type { LogEvent, RunMetrics } from "../run-folder.js";
 
 /** A run folder that is missing, incomplete or malformed. Names the path and what is wrong with it. */
@@ -20,8 +20,10 @@ export class RunFolderError extends Error {
   }
 }
 
-/** A `log.jsonl` line as the report reads it: the trainer's events, and lines of types this version does not know. */
-export type LogEntry = LogEvent | { type: "other"; raw: Record<string, unknown> };
+/** A `log.jsonl` line as the report reads it: the events it uses, checked; any other line passes through untouched. */
+export type LogEntry =
+  | Extract<LogEvent, { type: "stage" | "train" | "eval" | "checkpoint" | "done" }>
+  | { type: "other"; raw: Record<string, unknown> };
 
 export interface RunData {
   /** The folder as given (for messages and relative links). */
@@ -129,8 +131,6 @@ function toEntry(dir: string, line: number, v: Record<string, unknown>): LogEntr
       need(["step"]);
       return v as unknown as LogEntry;
     case "done":
-    case "start":
-    case "eval_start":
       return v as unknown as LogEntry;
     default:
       return { type: "other", raw: v };

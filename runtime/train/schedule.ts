@@ -1,6 +1,6 @@
 // Learning rate within a stage: BasicSR's CosineAnnealingRestartLR with equal periods and restart weights 1, so
 // the rate restarts at the base value every `iters / restarts` iterations and decays to eta_min by the period's end.
-import type { ExperimentSpec, StageSpec } from "../../compiler/spec/experiment.js";
+import type { ExperimentSpec, StageSpec } from "../../compiler/schema/experiment.js";
 
 /**
  * The learning rate of 1-based iteration `iter` of a stage.

@@ -5,7 +5,7 @@
 import { optimizerConfig } from "../../compiler/lower/train-step.js";
 import { PLAN_IO } from "../../compiler/plan/io.js";
 import type { Plan } from "../../compiler/plan/plan.js";
-import { type ExperimentSpec, isClassifier, type StageSpec } from "../../compiler/spec/experiment.js";
+import { type ExperimentSpec, isClassifier, type StageSpec } from "../../compiler/schema/experiment.js";
 import { type Batch, openLoader } from "../data/loader.js";
 import { type PromptMaps, promptBatch } from "../data/prompts.js";
 import { dataHash } from "../data/rng.js";

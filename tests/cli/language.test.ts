@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { validateSpec } from "../../compiler/spec/emit.js";
+import { validateSpec } from "../../compiler/schema/emit.js";
 import { mioc, root } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mioc-language-"));

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ADAM_DEFAULTS, buildTrainStep, stepScalars } from "../../compiler/autodiff/optim.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
 import { interpret } from "../../compiler/ir/interp.js";
-import { buildClassifier, buildSRResNet } from "../../compiler/models/srresnet.js";
+import { buildClassifier, buildSRResNet } from "../reference/srresnet.js";
 
 const count = (b: GraphBuilder) => b.paramList().reduce((s, p) => s + p.init.length, 0);
 

@@ -3,9 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { buildTrainStep } from "../../compiler/autodiff/optim.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
-import { buildSRResNet } from "../../compiler/models/srresnet.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Plan } from "../../compiler/plan/plan.js";
+import { buildSRResNet } from "../reference/srresnet.js";
 
 function dump(plan: Plan): string {
   return plan.kernels

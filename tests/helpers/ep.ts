@@ -3,7 +3,7 @@
 // e^4 / (1 + e^4) = 0.982. Tests of classifier-picked prompts then know each pick in advance.
 import { join } from "node:path";
 import { checkFile } from "../../compiler/compile.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { type TensorMap, writeSafetensors } from "../../runtime/interop/safetensors.js";
 import { initialWeights } from "./weights.js";
 

@@ -1,7 +1,7 @@
 // A model's initial parameters with their shapes: the weights tests evaluate and infer with.
 import { lowerModel } from "../../compiler/lower/model.js";
-import type { Program as LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/spec/experiment.js";
+import type { LoadedProgram } from "../../compiler/program.js";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import type { TensorMap } from "../../runtime/interop/safetensors.js";
 
 export function initialWeights(program: LoadedProgram, spec: ExperimentSpec): TensorMap {

@@ -98,4 +98,4 @@ export function fromPlanes(planes: Float32Array, width: number, height: number):
 }
 
 /** The project's one reflect index lives with the pad op's reference (compiler/ cannot import runtime/). */
-export { reflectIndex } from "../../../compiler/ir/interp.js";
+export { reflectIndex } from "../../../compiler/ir/indexing.js";

@@ -1,7 +1,7 @@
 // The degradation table and the parameter sampler. Parameter ranges are never written here: they come from the task
 // specs (stdlib/tasks.mio → TaskSpec), and `sampleParams` draws them per `ParamDist`.
 
-import type { DegradationName, DegradationSpec, ParamDist } from "../../../compiler/spec/task.js";
+import type { DegradationName, DegradationSpec, ParamDist } from "../../../compiler/schema/task.js";
 import type { RgbImage } from "../image.js";
 import { dataHash, type Rng } from "../rng.js";
 import { bicubicDownUp } from "./bicubic.js";

@@ -1,10 +1,10 @@
-// Lowering the .mio pipelines must give exactly the graph of the reference construction in compiler/models (which
+// Lowering the .mio pipelines must give exactly the graph of the reference construction in tests/reference (which
 // the PyTorch parity tests pin to BasicSR/MiOIR): same parameter names and shapes, same init, same outputs.
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
-import { buildSRResNet, type PromptKind } from "../../../compiler/models/srresnet.js";
+import { buildSRResNet, type PromptKind } from "../../reference/srresnet.js";
 
 const [B, H, W] = [1, 12, 12];
 

@@ -127,7 +127,7 @@ describe("docs/language.md reference tables", () => {
   });
 
   it("documents every degradation with its parameters", async () => {
-    const { DEGRADATION_PARAMS } = await import("../../../compiler/spec/task.js");
+    const { DEGRADATION_PARAMS } = await import("../../../compiler/schema/task.js");
     for (const [fn, params] of Object.entries(DEGRADATION_PARAMS)) {
       expect(tables).toContain(`| \`${fn}\` | ${params.join(", ")} |`);
     }

@@ -1,7 +1,7 @@
 // How profiles and `extends` combine settings (docs/language.md, "Profiles and extends"), stated on small experiments.
 import { describe, expect, it } from "vitest";
 import { UnknownProfile } from "../../../compiler/resolve/experiment.js";
-import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import { check, expectDiagnostic } from "./helpers.js";
 
 const header = "use stdlib/tasks\nuse stdlib/backbones/srresnet\nuse stdlib/prompts\n";

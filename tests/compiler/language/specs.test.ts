@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
-import { printSpec, specHash, validateSpec } from "../../../compiler/spec/emit.js";
-import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
+import { printSpec, specHash, validateSpec } from "../../../compiler/schema/emit.js";
+import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import { repoRoot } from "./helpers.js";
 
 const pipelines = readdirSync(join(repoRoot, "pipelines"))

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import jpegJs from "jpeg-js";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import type { DegradationName, DegradationSpec } from "../../../compiler/spec/task.js";
+import type { DegradationName, DegradationSpec } from "../../../compiler/schema/task.js";
 import { gammaDark } from "../../../runtime/data/degrade/dark.js";
 import { DEPTH_PRIOR, depthPrior, haze } from "../../../runtime/data/degrade/haze.js";
 import {

@@ -1,6 +1,6 @@
 // The seven tasks with the reference's ranges, as a literal table for runtime tests (the stdlib's own table, parsed
 // from stdlib/tasks.mio, is exercised through the CLI tests).
-import type { ParamDist, TaskSpec } from "../../../compiler/spec/task.js";
+import type { ParamDist, TaskSpec } from "../../../compiler/schema/task.js";
 
 const u = (min: number, max: number, decimals?: number): ParamDist => ({ dist: "uniform", min, max, decimals });
 const rainParams = (amountMin: number): Record<string, ParamDist> => ({

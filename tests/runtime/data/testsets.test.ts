@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ParamDist, TaskSpec } from "../../../compiler/spec/task.js";
+import type { ParamDist, TaskSpec } from "../../../compiler/schema/task.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
 import { buildTestsets, degradeFolder, listImages, testsetsPsnr } from "../../../runtime/data/testsets.js";
 import { MioRuntimeError } from "../../../runtime/errors.js";

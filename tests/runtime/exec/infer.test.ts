@@ -6,11 +6,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { interpret } from "../../../compiler/ir/interp.js";
-import { buildSRResNet } from "../../../compiler/models/srresnet.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
 import { restoreImage, srresnetConfigFromWeights, srresnetExperiment } from "../../../runtime/exec/infer.js";
 import { type TensorMap, writeSafetensors } from "../../../runtime/interop/safetensors.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
+import { buildSRResNet } from "../../reference/srresnet.js";
 
 let gpu: Gpu;
 beforeAll(async () => {

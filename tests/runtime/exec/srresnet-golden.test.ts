@@ -7,12 +7,12 @@ import { grad } from "../../../compiler/autodiff/grad.js";
 import { buildTrainStep } from "../../../compiler/autodiff/optim.js";
 import { initialParams } from "../../../compiler/ir/builder.js";
 import { interpret } from "../../../compiler/ir/interp.js";
-import { buildSRResNet, type PromptKind } from "../../../compiler/models/srresnet.js";
 import { compileProgram } from "../../../compiler/passes/pipeline.js";
 import { TrainSession } from "../../../runtime/exec/train-session.js";
 import { readSafetensors, type TensorMap } from "../../../runtime/interop/safetensors.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { relErr, uniform } from "../../compiler/helpers.js";
+import { buildSRResNet, type PromptKind } from "../../reference/srresnet.js";
 
 const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures", "compiler");
 const OPT = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 } as const;

@@ -5,7 +5,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { checkFile, printSpec } from "../../../compiler/compile.js";
-import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import type { RgbImage } from "../../../runtime/data/image.js";
 import { writeTriptych } from "../../../runtime/report/grid.js";
 import { root } from "../../helpers/cli.js";

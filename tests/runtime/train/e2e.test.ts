@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
-import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import { readSafetensors } from "../../../runtime/interop/safetensors.js";
 import { runExperiment } from "../../../runtime/run-experiment.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
 import { initialParams } from "../../../compiler/ir/builder.js";
 import { lowerTrainStep } from "../../../compiler/lower/train-step.js";
-import type { ExperimentSpec } from "../../../compiler/spec/experiment.js";
+import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import type { Batch, LoaderCursor } from "../../../runtime/data/loader.js";
 import { compileForDevice } from "../../../runtime/exec/forward.js";
 import { readSafetensors, type TensorMap } from "../../../runtime/interop/safetensors.js";

@@ -2,7 +2,7 @@
 // diff cleanly in git, and hashed: the hash of the printed spec is the run id.
 import { createHash } from "node:crypto";
 import Ajv, { type ErrorObject } from "ajv";
-import schema from "../schema/experiment.schema.json" with { type: "json" };
+import schema from "./experiment.schema.json" with { type: "json" };
 
 const validator = new Ajv.default({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
 

@@ -1,6 +1,7 @@
-// Reference constructions of the MiOIR backbones through the graph builder: BasicSR's MSRResNet with upscale 1,
-// and MiOIR's SRResNet_EP / SRResNet_AP (MIOIR.md §5–6). The `.mio` stdlib lowers to the same builder calls; these
-// exist so the compiler can be tested against PyTorch without the language front end.
+// Test references, not product code: MiOIR's SRResNet (BasicSR's MSRResNet at upscale 1, and SRResNet_EP / _AP) and
+// its task classifier written directly against the graph builder, as the reference's Python defines them
+// (docs/training.md). The product's only model definitions are the .mio sources (stdlib/); tests pin their lowering
+// to these constructions (tests/compiler/frontend/lower.test.ts) and these to PyTorch (srresnet-golden.test.ts).
 //
 // Parameter names (PyTorch state-dict names):
 //   conv_first.{weight,bias}, body.<i>.conv1/conv2.{weight,bias}, conv_hr.*, conv_last.*       (BasicSR MSRResNet)
@@ -10,9 +11,9 @@
 //   scale_fc.<s>.{weight,bias}, shift_fc.<s>.{weight,bias}   nn.ModuleList of Linear(nf, C) per injection site s:
 //                                              s = 0..blocks-1 after body.<s>, s = blocks after conv_hr + LReLU,
 //                                              s = blocks+1 on conv_last's 3-channel output
-import { GraphBuilder, type LayerInit } from "../ir/builder.js";
-import { assert, type Node } from "../ir/node.js";
-import { modulate } from "../lower/modulate.js";
+import { GraphBuilder, type LayerInit } from "../../compiler/ir/builder.js";
+import { assert, type Node } from "../../compiler/ir/node.js";
+import { modulate } from "../../compiler/lower/modulate.js";
 
 export type PromptKind = "none" | "explicit" | "adaptive";
 
@@ -31,7 +32,7 @@ export interface SRResNet {
   readonly promptVector?: Node;
 }
 
-/** F_ext: three strided convs with ReLU and a global spatial mean (§5), giving a (B, nf) vector. */
+/** F_ext: three strided convs with ReLU and a global spatial mean, giving a (B, nf) vector. */
 export function promptExtractor(b: GraphBuilder, p: Node, nf: number): Node {
   let h = b.relu(b.conv2d(p, "prompt_extractor.1", { out: nf, k: 7, stride: 2, pad: 1 }));
   h = b.relu(b.conv2d(h, "prompt_extractor.4", { out: nf, k: 3, stride: 2, pad: 1 }));
@@ -50,7 +51,7 @@ export function promptExtractor(b: GraphBuilder, p: Node, nf: number): Node {
 export function srresnet(b: GraphBuilder, x: Node, cfg: SRResNetConfig, promptInput?: Node): SRResNet {
   assert(x.shape.length === 4 && x.shape[1] === 3, () => `SRResNet expects (B, 3, H, W), got [${x.shape}]`);
   const prompted = cfg.prompt !== "none";
-  // Plain MSRResNet scales conv_first/conv_hr/conv_last by 0.1 (default_init_weights); EP/AP skip that (§5).
+  // Plain MSRResNet scales conv_first/conv_hr/conv_last by 0.1 (default_init_weights); EP/AP skip that.
   const outer: LayerInit = prompted ? "pytorch" : "kaiming0.1";
   let pv: Node | undefined;
   if (prompted) {
@@ -81,7 +82,7 @@ export function srresnet(b: GraphBuilder, x: Node, cfg: SRResNetConfig, promptIn
 }
 
 /**
- * MiOIR's task classifier (§5): Conv(3→w, k3, s3) LReLU(0.1) → Conv(w→w, k3, s3) LReLU → 1×1 w LReLU →
+ * MiOIR's task classifier: Conv(3→w, k3, s3) LReLU(0.1) → Conv(w→w, k3, s3) LReLU → 1×1 w LReLU →
  * 1×1 w LReLU → 1×1 32 → global mean → Linear(32→7) → softmax. 188,551 parameters at w = 128.
  * Names: features.{0,2,4,6,8}.{weight,bias} (an nn.Sequential with the LReLUs between) and fc.{weight,bias}.
  * NOTE: the convs have no padding (k3 s3 tiles the image exactly); the original code was not available to confirm.
