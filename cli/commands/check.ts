@@ -27,9 +27,14 @@ export function pickExperiment(result: CheckResult, file: string, experiment?: s
   const name = experiment ?? (names.length === 1 ? names[0] : undefined);
   const spec = name === undefined ? undefined : result.specs.get(name);
   if (spec) return spec;
+  if (experiment !== undefined)
+    throw new UsageError(
+      `no experiment '${experiment}' in ${file}`,
+      names.length ? `experiments: ${names.join(", ")}` : undefined,
+    );
   throw new UsageError(
     names.length ? `${file} has several experiments; choose one with --experiment` : `${file} declares no experiment`,
-    names.join(", ") || undefined,
+    names.length ? `experiments: ${names.join(", ")}` : undefined,
   );
 }
 

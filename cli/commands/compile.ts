@@ -6,12 +6,14 @@ import { compileProgram } from "../../compiler/passes/pipeline.js";
 import { printSpec, specHash } from "../../compiler/schema/emit.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
-import { checkOrFail, printDiagnostics } from "./check.js";
+import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 
 interface EmitContext {
   result: CheckResult;
   /** The experiment chosen with --experiment (or the file's only one); needed by spec and later stages. */
   spec: () => ExperimentSpec;
+  /** Storage buffers one kernel may bind: the plan's fusion depends on it. */
+  maxBindings: number;
 }
 
 /** What `--emit` can print; later compiler stages add their entries here. */
@@ -26,8 +28,8 @@ export const emitters: Record<string, (ctx: EmitContext) => string> = {
     for (const u of updates) lines.push(`update ${String(u.target.attrs.name)} <- %${u.value.id}`);
     return `${lines.join("\n")}\n`;
   },
-  wgsl: ({ result, spec }) => {
-    const plan = compileProgram(lowerTrainStep(result.program, spec()).program);
+  wgsl: ({ result, spec, maxBindings }) => {
+    const plan = compileProgram(lowerTrainStep(result.program, spec()).program, { maxBindings });
     const seen = new Set<string>();
     const parts: string[] = [];
     for (const k of plan.kernels) {
@@ -37,7 +39,7 @@ export const emitters: Record<string, (ctx: EmitContext) => string> = {
     }
     const mib = (n: number) => (n / 2 ** 20).toFixed(1);
     parts.unshift(
-      `// ${plan.kernels.length} dispatches, ${seen.size} distinct kernels; buffers ${mib(plan.peakBytes)} MiB (${mib(plan.unplannedBytes)} MiB without reuse)\n`,
+      `// ${plan.kernels.length} dispatches, ${seen.size} distinct kernels for ${maxBindings} storage buffers per kernel; buffers ${mib(plan.peakBytes)} MiB (${mib(plan.unplannedBytes)} MiB without reuse)\n`,
     );
     return parts.join("\n");
   },
@@ -51,7 +53,12 @@ export function registerCompile(cli: Command): void {
     .requiredOption("--emit <stage>", `what to print: ${Object.keys(emitters).join(", ")}`)
     .option("--profile <name>", "apply a profile of the experiment (e.g. quick)")
     .option("--experiment <name>", "which experiment, when the file has several")
-    .action((file: string, opts: { emit: string; profile?: string; experiment?: string }) => {
+    .option(
+      "--max-bindings <n>",
+      "wgsl: storage buffers per kernel to compile for (mioc run uses its device's maxStorageBuffersPerShaderStage, which 'mioc doctor' shows)",
+      "8",
+    )
+    .action((file: string, opts: { emit: string; profile?: string; experiment?: string; maxBindings: string }) => {
       const emit = emitters[opts.emit];
       if (!emit) throw new UsageError(`unknown --emit '${opts.emit}'`, `one of: ${Object.keys(emitters).join(", ")}`);
       const result = checkOrFail(file, opts.profile);
@@ -60,21 +67,13 @@ export function registerCompile(cli: Command): void {
         return;
       }
       const spec = () => {
-        const names = [...result.specs.keys()];
-        const name = opts.experiment ?? (names.length === 1 ? names[0] : undefined);
-        const s = name === undefined ? undefined : result.specs.get(name);
-        if (!s) {
-          const why = names.length
-            ? `choose one with --experiment: ${names.join(", ")}`
-            : "the file declares no experiment";
-          throw new UsageError(
-            opts.experiment ? `no experiment '${opts.experiment}' in ${file}` : `${file}: ${why}`,
-            names.length ? `experiments: ${names.join(", ")}` : undefined,
-          );
-        }
+        const s = pickExperiment(result, file, opts.experiment);
         process.stderr.write(`run id ${s.name}-${specHash(s)}\n`);
         return s;
       };
-      process.stdout.write(emit({ result, spec }));
+      const maxBindings = Number(opts.maxBindings);
+      if (!Number.isInteger(maxBindings) || maxBindings < 4)
+        throw new UsageError(`--max-bindings must be an integer of at least 4, got '${opts.maxBindings}'`);
+      process.stdout.write(emit({ result, spec, maxBindings }));
     });
 }

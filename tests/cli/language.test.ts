@@ -164,6 +164,34 @@ describe("mioc compile", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("--experiment names an experiment the file does not have: exit 2 with the ones it has", () => {
+    const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "spec", "--experiment", "nope"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("mioc: error: no experiment 'nope' in pipelines/seq_prompt.mio\nexperiments: seq_prompt\n");
+  });
+
+  it("--emit wgsl compiles for --max-bindings storage buffers per kernel (more bindings, more fusion)", () => {
+    const wgsl = (n: string) => {
+      const r = mioc([
+        "compile",
+        "pipelines/seq_prompt.mio",
+        "--emit",
+        "wgsl",
+        "--profile",
+        "quick",
+        "--max-bindings",
+        n,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const m = /^\/\/ (\d+) dispatches, \d+ distinct kernels for (\d+) storage buffers per kernel/.exec(r.stdout);
+      return { dispatches: Number(m?.[1]), bindings: Number(m?.[2]) };
+    };
+    const [portable, lavapipe] = [wgsl("8"), wgsl("16")];
+    expect([portable.bindings, lavapipe.bindings]).toEqual([8, 16]);
+    expect(lavapipe.dispatches).toBeLessThan(portable.dispatches);
+    expect(mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "wgsl", "--max-bindings", "x"]).code).toBe(2);
+  });
+
   it("a missing file is exit code 2 without a stack trace", () => {
     const r = mioc(["compile", "nope.mio", "--emit", "spec"]);
     expect(r.code).toBe(2);
