@@ -20,7 +20,8 @@ const wantProfile = process.argv.includes("--profile");
 const OPT = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
 const LR = 2e-4;
 
-// NOTE: acquireGpu keeps Dawn's instance reachable and lowers this thread's priority (docs/architecture.md, "The GPU device").
+// NOTE: acquireGpu keeps Dawn's instance reachable and lowers this thread's priority (docs/architecture.md, "The GPU
+// device").
 const gpu = await acquireGpu();
 const rng = new SequentialRng(1);
 const uniform = (n) => Float32Array.from({ length: n }, () => rng.next());

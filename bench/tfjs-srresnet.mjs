@@ -1,7 +1,7 @@
 // The bench's TF.js worker: the same SRResNet as stdlib/backbones/srresnet.mio (BasicSR MSRResNet, upscale 1) on
-// TensorFlow.js's WebGPU backend, on the Dawn adapter mio uses (npm `webgpu`, lavapipe here). Adapted from
-// shared/bench-anchors/tfjs-srresnet.mjs. bench/run.mjs starts it in its own process; the last stdout line is
-// the result as JSON, progress goes to stderr.
+// TensorFlow.js's WebGPU backend, on the Dawn adapter mio uses (npm `webgpu`, lavapipe here). Adapted from the anchor
+// benchmark of docs/bench.md, "What lavapipe allows". bench/run.mjs starts it in its own process; the last stdout line
+// is the result as JSON, progress goes to stderr.
 // usage: node bench/tfjs-srresnet.mjs train FEAT BLOCKS BATCH PATCH STEPS WARMUP
 //        node bench/tfjs-srresnet.mjs infer FEAT BLOCKS SIZE STEPS WARMUP
 import { createRequire } from "node:module";
@@ -15,7 +15,8 @@ const nums = rest.map(Number);
 
 process.env.XDG_RUNTIME_DIR ??= os.tmpdir();
 Object.assign(globalThis, globals);
-// NOTE: the object create() returns must stay reachable for the life of the process (docs/architecture.md, "The GPU device").
+// NOTE: the object create() returns must stay reachable for the life of the process (docs/architecture.md, "The GPU
+// device").
 const dawn = create([]);
 globalThis.__benchDawn = dawn;
 Object.defineProperty(globalThis, "navigator", { value: { gpu: dawn }, configurable: true, writable: true });
@@ -24,7 +25,8 @@ const tf = require("@tensorflow/tfjs");
 require("@tensorflow/tfjs-backend-webgpu");
 if (!(await tf.setBackend("webgpu"))) throw new Error("TF.js could not start its WebGPU backend");
 await tf.ready();
-// Dawn busy-waits the JS thread while TF.js awaits the GPU: lower this thread's priority, as mio does (docs/architecture.md, "The GPU device").
+// Dawn busy-waits the JS thread while TF.js awaits the GPU: lower this thread's priority, as mio does
+// (docs/architecture.md, "The GPU device").
 os.setPriority(19);
 // TF.js keeps only vendor and architecture; ask the same instance for the adapter's description (what mio reports).
 const adapter = await dawn.requestAdapter({ powerPreference: "high-performance" });

@@ -1,7 +1,7 @@
 """The bench's PyTorch worker: SRResNet (BasicSR MSRResNet, upscale 1) on the CPU with 2 threads, the module
 scripts/fixtures/srresnet_golden.py defines for mio's golden tests (so all three peers run one model).
-Adapted from shared/bench-anchors/torch_srresnet.py. bench/run.mjs starts it in its own process; the last stdout
-line is the result as JSON, progress goes to stderr.
+Adapted from the anchor benchmark of docs/bench.md, "What lavapipe allows". bench/run.mjs starts it in its own
+process; the last stdout line is the result as JSON, progress goes to stderr.
 
 usage: /usr/bin/python3 bench/torch_srresnet.py train FEAT BLOCKS BATCH PATCH STEPS WARMUP
        /usr/bin/python3 bench/torch_srresnet.py infer FEAT BLOCKS SIZE STEPS WARMUP

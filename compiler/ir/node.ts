@@ -31,7 +31,7 @@ export class CompilerBug extends Error {
   }
 }
 
-/** Lazy-message assertion for inner layers (style rule 7). */
+/** Lazy-message assertion for inner layers (docs/architecture.md, "Errors and exit codes"). */
 export function assert(cond: unknown, msg: () => string, n?: Node): asserts cond {
   if (!cond) throw new CompilerBug(msg(), n);
 }

@@ -189,7 +189,8 @@ export class GraphOps {
   }
   /**
    * PyTorch `CrossEntropyLoss()(logits, target)` with a probability (one-hot) target [B, K]:
-   * mean over the batch of -sum_k target_k * log_softmax(logits)_k. MiOIR feeds it the softmax output (§9.5).
+   * mean over the batch of -sum_k target_k * log_softmax(logits)_k. MiOIR feeds it the softmax output
+   * (docs/training.md).
    */
   crossEntropy(logits: Node, target: Node): Node {
     const perSample = this.crossEntropyPerSample(logits, target);

@@ -44,7 +44,7 @@ export function lowerTrainStep(
   if (l.name === "cross_entropy") {
     // The classes are the curriculum's tasks; the trainer writes each sample's task as a one-hot row.
     target = b.input(PLAN_IO.label, [batch, out.shape[1] ?? 0]);
-    // NOTE: with double_softmax (the reference, MIOIR.md §9.5) the model's output, already a softmax, goes through
+    // NOTE: with double_softmax (the reference; docs/training.md) the model's output, already a softmax, goes through
     // CrossEntropy's log-softmax again: the loss cannot fall below log(e + K - 1) - 1 (1.166 for 7 classes), and
     // the gradient is smaller, but argmax and accuracy are unaffected.
     sampleLoss = l.double_softmax === false ? b.nllPerSample(out, target) : b.crossEntropyPerSample(out, target);

@@ -1,5 +1,5 @@
 // The recipe sections of an experiment — data, curriculum, train, eval — each read from its settings with the
-// defaults of the paper's SRResNet recipe (MIOIR.md §3) where a setting is absent.
+// defaults of the paper's SRResNet recipe (docs/training.md, "The reference's recipes") where a setting is absent.
 import type { Setting, Span } from "../../grammar/ast.js";
 import { codes, didYouMean } from "../../grammar/diagnostics.js";
 import type { ExperimentSpec, StageSpec } from "../schema/experiment.js";
@@ -147,7 +147,8 @@ export function resolveCurriculum(r: Reader, s: Setting, knownTasks: string[]): 
       const fin = finalS ? iters(r.single(finalS), "final_iters") : per;
       const frS = k.get("final_restarts")?.[0];
       const fr = frS ? restarts(r.single(frS), "final_restarts") : 1;
-      // Stage k trains on the first k tasks together; the last stage sees all of them (MIOIR.md §4).
+      // Stage k trains on the first k tasks together; the last stage sees all of them (docs/training.md, "The
+      // reference's recipes").
       const stages = order.map((_, i) =>
         i < order.length - 1
           ? stage(order.slice(0, i + 1), per, 1, orderS.key.span)
@@ -223,7 +224,7 @@ export function resolveTrain(r: Reader, block: Setting[]): Section<"train"> {
       ] as const);
       if (name === "cross_entropy") {
         // A classifier's loss. The reference applies nn.CrossEntropyLoss to the network's softmax output, a
-        // double softmax (MIOIR.md §9.5); `double_softmax: false` takes the output as probabilities instead.
+        // double softmax (docs/training.md); `double_softmax: false` takes the output as probabilities instead.
         const a =
           d.kind === "call"
             ? r.args(d, { double_softmax: (v, w) => r.bool(v, w) }, { double_softmax: true })

@@ -1,8 +1,8 @@
 // Stride-1 "same" convolutions for lavapipe, with every lane working on whole vec4s of a feature-map row.
 //
 // llvmpipe turns each lane-divergent load into a scalar loop, so speed comes from how many FMAs each load feeds
-// (dawn-notes.md). In NCHW with W % 4 == 0 a vec4 of a row is 4 neighbouring pixels: one load brings 4 taps, and
-// the kx shifts of a 3x3 kernel are the same vec4 with a neighbour's edge lane swapped in.
+// (docs/bench.md, "What lavapipe allows"). In NCHW with W % 4 == 0 a vec4 of a row is 4 neighbouring pixels: one load
+// brings 4 taps, and the kx shifts of a 3x3 kernel are the same vec4 with a neighbour's edge lane swapped in.
 // - `renderRowConv` (conv2d, and conv2d_bwd_x as the same conv with flipped weights): a lane owns P vec4s of one
 //   output row for R output channels; the workgroup stages its R channels' weights as vec4s in workgroup memory.
 // - `renderWeightGrad` (conv2d_bwd_w): a workgroup owns one input channel and RO output channels; each lane sums

@@ -1,7 +1,7 @@
-// Direct convolution for lavapipe: 64 lanes take 64 consecutive output pixels, and each thread accumulates R
-// output channels that depend only on the workgroup id. Every weight load is then the same for all lanes (llvmpipe
-// does one scalar load and a broadcast) and every input value a lane loads feeds R FMAs, with no workgroup memory
-// and no barriers (shared/bench-anchors `regC`). NOTE: on lavapipe it measured ~3x slower than the tiled GEMM for
+// Direct convolution for lavapipe: 64 lanes take 64 consecutive output pixels, and each thread accumulates R output
+// channels that depend only on the workgroup id. Every weight load is then the same for all lanes (llvmpipe does one
+// scalar load and a broadcast) and every input value a lane loads feeds R FMAs, with no workgroup memory and no
+// barriers (docs/bench.md, "What lavapipe allows"). NOTE: on lavapipe it measured ~3x slower than the tiled GEMM for
 // SRResNet's convs (the per-lane im2col gathers dominate), so it is an alternative schedule, not the default.
 import type { DirectSpec, GemmSpec } from "./rules.js";
 

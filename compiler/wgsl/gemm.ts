@@ -1,10 +1,10 @@
 // The implicit-GEMM kernel template shared by matmul, conv2d and both conv backward ops.
 //
 // C[m, n] = sum_k A(m, k) B(k, n). A workgroup of 64 threads computes a TM x TN tile; each thread owns an RM x RN
-// register block (up to 4 x 8 = 32 accumulators), so every value loaded from workgroup memory feeds RN or RM
-// FMAs (dawn-notes: lavapipe is fast only with >= 8 FMAs per load). The K loop stages TK-deep slices of A and B
-// through workgroup memory. With splitK > 1, workgroup z sums only its K range and writes a partial tile; a second
-// kernel adds the partials in a fixed order (deterministic, no float atomics).
+// register block (up to 4 x 8 = 32 accumulators), so every value loaded from workgroup memory feeds RN or RM FMAs
+// (lavapipe is fast only with >= 8 FMAs per load: docs/bench.md, "What lavapipe allows"). The K loop stages TK-deep
+// slices of A and B through workgroup memory. With splitK > 1, workgroup z sums only its K range and writes a partial
+// tile; a second kernel adds the partials in a fixed order (deterministic, no float atomics).
 import type { GemmSpec } from "./rules.js";
 
 export interface GemmTiles {

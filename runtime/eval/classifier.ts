@@ -1,6 +1,7 @@
-// The task classifier at test time (MIOIR.md §5): a backbone that returns one score per task, run on the whole LQ
-// image; the argmax picks the task, and so the explicit prompt map of an EP model. Its checkpoints carry their
-// backbone, arguments and class names (safetensors metadata), so they can be used without their experiment.
+// The task classifier at test time (docs/training.md, "The task classifier and explicit prompts at test time"): a
+// backbone that returns one score per task, run on the whole LQ image; the argmax picks the task, and so the
+// explicit prompt map of an EP model. Its checkpoints carry their backbone, arguments and class names (safetensors
+// metadata), so they can be used without their experiment.
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Scalar } from "../../compiler/check/builtins.js";
@@ -16,7 +17,8 @@ import { readSafetensors, type TensorMap, writeSafetensors } from "../interop/sa
 import type { Accuracy } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
 
-/** The reference classifier's label order (MIOIR.md §3: blur 0, noise 1, ..., sr 6), for checkpoints without one. */
+/** The reference classifier's label order (blur 0, noise 1, ..., sr 6; docs/training.md), for checkpoints
+ * without one. */
 export const REFERENCE_LABELS = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"] as const;
 
 /** The metadata key under which a classifier's backbone, arguments and class names travel in its safetensors. */

@@ -28,7 +28,7 @@ function pipelineFor(gpu: Gpu, k: PlanKernel, layout: GPUBindGroupLayout): Promi
   // The layout is part of the key: it follows from the bindings' read/write flags, which the source declares.
   const hit = cache.get(k.key);
   if (hit) return hit;
-  // MIO_DEBUG=4 prints each kernel once, under its key (docs/compiler.md).
+  // MIO_DEBUG=4 prints each kernel once, under its key (docs/compiler.md, "Running and debugging").
   if (Number(process.env.MIO_DEBUG ?? 0) >= 4)
     process.stderr.write(`// ---- kernel ${k.name} key=${k.key}\n${k.wgsl}\n`);
   // NOTE: createComputePipelineAsync for hundreds of kernels at once was ~10x slower on lavapipe than creating

@@ -1,4 +1,4 @@
-// The paper's numbers (MiOIR, Table 3 and Table 4; copied from shared/paper/MIOIR.md §7), quoted in reports for
+// The paper's numbers (MiOIR, Table 3 and Table 4; docs/reports.md, "The paper's tables"), quoted in reports for
 // reference. PSNR in dB, RGB, 4-pixel border crop, on DIV2K-valid (In-Dis) and its harder Out-Dis degradations.
 
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
@@ -47,7 +47,8 @@ export function paperVariant(spec: ExperimentSpec): string | undefined {
   return name in PAPER_TABLE3 ? name : undefined;
 }
 
-/** The paper's training scale per backbone (MIOIR.md §3 and §6): parameters by prompt kind, iterations, batch. */
+/** The paper's training scale per backbone (docs/training.md, "The reference's recipes" and
+ * "The reference's backbones and prompts"): parameters by prompt kind, iterations, batch. */
 export const PAPER_SCALE: Readonly<
   Record<
     string,

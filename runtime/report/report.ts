@@ -24,7 +24,7 @@ import {
 const CLASSIFIER_NOTE =
   "Each test image's LQ is classified whole (or its central crop, with eval center_crop), as at test time in the " +
   "paper. The classifier is trained with CrossEntropy on its softmax output (the reference's double softmax, " +
-  "MIOIR.md §9.5) unless the loss says double_softmax: false; the paper reports no accuracy to compare with.";
+  "docs/training.md) unless the loss says double_softmax: false; the paper reports no accuracy to compare with.";
 
 /** The loss plot's caption, naming the experiment's loss. */
 function lossCaption(spec: ExperimentSpec): string {

@@ -9,7 +9,8 @@ export const OPTIONAL_FEATURES = ["shader-f16", "subgroups", "timestamp-query"] 
 export interface AcquireOptions {
   /** Dawn backend to force (`vulkan`, `opengles`, `null`, ...); default lets Dawn choose, or `MIO_BACKEND`. */
   backend?: string;
-  /** Lower the main thread's priority after the device exists (see dawn-notes: Dawn busy-waits it). */
+  /** Lower the main thread's priority after the device exists (Dawn busy-waits it: docs/architecture.md, "The GPU
+   * device"). */
   niceMainThread?: boolean;
 }
 
@@ -42,7 +43,8 @@ export interface Gpu {
 }
 
 // NOTE: the object create() returns must stay reachable for the life of the process; if V8 collects it, the next
-// await on the device crashes the process (dawn-notes). Module state alone has been seen to be not enough.
+// await on the device crashes the process (docs/architecture.md, "The GPU device"). Module state alone has been
+// seen to be not enough.
 const dawnInstances: GPU[] = [];
 (globalThis as { __mioDawnInstances?: GPU[] }).__mioDawnInstances = dawnInstances;
 
@@ -171,7 +173,10 @@ function wrapDevice(instance: GPU, adapter: GPUAdapter, device: GPUDevice, repor
   };
 }
 
-/** Linux `nice` is per thread: this lowers only the JS main thread, not lavapipe's workers (dawn-notes). */
+/**
+ * Linux `nice` is per thread: this lowers only the JS main thread, not lavapipe's workers (docs/architecture.md, "The
+ * GPU device").
+ */
 function lowerMainThreadPriority(): void {
   try {
     os.setPriority(19);

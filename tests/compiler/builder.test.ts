@@ -40,7 +40,7 @@ describe("graph builder", () => {
     expect(make(1, "a").params.get("a.weight")?.init).not.toEqual(w);
   });
 
-  it("matches the paper's parameter counts (MIOIR.md §6)", () => {
+  it("matches the paper's parameter counts (docs/training.md)", () => {
     const n = (prompt: "none" | "explicit" | "adaptive") =>
       count(buildSRResNet({ feat: 64, blocks: 16, prompt, batch: 1, height: 16, width: 16, promptSize: 16 }).b);
     expect(n("none")).toBe(1_222_147); // 1.222M

@@ -1,5 +1,5 @@
 // The task classifier's loss against PyTorch (scripts/fixtures/cross_entropy_golden.py): nn.CrossEntropyLoss on
-// the softmax output, the reference's double softmax (MIOIR.md §9.5), and the single-softmax alternative, values
+// the softmax output, the reference's double softmax (docs/training.md), and the single-softmax alternative, values
 // and gradients with respect to the logits, through the CPU reference of the graph and its backward graph.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";

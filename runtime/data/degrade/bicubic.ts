@@ -1,5 +1,5 @@
 // SR degradation: PyTorch bicubic ×1/scale down, then bicubic back up to the original size (the reference's training
-// synthesis; MIOIR.md §1 SR row and pitfall 2).
+// synthesis; its test data is made otherwise: docs/data.md, "The reference's synthesis", SR).
 //
 // The resize reproduces `F.interpolate(mode='bicubic', align_corners=False)` on the CPU in float32: Keys' cubic with
 // a = −0.75, source index `scale·(dst+0.5)−0.5`, neighbours clamped at the border, no antialiasing, the horizontal

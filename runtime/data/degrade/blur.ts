@@ -1,5 +1,6 @@
 // Blur degradation: an isotropic Gaussian kernel (BasicSR `bivariate_Gaussian(k, σ, σ, 0, isotropic=True)`) applied
-// with BasicSR `filter2D`: reflect padding of k//2, the same kernel for every channel (MIOIR.md §1 Blur row).
+// with BasicSR `filter2D`: reflect padding of k//2, the same kernel for every channel (docs/data.md, "The
+// reference's synthesis", Blur).
 
 import { type DegradeFn, fromPlanes, param, reflectIndex, toPlanes } from "./common.js";
 

@@ -1,5 +1,5 @@
 // Low-light degradation: gamma darkening x^γ of the quantised [0,1] image (the test script's `add_dark`; the train
-// script lost its definition, MIOIR.md §9 pitfall 1), then the 8-bit quantisation.
+// script lost its definition: docs/data.md, "The reference's synthesis", Low-Light), then the 8-bit quantisation.
 
 import { type DegradeFn, param, quantize255 } from "./common.js";
 

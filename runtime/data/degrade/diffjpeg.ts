@@ -1,6 +1,6 @@
 // BasicSR's DiffJPEG (basicsr/utils/diffjpeg.py, `differentiable=False`): the JPEG simulation the MiOIR reference
-// used to synthesise its JPEG task (MIOIR.md §1 JPEG row). Not a codec: no entropy coding and no file, just the lossy
-// steps, in float:
+// used to synthesise its JPEG task (docs/data.md, "The reference's synthesis", JPEG). Not a codec: no entropy
+// coding and no file, just the lossy steps, in float:
 //
 //   zero-pad to a multiple of 16 → RGB·255 → YCbCr (JFIF matrix, +128 on chroma) → 2×2 average of Cb, Cr →
 //   8×8 DCT of (x − 128) → q = round(c / (T·f)) → c' = q·T·f → inverse DCT + 128 → Cb, Cr repeated 2×2 →

@@ -1,5 +1,6 @@
-// Haze degradation: the atmospheric scattering model I = J·T + 255·A·(1 − T), T = exp(−β·d) (RESIDE's synthesis,
-// MIOIR.md §1 Haze row), then the 8-bit quantisation. d ∈ (0, 1] is the scene depth normalised by its maximum.
+// Haze degradation: the atmospheric scattering model I = J·T + 255·A·(1 − T), T = exp(−β·d) (RESIDE's synthesis;
+// docs/data.md, "The reference's synthesis", Haze), then the 8-bit quantisation. d ∈ (0, 1] is the scene depth
+// normalised by its maximum.
 //
 // The reference reads depth maps predicted by a CNN (DCNF). Without such a map (see depth.ts for the files we read)
 // haze uses `depthPrior`, a documented monocular cue, and reports which one it used.

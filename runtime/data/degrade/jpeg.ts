@@ -3,10 +3,11 @@
 // no trellis, no deringing, no progressive scans). tests/runtime/data/jpeg.test.ts reads the DQT segment of what it
 // writes and checks the tables against `ijgQuantTable`.
 //
-// NOTE: the reference uses BasicSR's DiffJPEG instead (MIOIR.md §1 JPEG row). The two agree on the colour transform,
-// the 4:2:0 subsampling, the 8×8 DCT and the Annex K tables, and differ in details: DiffJPEG scales the tables by
-// the float factor without rounding or clamping to 1..255 (IJG rounds them), uses the luma table transposed, rounds
-// nothing between colour conversion and DCT, and upsamples chroma by repetition (libjpeg's decoder interpolates).
+// NOTE: the reference uses BasicSR's DiffJPEG instead (docs/data.md, "The reference's synthesis", JPEG). The two
+// agree on the colour transform, the 4:2:0 subsampling, the 8×8 DCT and the Annex K tables, and differ in details:
+// DiffJPEG scales the tables by the float factor without rounding or clamping to 1..255 (IJG rounds them), uses the
+// luma table transposed, rounds nothing between colour conversion and DCT, and upsamples chroma by repetition
+// (libjpeg's decoder interpolates).
 // Differences are a fraction of a dB in PSNR; we prefer a codec whose output is a real JPEG file. See docs/data.md.
 
 import sharp from "sharp";

@@ -1,6 +1,6 @@
 // Noise degradation: additive white Gaussian noise, independent per RGB channel (BasicSR
 // `random_add_gaussian_noise_pt(sigma_range=[σ,σ], gray_prob=0, clip=True, rounds=False)`), then the 8-bit
-// quantisation (MIOIR.md §1 Noise row). σ is on the 0–255 scale.
+// quantisation (docs/data.md, "The reference's synthesis", Noise). σ is on the 0–255 scale.
 
 import { type DegradeFn, param, quantize255 } from "./common.js";
 

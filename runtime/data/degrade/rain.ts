@@ -1,4 +1,5 @@
-// Rain degradation: the reference's streak model (MIOIR.md §1 Rain row), step by step with OpenCV's semantics:
+// Rain degradation: the reference's streak model (docs/data.md, "The reference's synthesis", Rain), step by step
+// with OpenCV's semantics:
 //
 //   noise  = U(0,256) per pixel, zeroed below 256 − amount/100          (np.random.uniform; ~0.2–0.6 % survive)
 //   noise  = filter2D(noise, [[0,.1,0],[.1,8,.1],[0,.1,0]])           (cv2.filter2D, BORDER_REFLECT_101)

@@ -1,5 +1,6 @@
 // The stdlib backbones, elaborated with their defaults, must have exactly the reference architectures' parameter
-// counts (MIOIR.md §6) and prompt sites: a wrong layer, width or name shows up here.
+// counts (docs/training.md, "The reference's backbones and prompts") and prompt sites: a wrong layer, width or
+// name shows up here.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Elaborator, imageShape } from "../../../compiler/check/elaborate.js";

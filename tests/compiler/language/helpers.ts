@@ -1,4 +1,4 @@
-// One-line assertions for the .mio front end (style rule 9): `expectParses(src, print?)` and
+// One-line assertions for the .mio front end (docs/architecture.md, "Tests"): `expectParses(src, print?)` and
 // `expectDiagnostic(src, "MIO4001 3:11 unknown task 'nosie'", hint?)`. Both run the whole front end (parse, modules,
 // names, elaboration, tasks and experiments) through `checkFile` on in-memory text, so a test states what a user
 // would see and nothing about how the compiler gets there.

@@ -82,7 +82,7 @@ describe("seq_prompt.mio", () => {
   });
 });
 
-describe("parameter counts (MIOIR.md §6)", () => {
+describe("parameter counts (docs/training.md)", () => {
   const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
 
   it("SRResNet(64, 16) has 1,222,147 parameters in every restoration pipeline", () => {
