@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import type { TaskSpec } from "../../compiler/schema/task.js";
@@ -44,7 +44,10 @@ export function registerDegrade(cli: Command): void {
     .command("degrade")
     .description("degrade every image of SRC with one task (parameters drawn per image) into OUT, with manifest.json")
     .argument("<src>", "a folder of PNG/JPEG/WebP images, or one image")
-    .argument("<out>", "output folder (created): <name>.png per image and manifest.json")
+    .argument(
+      "<out>",
+      "output folder, outside SRC's (made whole, or replacing a previous output): <name>.png per image and manifest.json",
+    )
     .requiredOption("--task <name>", "a task of stdlib/tasks.mio: sr, blur, noise, jpeg, rain, haze, dark")
     .option("--dist <in|out>", "in-distribution (training) or out-of-distribution (harder) parameters", "in")
     .option("--seed <n>", "random seed: the same seed gives the same bytes", "0")
@@ -56,6 +59,12 @@ export function registerDegrade(cli: Command): void {
       const workers = parseWorkers(opts.workers);
       const task = await findTask(opts.task);
       if (!existsSync(src)) throw new UsageError(`source '${src}' does not exist`);
+      const { isImageFile } = await import("../../runtime/data/image.js");
+      if (isImageFile(out) && !(existsSync(out) && statSync(out).isDirectory()))
+        throw new UsageError(
+          `output '${out}' names an image, but OUT is a folder`,
+          "degrade writes OUT/<stem>.png per image and OUT/manifest.json; give a folder name",
+        );
       const { degradeFolder } = await import("../../runtime/data/testsets.js");
       const m = await degradeFolder(src, out, {
         task,

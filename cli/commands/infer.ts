@@ -1,7 +1,8 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { isClassifier } from "../../compiler/schema/experiment.js";
 import { didYouMean } from "../../grammar/diagnostics.js";
-import { readImage, writePng } from "../../runtime/data/image.js";
+import { checkImageOutputPath, readImage, realPathOf, writeImage } from "../../runtime/data/image.js";
 import { loadClassifier } from "../../runtime/eval/classifier.js";
 import type { Restored } from "../../runtime/exec/forward.js";
 import { restoreImage, srresnetConfigFromWeights, srresnetExperiment, taskPrompt } from "../../runtime/exec/infer.js";
@@ -38,7 +39,7 @@ export function registerInfer(cli: Command): void {
     .requiredOption("--weights <file>", "weights (.safetensors, or a checkpoint folder of 'mioc run' with --model)")
     .requiredOption(
       "-o, --output <file>",
-      "output: a PNG (8-bit), or a .safetensors with the float output 'out' (3 x H x W, before clamp and rounding)",
+      "output: .png, .jpg/.jpeg (quality 95) or .webp (lossless), 8-bit; or a .safetensors with the float output 'out' (3 x H x W, before clamp and rounding)",
     )
     .option("--model <file>", "the .mio experiment the weights belong to (its model and prompt wiring)")
     .option("--profile <name>", "with --model: apply a profile (the model must match the weights)")
@@ -55,6 +56,7 @@ export function registerInfer(cli: Command): void {
     )
     .argument("<input>", "input image (PNG/JPEG/WebP)")
     .action(async (input: string, opts: InferOptions) => {
+      checkOutput(input, opts);
       if (opts.model) {
         await inferWithModel(input, opts as InferOptions & { model: string });
         return;
@@ -92,9 +94,34 @@ export function registerInfer(cli: Command): void {
     });
 }
 
-/** Writes a PNG, or for `.safetensors` the float output as `out` (3 x H x W). */
+/**
+ * Refuses, before any work, an output that `writeRestored` cannot write (an unknown extension) or that is one of the
+ * command's inputs (the image, the weights, a prompt map or classifier): it would be overwritten. Symlinks resolved.
+ */
+function checkOutput(input: string, opts: InferOptions): void {
+  if (!opts.output.toLowerCase().endsWith(".safetensors"))
+    checkImageOutputPath(opts.output, ", or .safetensors for the float output");
+  const out = realPathOf(opts.output);
+  const inputs: [string, string | undefined][] = [
+    ["input image", input],
+    ["weights", opts.weights],
+    ["weights", opts.weights ? join(opts.weights, "state.safetensors") : undefined],
+    ["prompt map", opts.promptMap],
+    ["classifier", opts.classifier],
+    ["classifier", opts.classifier ? join(opts.classifier, "classifier.safetensors") : undefined],
+    ["classifier", opts.classifier ? join(opts.classifier, "state.safetensors") : undefined],
+  ];
+  for (const [what, path] of inputs)
+    if (path !== undefined && realPathOf(path) === out)
+      throw new UsageError(
+        `output '${opts.output}' is the ${what} '${path}': it would be overwritten`,
+        "choose another -o",
+      );
+}
+
+/** Writes an image (PNG/JPEG/WebP by extension), or for `.safetensors` the float output as `out` (3 x H x W). */
 async function writeRestored(path: string, r: Restored): Promise<void> {
-  if (!path.toLowerCase().endsWith(".safetensors")) return writePng(path, r);
+  if (!path.toLowerCase().endsWith(".safetensors")) return writeImage(path, r);
   await writeSafetensors(path, { out: { shape: [3, r.height, r.width], data: r.chw } }, { layout: "CHW" });
 }
 

@@ -11,7 +11,7 @@ export function registerTestsets(cli: Command): void {
       "degrade SRC's images with every stdlib task, in- and out-of-distribution: OUT/GT, OUT/{indist,outdist}/<task>",
     )
     .argument("<src>", "a folder of ground-truth PNG/JPEG/WebP images")
-    .argument("<out>", "output root (created)")
+    .argument("<out>", "output root, outside SRC (made whole, or replacing a previous build)")
     .option("--seed <n>", "random seed: the same seed gives the same bytes", "0")
     .option("--workers <n>", "worker threads (0: none); the output does not depend on it", DEFAULT_WORKERS)
     .action(async (src: string, out: string, opts: { seed: string; workers: string }) => {

@@ -1,10 +1,12 @@
 // Image files in and out of the data pipeline: any PNG/JPEG/WebP becomes 8-bit interleaved RGB; PNG goes out
-// losslessly. sharp (libvips) does the codec work.
+// losslessly, and `writeImage` picks PNG, JPEG or WebP by the file's extension. sharp (libvips) does the codec work.
 
 import { randomBytes } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import sharp from "sharp";
-import { MioRuntimeError } from "../errors.js";
+import { MioInputError, MioRuntimeError } from "../errors.js";
 
 /** An 8-bit RGB image, rows top to bottom, pixels interleaved (R, G, B): `data[(y * width + x) * 3 + c]`. */
 export interface RgbImage {
@@ -76,6 +78,22 @@ export async function encodePng(img: RgbImage): Promise<Buffer> {
     .toBuffer();
 }
 
+/** The real path of `p` (symlinks resolved); for a path that does not exist yet, its nearest existing ancestor's. */
+export function realPathOf(p: string): string {
+  let cur = resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return join(realpathSync(cur), ...rest.reverse());
+    } catch {
+      const parent = dirname(cur);
+      if (parent === cur) return resolve(p);
+      rest.push(basename(cur));
+      cur = parent;
+    }
+  }
+}
+
 /**
  * Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename, so a reader never sees a
  * half-written file and an interrupted run leaves no truncated output.
@@ -94,6 +112,42 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
 /** Writes an RGB image as a PNG file, atomically. */
 export async function writePng(path: string, img: RgbImage): Promise<void> {
   await writeFileAtomic(path, await encodePng(img));
+}
+
+/** The codec `writeImage` uses for a path, by its extension (case-insensitive); undefined for any other. */
+export function imageCodecFor(path: string): "png" | "jpeg" | "webp" | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".png")) return "png";
+  if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) return "jpeg";
+  if (lower.endsWith(".webp")) return "webp";
+  return undefined;
+}
+
+/**
+ * Refuses (exit 2) an output image path whose extension names no codec `writeImage` has, so that a command fails
+ * before its work rather than after it, and never writes one format's bytes under another's name.
+ */
+export function checkImageOutputPath(path: string, others = ""): void {
+  if (imageCodecFor(path) === undefined)
+    throw new MioInputError(
+      `cannot write '${path}': unknown image extension`,
+      `use .png (lossless), .jpg/.jpeg (JPEG, quality 95) or .webp (lossless)${others}`,
+    );
+}
+
+/** Encodes an RGB image in the format its file name says: PNG, JPEG (quality 95, 4:4:4) or lossless WebP. */
+export async function encodeImageFor(path: string, img: RgbImage): Promise<Buffer> {
+  checkImageOutputPath(path);
+  const codec = imageCodecFor(path);
+  if (codec === "png") return encodePng(img);
+  const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+  if (codec === "jpeg") return s.jpeg({ quality: 95, chromaSubsampling: "4:4:4" }).toBuffer();
+  return s.webp({ lossless: true }).toBuffer();
+}
+
+/** Writes an RGB image atomically as PNG, JPEG or WebP, by the path's extension; any other extension is refused. */
+export async function writeImage(path: string, img: RgbImage): Promise<void> {
+  await writeFileAtomic(path, await encodeImageFor(path, img));
 }
 
 /** The top-left `width`×`height` window of an image (a copy). */

@@ -2,17 +2,26 @@
 // (`mioc testsets build`): one shared GT folder plus one LQ folder per task and distribution, with a manifest of every
 // parameter drawn and of the depth source haze used.
 
+import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DegradationSpec, TaskSpec } from "../../compiler/schema/task.js";
-import { MioRuntimeError } from "../errors.js";
+import { MioInputError, MioRuntimeError } from "../errors.js";
 import { calculatePsnr } from "../eval/metrics.js";
 import type { DepthMap } from "./degrade/common.js";
 import { degradeWith } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
-import { cropToMultiple, isImageFile, type RgbImage, readImage, writeFileAtomic, writePng } from "./image.js";
+import {
+  cropToMultiple,
+  isImageFile,
+  type RgbImage,
+  readImage,
+  realPathOf,
+  writeFileAtomic,
+  writePng,
+} from "./image.js";
 import { dataHash, Rng } from "./rng.js";
 import { workerUrl } from "./worker-url.js";
 
@@ -53,6 +62,142 @@ export async function listImages(src: string): Promise<string[]> {
   const names = (await readdir(src)).filter(isImageFile).sort();
   if (names.length === 0) throw new DataError(`'${src}' has no PNG, JPEG or WebP images`);
   return names.map((n) => join(src, n));
+}
+
+/** True when `child` is `parent` or lies under it (both absolute, resolved). */
+function isWithin(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * Refuses (exit 2) an output folder that would overwrite or swallow the sources: the source folder itself (for one
+ * image, the folder it is in), a folder containing it (the output replaces the whole folder), or one inside it (its
+ * images would then be read as sources: the training loader searches folders recursively). Paths are compared after
+ * resolving symlinks.
+ */
+export function checkOutputPlace(src: string, out: string): void {
+  const s = realPathOf(src);
+  const single = existsSync(s) && statSync(s).isFile();
+  const folder = single ? dirname(s) : s;
+  const o = realPathOf(out);
+  const what = single ? `the folder of the source image '${src}'` : `the source folder '${src}'`;
+  const hint = "write the output to a folder outside the source's";
+  if (single && o === s)
+    throw new MioInputError(`output '${out}' is the source '${src}': it would be overwritten`, hint);
+  if (o === folder) throw new MioInputError(`output '${out}' is ${what}: the originals would be overwritten`, hint);
+  if (isWithin(folder, o))
+    throw new MioInputError(`output '${out}' contains ${what}: the originals would be replaced`, hint);
+  if (isWithin(o, folder))
+    throw new MioInputError(
+      `output '${out}' is inside ${what}: its images would be read back as sources`,
+      `${hint} (folders of images are searched recursively for training)`,
+    );
+}
+
+/** Every file under `dir`, relative to it, recursively. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => !e.isDirectory()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+/** The files a manifest says its folder holds (relative paths, with the manifest), or undefined if it is not one. */
+function manifestFiles(m: unknown): Set<string> | undefined {
+  const out = new Set(["manifest.json"]);
+  const files = (im: unknown) =>
+    im && typeof im === "object" && "images" in im && Array.isArray(im.images) ? im.images : undefined;
+  if (m && typeof m === "object" && "sets" in m && Array.isArray(m.sets) && "gt" in m && typeof m.gt === "string") {
+    for (const set of m.sets) {
+      const images = files(set);
+      if (!images || typeof set.folder !== "string") return undefined;
+      for (const im of images) {
+        out.add(join(set.folder, String(im.file)));
+        out.add(join(m.gt, String(im.file)));
+      }
+    }
+    return out;
+  }
+  const images = files(m);
+  if (!images) return undefined;
+  for (const im of images) out.add(String(im.file));
+  return out;
+}
+
+/**
+ * Refuses an existing `out` that a new build could not replace without losing something: a file, or a non-empty
+ * folder that is not a previous output (a manifest.json listing every file in it).
+ */
+async function checkReplaceable(out: string, shown: string): Promise<void> {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) throw new MioInputError(`output '${shown}' exists and is not a folder`);
+  const present = await filesUnder(out);
+  if (present.length === 0) return;
+  const hint = "choose a new folder, or remove this one";
+  let known: Set<string> | undefined;
+  try {
+    known = manifestFiles(JSON.parse(await readFile(join(out, "manifest.json"), "utf8")));
+  } catch {
+    known = undefined;
+  }
+  if (!known)
+    throw new MioInputError(`output '${shown}' is not empty and holds no manifest.json of a previous build`, hint);
+  const extra = present.filter((f) => !known.has(f));
+  if (extra.length > 0)
+    throw new MioInputError(
+      `output '${shown}' holds files no previous build wrote (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", ..." : ""}); a new build would delete them`,
+      hint,
+    );
+}
+
+/** Removes `.<name>.partial-<pid>-*` folders next to `out` left by runs that were killed (their process is gone). */
+async function removeStalePartials(parent: string, name: string): Promise<void> {
+  const prefix = `.${name}.partial-`;
+  for (const e of await readdir(parent)) {
+    if (!e.startsWith(prefix)) continue;
+    const pid = Number(e.slice(prefix.length).split("-")[0]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+    if (!alive) await rm(join(parent, e), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds a folder output all or nothing: `build` writes into a hidden sibling folder, which replaces `out` only once
+ * it is complete (with its manifest). A failed build removes it, so `out` is never left half-written or without a
+ * manifest; a re-run replaces a previous output whole. A run killed outright leaves only a hidden
+ * `.<name>.partial-<pid>-*` sibling, removed by the next run.
+ */
+async function buildInPlace<T>(out: string, build: (dir: string) => Promise<T>): Promise<T> {
+  const target = realPathOf(out);
+  await checkReplaceable(target, out);
+  const parent = dirname(target);
+  const name = basename(target);
+  await mkdir(parent, { recursive: true });
+  await removeStalePartials(parent, name);
+  const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
+  const tmp = join(parent, `.${name}.partial-${tag}`);
+  await mkdir(tmp);
+  let result: T;
+  try {
+    result = await build(tmp);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  if (existsSync(target)) {
+    // Moved aside, not deleted first: between the two renames `out` is absent, never half there.
+    const old = join(parent, `.${name}.old-${tag}`);
+    await rename(target, old);
+    await rename(tmp, target);
+    await rm(old, { recursive: true, force: true });
+  } else {
+    await rename(tmp, target);
+  }
+  return result;
 }
 
 /** The output name of a source image: its stem as a PNG. Two sources with one stem would collide. */
@@ -227,12 +372,17 @@ export interface DegradeFolderOptions {
 
 /**
  * Degrades every image of `src` (a folder or one image) with one task at one distribution, writing `<stem>.png`
- * files and `manifest.json` to `out`. Sizes are kept, so each output pairs with its source pixel for pixel.
+ * files and `manifest.json` to `out`. Sizes are kept, so each output pairs with its source pixel for pixel. `out`
+ * must lie outside the source's folder (`checkOutputPlace`) and appears only complete (`buildInPlace`).
  */
 export async function degradeFolder(src: string, out: string, opts: DegradeFolderOptions): Promise<DegradeManifest> {
   const paths = await listImages(src);
   checkUniqueStems(paths);
-  await mkdir(out, { recursive: true });
+  checkOutputPlace(src, out);
+  return buildInPlace(out, (dir) => degradeInto(paths, dir, opts));
+}
+
+async function degradeInto(paths: string[], out: string, opts: DegradeFolderOptions): Promise<DegradeManifest> {
   const spec = opts.dist === "in" ? opts.task.inDist : opts.task.outDist;
   const set: SetPlan = { task: opts.task.name, dist: opts.dist, spec, folder: "" };
   const jobs = paths.map((path) => ({ path, out, seed: opts.seed, gt: false, sets: [set] }));
@@ -271,11 +421,16 @@ export interface BuildTestsetsOptions {
 /**
  * Builds the paper's synthetic test sets from the images of `src`: `GT/` (each image cropped to multiples of 4, as
  * DIV2K's sizes are, so ×4 SR and the reference's mod-4 crops are no-ops), and for every task `indist/<task>/` and
- * `outdist/<task>/`, plus `manifest.json`.
+ * `outdist/<task>/`, plus `manifest.json`. Like `degradeFolder`, `out` lies outside the sources and appears whole.
  */
 export async function buildTestsets(src: string, out: string, opts: BuildTestsetsOptions): Promise<TestsetsManifest> {
   const paths = await listImages(src);
   checkUniqueStems(paths);
+  checkOutputPlace(src, out);
+  return buildInPlace(out, (dir) => buildTestsetsInto(paths, dir, opts));
+}
+
+async function buildTestsetsInto(paths: string[], out: string, opts: BuildTestsetsOptions): Promise<TestsetsManifest> {
   const dists: Dist[] = ["in", "out"];
   const plans: SetPlan[] = opts.tasks.flatMap((task) =>
     dists.map((dist) => ({

@@ -2,13 +2,13 @@
 // PNG, and mio's float output matches PyTorch's (float64 forward) within 1e-4 absolute, for plain MSRResNet and the
 // adaptive-prompt variant. The 8-bit PNG then equals PyTorch's clamped and rounded output except where PyTorch's
 // value lies within that tolerance of a rounding boundary (and there by 1 at most).
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readImage } from "../../runtime/data/image.js";
 import { readSafetensors } from "../../runtime/interop/safetensors.js";
-import { miocAsync } from "../helpers/cli.js";
+import { mioc, miocAsync } from "../helpers/cli.js";
 
 const FIXTURES = path.join(import.meta.dirname, "..", "fixtures", "infer");
 const INPUT = path.join(FIXTURES, "input.png");
@@ -64,4 +64,39 @@ describe.each(["none", "adaptive"] as const)("mioc infer, prompt %s, vs PyTorch"
     }
     expect(off).toEqual([]);
   }, 300_000);
+});
+
+describe("mioc infer -o: the format its extension names, never over an input", () => {
+  const weights = path.join(FIXTURES, "weights_none.safetensors");
+
+  it("writes real JPEG bytes for -o x.jpg", async () => {
+    const out = path.join(dir, "x.jpg");
+    const r = await miocAsync(["infer", "--weights", weights, INPUT, "-o", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...readFileSync(out).subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+    expect((await readImage(out)).width).toBe(40);
+  }, 300_000);
+
+  it("refuses an unknown extension, the input image or the weights as -o (exit 2, before any work)", () => {
+    const input = path.join(dir, "in.png");
+    copyFileSync(INPUT, input);
+    const w = path.join(dir, "w.safetensors");
+    copyFileSync(weights, w);
+    symlinkSync(input, path.join(dir, "in-link.png"));
+    const before = [readFileSync(input), readFileSync(w)];
+    const cases: [string, RegExp][] = [
+      [path.join(dir, "x.bmp"), /unknown image extension/],
+      [input, /is the input image/],
+      [path.join(dir, "in-link.png"), /is the input image/],
+      [w, /is the weights/],
+    ];
+    for (const [out, msg] of cases) {
+      const r = mioc(["infer", "--weights", w, input, "-o", out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(readFileSync(input).equals(before[0] as Buffer)).toBe(true);
+    expect(readFileSync(w).equals(before[1] as Buffer)).toBe(true);
+  });
 });

@@ -14,8 +14,10 @@ import {
   ImageReadError,
   isImageFile,
   readImage,
+  writeImage,
   writePng,
 } from "../../../runtime/data/image.js";
+import { MioRuntimeError } from "../../../runtime/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mio-image-"));
 
@@ -48,6 +50,23 @@ describe("image I/O", () => {
     const p = join(dir, "a.png");
     await writePng(p, img);
     expect(Array.from((await readImage(p)).data)).toEqual(Array.from(img.data));
+  });
+
+  it("writes the format the extension names: JPEG bytes for .jpg/.jpeg, WebP for .webp; refuses others", async () => {
+    const img = { width: 16, height: 8, data: Uint8Array.from({ length: 16 * 8 * 3 }, (_, i) => (i * 7) % 256) };
+    for (const name of ["o.jpg", "o.JPEG"]) {
+      await writeImage(join(dir, name), img);
+      expect([...readFileSync(join(dir, name)).subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
+      expect((await sharp(join(dir, name)).metadata()).format).toBe("jpeg");
+    }
+    await writeImage(join(dir, "o.webp"), img);
+    expect(readFileSync(join(dir, "o.webp")).subarray(8, 12).toString("latin1")).toBe("WEBP");
+    expect(Array.from((await readImage(join(dir, "o.webp"))).data)).toEqual(Array.from(img.data)); // lossless
+    await writeImage(join(dir, "o.png"), img);
+    expect(readFileSync(join(dir, "o.png")).subarray(1, 4).toString("latin1")).toBe("PNG");
+    const bad = writeImage(join(dir, "o.bmp"), img);
+    await expect(bad).rejects.toThrow(/unknown image extension/);
+    await expect(bad).rejects.toBeInstanceOf(MioRuntimeError);
   });
 
   it("decodes JPEG like an independent decoder, grey as 3 channels, RGBA without alpha", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -157,6 +157,86 @@ describe("test sets", () => {
   });
 });
 
+describe("nothing is lost: outputs never overwrite the sources and appear whole", () => {
+  const noise = TASKS[1] as TaskSpec;
+  /** A fresh source folder of two images, and a snapshot of its bytes. */
+  async function sources(name: string) {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    await photo(join(dir, "s1.png"), 24, 20, 0);
+    await photo(join(dir, "s2.png"), 20, 16, 1);
+    return { dir, before: files(dir) };
+  }
+  const same = (a: Map<string, Buffer>, b: Map<string, Buffer>) =>
+    expect([...b].map(([k, v]) => [k, v.toString("hex")])).toEqual([...a].map(([k, v]) => [k, v.toString("hex")]));
+
+  it("refuses the source folder, a folder holding it, a folder inside it, and (symlinked) aliases of them", async () => {
+    const { dir, before } = await sources("own");
+    symlinkSync(dir, join(root, "own-link"));
+    const outs: [string, RegExp][] = [
+      [dir, /is the source folder/],
+      [join(root, "own-link"), /is the source folder/],
+      [root, /contains the source folder/],
+      [join(dir, "noisy"), /is inside the source folder/],
+      [join(root, "own-link", "noisy"), /is inside the source folder/],
+    ];
+    for (const [out, msg] of outs) {
+      await expect(degradeFolder(dir, out, { task: noise, dist: "in", seed: 1 })).rejects.toThrow(msg);
+      await expect(buildTestsets(dir, out, { tasks: TASKS, seed: 1 })).rejects.toThrow(msg);
+    }
+    await expect(degradeFolder(join(dir, "s1.png"), dir, { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+      /is the folder of the source image/,
+    );
+    same(before, files(dir));
+    expect(existsSync(join(dir, "noisy"))).toBe(false);
+  });
+
+  it("a build that fails halfway leaves no output folder (nor its hidden partial one); a re-run replaces a previous output", async () => {
+    const { dir } = await sources("half");
+    writeFileSync(join(dir, "s3.png"), "garbage"); // the third image fails after two were written
+    const parent = join(root, "half-out");
+    for (const workers of [0, 2]) {
+      const out = join(parent, `o${workers}`);
+      await expect(degradeFolder(dir, out, { task: noise, dist: "in", seed: 1, workers })).rejects.toThrow(
+        /cannot read image/,
+      );
+      await expect(buildTestsets(dir, out, { tasks: TASKS, seed: 1, workers })).rejects.toThrow(/cannot read image/);
+      expect(existsSync(out)).toBe(false);
+    }
+    expect(readdirSync(parent)).toEqual([]);
+
+    const { dir: good } = await sources("rerun");
+    const out = join(root, "rerun-out");
+    await degradeFolder(good, out, { task: noise, dist: "in", seed: 1 });
+    const first = files(out);
+    await degradeFolder(good, out, { task: noise, dist: "in", seed: 1 });
+    same(first, files(out));
+    await degradeFolder(good, out, { task: noise, dist: "in", seed: 2 }); // replaced whole, with its manifest
+    expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).seed).toBe(2);
+    const ts = join(root, "rerun-ts");
+    await buildTestsets(good, ts, { tasks: TASKS, seed: 1 });
+    await buildTestsets(good, ts, { tasks: TASKS, seed: 1 });
+    expect(readdirSync(root).filter((n) => n.includes(".partial-") || n.includes(".old-"))).toEqual([]);
+  });
+
+  it("refuses to replace a folder holding files it did not write", async () => {
+    const { dir } = await sources("mixed");
+    const out = join(root, "mixed-out");
+    mkdirSync(out);
+    writeFileSync(join(out, "mine.txt"), "keep me");
+    await expect(degradeFolder(dir, out, { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+      /not empty and holds no manifest/,
+    );
+    await degradeFolder(dir, join(root, "mixed-ok"), { task: noise, dist: "in", seed: 1 });
+    writeFileSync(join(root, "mixed-ok", "mine.txt"), "keep me");
+    await expect(degradeFolder(dir, join(root, "mixed-ok"), { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+      /files no previous build wrote \(mine.txt\)/,
+    );
+    expect(readFileSync(join(out, "mine.txt"), "utf8")).toBe("keep me");
+    expect(readFileSync(join(root, "mixed-ok", "mine.txt"), "utf8")).toBe("keep me");
+  });
+});
+
 describe("mioc degrade / testsets (stdlib tasks)", () => {
   it("degrades a folder and writes a manifest; the same seed gives the same bytes", () => {
     const o1 = join(root, "cli1");
@@ -187,6 +267,31 @@ describe("mioc degrade / testsets (stdlib tasks)", () => {
     expect(t.stdout).toMatch(/\| In-Dis \| \d+\.\d\d \|/);
   });
 
+  it("refuses to write over or inside the sources: exit 2 naming both paths, the originals unchanged", async () => {
+    const own = join(root, "cli-own");
+    mkdirSync(own);
+    await photo(join(own, "a.png"), 24, 20, 0);
+    await photo(join(own, "b.png"), 24, 20, 1);
+    const before = files(own);
+    const cases: string[][] = [
+      ["degrade", "--task", "noise", own, own],
+      ["degrade", "--task", "noise", join(own, "a.png"), own],
+      ["degrade", "--task", "noise", own, join(own, "out")],
+      ["degrade", "--task", "noise", own, root],
+      ["testsets", "build", own, own],
+      ["testsets", "build", own, join(own, "ts")],
+    ];
+    for (const args of cases) {
+      const r = mioc(args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`'${args[args.length - 1]}'`);
+      expect(r.stderr).toContain(`'${args[args.length - 2]}'`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect([...files(own).keys()]).toEqual([...before.keys()]);
+    for (const [k, v] of before) expect(files(own).get(k)?.equals(v), k).toBe(true);
+  });
+
   it("rejects bad input with exit 2 and a clear message, without a stack", () => {
     const cases: [string[], RegExp][] = [
       [["degrade", "--task", "fog", src, join(root, "x")], /unknown task 'fog'/],
@@ -195,6 +300,7 @@ describe("mioc degrade / testsets (stdlib tasks)", () => {
       [["degrade", "--task", "rain", join(root, "nope"), join(root, "x")], /does not exist/],
       [["testsets", "build", join(root, "nope"), join(root, "x")], /does not exist/],
       [["degrade", src, join(root, "x")], /--task/],
+      [["degrade", "--task", "noise", join(root, "cli-own", "a.png"), join(root, "x.jpg")], /names an image/],
     ];
     for (const [args, msg] of cases) {
       const r = mioc(args);
