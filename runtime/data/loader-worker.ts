@@ -1,8 +1,10 @@
 // The loader's worker thread: builds a Sampler from the config it is sent and answers sample requests.
 // Messages in:  { type: "init", config, cacheBytes } then { type: "sample", index } (any number, any order).
-// Messages out: { type: "sample", sample } (LQ/GT buffers transferred) or { type: "error", index, message, stack }.
+// Messages out: { type: "sample", sample } (LQ/GT buffers transferred) or { type: "error", index, message, stack,
+// input, hint } (input: an MioInputError, such as a source with no readable image, which the loader rethrows as one).
 
 import { parentPort } from "node:worker_threads";
+import { MioInputError } from "../errors.js";
 import { Sampler, type SamplerConfig } from "./sampler.js";
 
 type In = { type: "init"; config: SamplerConfig; cacheBytes: number } | { type: "sample"; index: number };
@@ -26,7 +28,15 @@ port.on("message", (m: In) => {
       const s = await sampler.sample(index);
       port.postMessage({ type: "sample", sample: s }, [s.lq.buffer as ArrayBuffer, s.gt.buffer as ArrayBuffer]);
     } catch (e) {
-      port.postMessage({ type: "error", index, message: (e as Error).message, stack: (e as Error).stack });
+      const input = e instanceof MioInputError;
+      port.postMessage({
+        type: "error",
+        index,
+        message: (e as Error).message,
+        stack: (e as Error).stack,
+        input,
+        ...(input && e.hint ? { hint: e.hint } : {}),
+      });
     }
   });
 });

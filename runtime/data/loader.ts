@@ -17,10 +17,18 @@ import { join, relative } from "node:path";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
 import type { TaskSpec } from "../../compiler/schema/task.js";
+import { MioInputError } from "../errors.js";
 import { toPlanes } from "./degrade/common.js";
 import { isImageFile } from "./image.js";
 import { dataHash } from "./rng.js";
-import { REFERENCE_TILES, type Sample, Sampler, type SamplerConfig, type TileGrid } from "./sampler.js";
+import {
+  noReadableImages,
+  REFERENCE_TILES,
+  type Sample,
+  Sampler,
+  type SamplerConfig,
+  type TileGrid,
+} from "./sampler.js";
 import { DataError } from "./testsets.js";
 import { workerUrl } from "./worker-url.js";
 
@@ -134,7 +142,20 @@ async function readSizes(
 
 function fingerprint(c: SamplerConfig): string {
   const { seed: _seed, ...rest } = c;
-  return dataHash(JSON.stringify(rest)).toString(16).padStart(8, "0");
+  // The roots only name the sources in messages; the file paths already say where the images are.
+  const sources = rest.sources.map(({ root: _root, ...s }) => s);
+  return dataHash(JSON.stringify({ ...rest, sources }))
+    .toString(16)
+    .padStart(8, "0");
+}
+
+/** What a worker sends back for a failed sample. */
+type WorkerFailure = { index?: number; message?: string; stack?: string; input?: boolean; hint?: string };
+
+/** A worker's failure as an error here: the user's problem (unreadable data) stays an MioInputError. */
+function workerError(m: WorkerFailure): Error {
+  if (m.input) return new MioInputError(m.message ?? "", m.hint);
+  return new Error(`data loader worker: ${m.message}\n${m.stack ?? ""}`);
 }
 
 type Pending = { resolve: (s: Sample) => void; reject: (e: Error) => void; promise: Promise<Sample> };
@@ -169,9 +190,9 @@ export class DataLoader {
     }
     for (let i = 0; i < workers; i++) {
       const w = new Worker(workerUrl("loader-worker"));
-      w.on("message", (m: { type: string; sample?: Sample; index?: number; message?: string; stack?: string }) => {
+      w.on("message", (m: { type: string; sample?: Sample } & WorkerFailure) => {
         if (m.type === "sample" && m.sample) this.settle(m.sample.index, m.sample);
-        else this.fail(m.index ?? -1, new Error(`data loader worker: ${m.message}\n${m.stack ?? ""}`));
+        else this.fail(m.index ?? -1, workerError(m));
       });
       w.on("error", (e) => this.fail(-1, e));
       w.on("exit", (code) => {
@@ -302,13 +323,18 @@ export async function openLoader(
   for (const s of config.sources) {
     const files = await listImageTree(s.root);
     if (!tiles) {
-      sources.push({ files, weight: s.weight ?? 1 });
+      sources.push({ files, weight: s.weight ?? 1, root: s.root });
       continue;
     }
     const { ok, sizes, bad } = await readSizes(files);
     unreadable.push(...bad);
-    if (ok.length === 0) throw new DataError(`training source '${s.root}' has no readable images`);
-    sources.push({ files: ok, weight: s.weight ?? 1, sizes });
+    if (ok.length === 0) {
+      throw noReadableImages(
+        { files, root: s.root },
+        `${bad.length} of ${files.length} unreadable, e.g. ${bad[0]?.[1]}`,
+      );
+    }
+    sources.push({ files: ok, weight: s.weight ?? 1, sizes, root: s.root });
   }
   const sc: SamplerConfig = {
     sources,

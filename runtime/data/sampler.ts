@@ -4,7 +4,7 @@
 // A sample (BasicSR's paired pipeline, with degradation on the fly instead of offline folders):
 //   1. pick a source by weight, then (reference mode) one of its 300×300 sub-images uniformly — BasicSR's
 //      `extract_subimages` grid, step 150, so a large image is drawn in proportion to its area — or an image
-//      uniformly; an unreadable image is reported and redrawn
+//      uniformly; an unreadable image is reported and redrawn (a source whose every image is unreadable is an error)
 //   2. pad images smaller than the crop by reflection; pick a crop position uniformly inside the sub-image
 //   3. pick a task uniformly among the stage's tasks; draw its in-distribution parameters
 //   4. degrade the crop plus a margin of context (so blur, rain and resampling see real neighbours, not a border),
@@ -12,6 +12,7 @@
 //   5. the same random hflip / vflip / transpose (BasicSR `augment(hflip, rotation)`) on LQ and GT
 
 import type { TaskSpec } from "../../compiler/schema/task.js";
+import { MioInputError } from "../errors.js";
 import type { DepthMap } from "./degrade/common.js";
 import { depthPrior } from "./degrade/haze.js";
 import { degradeWith } from "./degrade/index.js";
@@ -46,9 +47,9 @@ export function tileStarts(n: number, g: TileGrid): number[] {
 export interface SamplerConfig {
   /**
    * Per source: its image files (sorted), its sampling weight and, with `tiles`, each image's size (width, height
-   * after EXIF orientation).
+   * after EXIF orientation) and, for messages, the folder it was listed from.
    */
-  sources: { files: string[]; weight: number; sizes?: [number, number][] }[];
+  sources: { files: string[]; weight: number; sizes?: [number, number][]; root?: string }[];
   /** Sample sub-images of this grid uniformly (the reference), or, when null, whole images uniformly. */
   tiles: TileGrid | null;
   /** The label space: a sample's task index is its position here. */
@@ -75,7 +76,11 @@ export interface Sample {
   file: string;
   /** How many unreadable images were drawn (and skipped) before this one. */
   skipped: number;
-  /** Unreadable images discovered while making this sample: path → message. */
+  /**
+   * The unreadable images this sample drew, in draw order, each once: path → message. Every draw counts, not only
+   * the first that found the file bad, so what a sample reports does not depend on which samples ran before it in
+   * this thread (the loader reports each file at the first sample that drew it, with 0 or N workers alike).
+   */
   corrupt: [string, string][];
 }
 
@@ -135,6 +140,8 @@ export class Sampler {
   private readonly loading = new Map<string, Promise<Cached>>();
   private cacheBytes = 0;
   private readonly bad = new Map<string, string>();
+  /** Per source, how many of its files are known to be unreadable. */
+  private readonly badCount: number[];
   private readonly stage: number[];
   private readonly cumWeights: number[];
   /** With tiles: per source, the cumulative number of sub-images over its files. */
@@ -157,6 +164,7 @@ export class Sampler {
       acc += s.weight;
       return acc;
     });
+    this.badCount = config.sources.map(() => 0);
     const g = config.tiles;
     if (g) {
       for (const s of config.sources) {
@@ -215,7 +223,7 @@ export class Sampler {
    * Draws an image and the window to crop from: a source by weight, then a sub-image uniformly (tiles) or a file
    * uniformly (the window is then the whole image, marked by a negative size).
    */
-  private drawWindow(rng: Rng): { file: string; tx: number; ty: number; tw: number; th: number } {
+  private drawWindow(rng: Rng): { source: number; file: string; tx: number; ty: number; tw: number; th: number } {
     const total = this.cumWeights[this.cumWeights.length - 1] ?? 0;
     const u = rng.float() * total;
     let s = this.cumWeights.findIndex((c) => u < c);
@@ -225,7 +233,7 @@ export class Sampler {
     const g = this.config.tiles;
     const cum = this.cumTiles[s];
     if (!g || !cum || !src?.sizes)
-      return { file: files[rng.int(0, files.length - 1)] ?? "", tx: 0, ty: 0, tw: -1, th: -1 };
+      return { source: s, file: files[rng.int(0, files.length - 1)] ?? "", tx: 0, ty: 0, tw: -1, th: -1 };
     const t = rng.int(0, (cum[cum.length - 1] ?? 1) - 1);
     // The first file whose cumulative count exceeds t (binary search).
     let lo = 0;
@@ -242,35 +250,49 @@ export class Sampler {
     // extract_subimages walks rows (h) in the outer loop and columns (w) inside.
     const tx = xs[local % xs.length] ?? 0;
     const ty = ys[Math.floor(local / xs.length)] ?? 0;
-    return { file: files[lo] ?? "", tx, ty, tw: Math.min(g.size, w), th: Math.min(g.size, h) };
+    return { source: s, file: files[lo] ?? "", tx, ty, tw: Math.min(g.size, w), th: Math.min(g.size, h) };
   }
 
   /** Sample `index` of this config: the same bytes wherever and whenever it is made. */
   async sample(index: number): Promise<Sample> {
     const { crop, margin } = this.config;
     const rng = Rng.create(this.config.seed, dataHash("sample"), index >>> 0, Math.floor(index / 2 ** 32));
-    const corrupt: [string, string][] = [];
+    const corrupt = new Map<string, string>();
     let skipped = 0;
     let file = "";
     let win = { tx: 0, ty: 0, tw: -1, th: -1 };
     let entry: Cached | undefined;
     for (let attempt = 0; !entry; attempt++) {
-      if (attempt >= 1000)
-        throw new Error(`no readable image after ${attempt} draws (${this.bad.size} unreadable files)`);
+      // A safety net for a source with a few readable images among very many unreadable ones (a source with none
+      // fails below as soon as this thread knows it); the count is per sample, so where it fails is deterministic.
+      if (attempt >= 1000) {
+        throw new MioInputError(
+          `no readable training image in ${attempt} draws (${this.bad.size} unreadable files so far, e.g. ` +
+            `'${[...corrupt.keys()][0] ?? ""}')`,
+          "remove or replace the unreadable images in data.train",
+        );
+      }
       const w = this.drawWindow(rng);
       file = w.file;
       win = w;
-      if (this.bad.has(file)) {
-        skipped++;
-        continue;
+      const known = this.bad.get(file);
+      if (known === undefined) {
+        try {
+          entry = await this.load(file);
+          continue;
+        } catch (e) {
+          if (!(e instanceof ImageReadError)) throw e;
+          if (!this.bad.has(file)) {
+            this.bad.set(file, e.message);
+            this.badCount[w.source] = (this.badCount[w.source] ?? 0) + 1;
+          }
+        }
       }
-      try {
-        entry = await this.load(file);
-      } catch (e) {
-        if (!(e instanceof ImageReadError)) throw e;
-        this.bad.set(file, e.message);
-        corrupt.push([file, e.message]);
-        skipped++;
+      skipped++;
+      if (!corrupt.has(file)) corrupt.set(file, this.bad.get(file) ?? "");
+      const src = this.config.sources[w.source];
+      if (src && (this.badCount[w.source] ?? 0) >= src.files.length) {
+        throw noReadableImages(src, `${src.files.length} of its images fail to decode, e.g. ${this.bad.get(file)}`);
       }
     }
     const full = padToAtLeast(entry.img, crop, crop);
@@ -300,8 +322,18 @@ export class Sampler {
     const transpose = this.config.rot && rng.float() < 0.5;
     const cut = (im: RgbImage) =>
       augment(cropImage(im, x - x0, y - y0, crop, crop).data, crop, hflip, vflip, transpose);
-    return { index, lq: cut(lqRegion), gt: cut(region), task: taskIndex, file, skipped, corrupt };
+    return { index, lq: cut(lqRegion), gt: cut(region), task: taskIndex, file, skipped, corrupt: [...corrupt] };
   }
+}
+
+/** A training source none of whose images can be read: the loader cannot go on (nor silently drop the source). */
+export function noReadableImages(src: { files: string[]; root?: string }, detail?: string): MioInputError {
+  const where = src.root ?? (src.files.length === 1 ? src.files[0] : `${src.files.length} files`);
+  return new MioInputError(
+    `no readable training images in '${where}'${detail ? ` (${detail})` : ""}`,
+    "every image of this data.train folder fails to decode: replace the files (a truncated copy, a 0-byte file, " +
+      "a text file named .png, a file without read permission)",
+  );
 }
 
 function cropDepth(d: DepthMap, x: number, y: number, w: number, h: number): DepthMap {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -7,6 +7,7 @@ import { writePng } from "../../../runtime/data/image.js";
 import { type Batch, type DataLoader, type LoaderConfig, openLoader } from "../../../runtime/data/loader.js";
 import { Rng } from "../../../runtime/data/rng.js";
 import { augment, padToAtLeast, REFERENCE_TILES, tileStarts } from "../../../runtime/data/sampler.js";
+import { MioInputError } from "../../../runtime/errors.js";
 import { IDENTITY, TASKS } from "./tasks.js";
 
 const root = mkdtempSync(join(tmpdir(), "mio-loader-"));
@@ -127,6 +128,72 @@ describe("training loader", () => {
     expect(files).not.toContain(broken);
     expect(files).not.toContain(truncated);
     expect(files).toContain(join(srcA, "tiny.png"));
+  });
+
+  it("skips every kind of unreadable file the same way with 0 or 2 workers, tiled or not", async () => {
+    const dir = join(root, "mixed");
+    mkdirSync(dir);
+    await photo(join(dir, "good1.png"), 64, 48, 11);
+    await photo(join(dir, "good2.png"), 48, 64, 12);
+    writeFileSync(join(dir, "x.png"), "a text file named x.png");
+    writeFileSync(join(dir, "empty.png"), "");
+    writeFileSync(join(dir, "cut.png"), readFileSync(join(dir, "good1.png")).subarray(0, 200));
+    // Without read permission; root reads it anyway, so its bytes are no image either: unreadable for everyone.
+    writeFileSync(join(dir, "locked.png"), "locked and not a png");
+    chmodSync(join(dir, "locked.png"), 0o000);
+    const bad = ["x.png", "empty.png", "cut.png", "locked.png"].map((f) => join(dir, f)).sort();
+    for (const tiles of [undefined, false] as const) {
+      const runs = [];
+      for (const workers of [0, 2]) {
+        const reported: string[] = [];
+        const l = await open({ sources: [{ root: dir }], tiles, workers, crop: 24, batch: 6 }, (p) => reported.push(p));
+        const batches = await take(l, 6);
+        runs.push({ batches, reported, skipped: l.stats.skipped, corrupt: [...l.stats.corrupt.keys()] });
+        expect(
+          batches.flatMap((b) => b.files).every((f) => f.includes("good")),
+          `tiles ${tiles}`,
+        ).toBe(true);
+        expect([...l.stats.corrupt.keys()].sort(), `tiles ${tiles}, ${workers} workers`).toEqual(bad);
+        for (const m of l.stats.corrupt.values()) expect(m).toMatch(/cannot read image '.*'/);
+        expect(l.stats.skipped).toBeGreaterThan(0);
+        expect(l.stats.samples).toBe(36);
+      }
+      const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      for (let i = 0; i < 6; i++) expect(same(a.batches[i] as Batch, b.batches[i] as Batch), `batch ${i}`).toBe(true);
+      expect(b.skipped).toBe(a.skipped);
+      // Each file is reported once, at the first sample that drew it: the same order whoever made the samples.
+      expect(b.reported).toEqual(a.reported);
+    }
+  });
+
+  it("fails with 'no readable training images' (an MioInputError) when a source has none, never looping", async () => {
+    const dir = join(root, "allbad");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "x.png"), "text");
+    writeFileSync(join(dir, "empty.png"), "");
+    await photo(join(root, "whole2.png"), 64, 64, 13);
+    writeFileSync(join(dir, "cut.png"), readFileSync(join(root, "whole2.png")).subarray(0, 150));
+    const cutOnly = join(root, "cutonly");
+    mkdirSync(cutOnly);
+    writeFileSync(join(cutOnly, "cut.png"), readFileSync(join(root, "whole2.png")).subarray(0, 150));
+    for (const src of [dir, cutOnly]) {
+      for (const tiles of [undefined, false] as const) {
+        for (const workers of [0, 2]) {
+          const what = `${src} tiles ${tiles}, ${workers} workers`;
+          // Tiled, bad headers fail when the loader opens; bad data fails the first batch. Either way, at once.
+          const err = await open({ sources: [{ root: srcB }, { root: src }], tiles, workers })
+            .then((l) => take(l, 20))
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+          expect(err, what).toBeInstanceOf(MioInputError);
+          expect((err as Error).message, what).toMatch(
+            new RegExp(`^no readable training images in '${src.replaceAll("/", "\\/")}'`),
+          );
+        }
+      }
+    }
   });
 
   it("lays sub-images out like BasicSR extract_subimages (300, step 150, threshold 48)", () => {
