@@ -60,6 +60,17 @@ export type LogEvent =
       time?: number;
     }
   | { type: "checkpoint"; step: number; path: string }
+  | {
+      /** Training images the loader could not read and left out; each file once per run (per process). */
+      type: "skipped";
+      stage: number;
+      /** Steps done when they were found. */
+      step: number;
+      files: string[];
+      /** Why, one per file, in the same order (the decoder's message, naming the file). */
+      reasons: string[];
+      time?: number;
+    }
   | { type: "eval_start"; time: number }
   | {
       type: "eval";

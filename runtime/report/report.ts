@@ -36,6 +36,34 @@ function lossCaption(spec: ExperimentSpec): string {
   return `${name} loss (log scale) by global step; dashed lines start curriculum stages; learning rate below.`;
 }
 
+/** Training images the loader could not read, each once (a resumed run may log a file again): file → reason. */
+export function skippedFiles(run: RunData): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of run.log) {
+    if (e.type !== "skipped") continue;
+    e.files.forEach((f, i) => {
+      if (!out.has(f)) out.set(f, e.reasons[i] ?? "");
+    });
+  }
+  return out;
+}
+
+/** "2 files skipped" and which, when training left unreadable images out; nothing otherwise. */
+function skippedBlocks(run: RunData): Block[] {
+  const skipped = skippedFiles(run);
+  if (skipped.size === 0) return [];
+  const n = skipped.size;
+  return [
+    {
+      kind: "para",
+      text:
+        `${n} file${n === 1 ? "" : "s"} skipped: ${n === 1 ? "this training image" : "these training images"} ` +
+        "could not be read and trained nothing (the loader drew another image instead).",
+    },
+    { kind: "list", items: [...skipped].map(([f, why]) => (why.includes(f) ? why : `${f}: ${why}`)) },
+  ];
+}
+
 /** A piece of a report, rendered to Markdown and to HTML. Text is plain (no markup) in every block. */
 export type Block =
   | { kind: "heading"; level: 1 | 2 | 3; text: string }
@@ -210,7 +238,10 @@ export function reportBlocks(
   const facts = [`experiment ${metrics.name}`];
   if (metrics.steps !== undefined) facts.push(`${count(metrics.steps)} steps`);
   if (metrics.seconds !== undefined) facts.push(`${formatDuration(metrics.seconds)} of training`);
+  const skipped = skippedFiles(run).size;
+  if (skipped) facts.push(`${skipped} file${skipped === 1 ? "" : "s"} skipped`);
   blocks.push({ kind: "para", text: `${facts.join(" · ")}.` });
+  blocks.push(...skippedBlocks(run));
 
   const accuracy = accuracyTable(run);
   if (isClassifier(spec)) {

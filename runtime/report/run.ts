@@ -22,7 +22,7 @@ export class RunFolderError extends Error {
 
 /** A `log.jsonl` line as the report reads it: the events it uses, checked; any other line passes through untouched. */
 export type LogEntry =
-  | Extract<LogEvent, { type: "stage" | "train" | "eval" | "checkpoint" | "done" }>
+  | Extract<LogEvent, { type: "stage" | "train" | "eval" | "checkpoint" | "skipped" | "done" }>
   | { type: "other"; raw: Record<string, unknown> };
 
 export interface RunData {
@@ -130,6 +130,17 @@ function toEntry(dir: string, line: number, v: Record<string, unknown>): LogEntr
     case "checkpoint":
       need(["step"]);
       return v as unknown as LogEntry;
+    case "skipped": {
+      need(["stage", "step"]);
+      const strings = (k: string) => Array.isArray(v[k]) && (v[k] as unknown[]).every((x) => typeof x === "string");
+      if (!strings("files") || !strings("reasons") || (v.files as string[]).length !== (v.reasons as string[]).length) {
+        throw new RunFolderError(
+          dir,
+          `log.jsonl line ${line}: a "skipped" entry needs 'files' and 'reasons', lists of strings of one length`,
+        );
+      }
+      return v as unknown as LogEntry;
+    }
     case "done":
       return v as unknown as LogEntry;
     default:

@@ -51,22 +51,30 @@ export interface TrainResult {
 /** The loader seed of a stage: stages draw different samples, and a stage's samples never depend on earlier ones. */
 const stageSeed = (seed: number, stage: number) => dataHash(`${seed}:stage:${stage}`);
 
-/** The spec's data loader for one stage. */
-function stageLoader(o: TrainOptions, s: number, cursor: TrainState["cursor"]): Promise<BatchSource> {
+/** The spec's data loader for one stage; `onCorrupt` hears of each unreadable training image it skips. */
+function stageLoader(
+  o: TrainOptions,
+  s: number,
+  cursor: TrainState["cursor"],
+  onCorrupt: (path: string, message: string) => void,
+): Promise<BatchSource> {
   const { spec } = o;
   const stage = spec.curriculum.stages[s] as StageSpec;
-  return openLoader({
-    sources: spec.data.train.map((t) => ({ root: t.path, weight: t.weight })),
-    tasks: spec.tasks,
-    stageTasks: stage.tasks,
-    crop: spec.data.crop,
-    batch: spec.data.batch,
-    seed: stageSeed(spec.seed, s),
-    flip: spec.data.flip,
-    rot: spec.data.rotate,
-    workers: o.workers ?? spec.data.workers,
-    ...(cursor ? { cursor } : {}),
-  });
+  return openLoader(
+    {
+      sources: spec.data.train.map((t) => ({ root: t.path, weight: t.weight })),
+      tasks: spec.tasks,
+      stageTasks: stage.tasks,
+      crop: spec.data.crop,
+      batch: spec.data.batch,
+      seed: stageSeed(spec.seed, s),
+      flip: spec.data.flip,
+      rot: spec.data.rotate,
+      workers: o.workers ?? spec.data.workers,
+      ...(cursor ? { cursor } : {}),
+    },
+    onCorrupt,
+  );
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -99,6 +107,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const stages = spec.curriculum.stages;
   const classes = isClassifier(spec) ? spec.tasks.length : 0;
   const taskNames = spec.tasks.map((x) => x.name);
+  // Unreadable training images: each is logged once, in a "skipped" line after the batch that found it.
+  const skipped = new Map<string, string>();
+  let newSkipped: string[] = [];
+  const onCorrupt = (path: string, message: string) => {
+    if (skipped.has(path)) return;
+    skipped.set(path, message);
+    newSkipped.push(path);
+  };
+  const logSkipped = (stage: number) => {
+    if (!newSkipped.length) return;
+    const files = newSkipped;
+    newSkipped = [];
+    const reasons = files.map((f) => skipped.get(f) ?? "");
+    o.emit({ type: "skipped", stage, step: state.step, files, reasons, time: Date.now() });
+  };
   for (let s = state.stage; s < stages.length; s++) {
     const stage = stages[s] as StageSpec;
     const fresh = !(o.resume && s === o.resume.state.stage && state.iter > 0);
@@ -114,7 +137,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       iters: stage.iters,
       time: Date.now(),
     });
-    const loader = await (o.batches ?? ((i, c) => stageLoader(o, i, c)))(s, state.cursor);
+    const loader = await (o.batches ?? ((i, c) => stageLoader(o, i, c, onCorrupt)))(s, state.cursor);
+    logSkipped(s + 1);
     try {
       let windowStart = Date.now();
       let windowIters = 0;
@@ -124,6 +148,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           return { session, state, finished: false };
         }
         const batch = await loader.next();
+        logSkipped(s + 1);
         const iter = state.iter + 1;
         const lr = lrAt(spec, stage, iter);
         // A restoration step compares with the GT crop; a classifier step with each sample's task (a one-hot row).

@@ -1,6 +1,6 @@
 // writeReport over a synthetic run folder: the tables carry metrics.json's numbers in the paper's layout, the
 // averages are right, and report.html and loss.png are written next to report.md.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
@@ -105,6 +105,32 @@ describe("writeReport", () => {
     expect(dark).toBeGreaterThan(500);
     expect(red).toBeGreaterThan(200);
     expect(existsSync(join(run.dir, "report.md"))).toBe(true);
+  });
+
+  it("says how many training files were skipped, and which, once each", async () => {
+    const run = await syntheticRun("seq_prompt");
+    await writeReport(run.dir);
+    expect(readFileSync(join(run.dir, "report.md"), "utf8")).not.toContain("skipped");
+    const x = "data/train/x.png";
+    const cut = "data/train/sub/cut.png";
+    const skipped = (step: number, files: string[], reasons: string[]) =>
+      `${JSON.stringify({ type: "skipped", stage: 1, step, files, reasons, time: 1e12 })}\n`;
+    appendFileSync(
+      join(run.dir, "log.jsonl"),
+      skipped(0, [x], [`cannot read image '${x}': Input file contains unsupported image format`]) +
+        skipped(40, [cut], ["vipspng: libpng read error"]) +
+        // A resumed run (a new process) logs a file again: still one file.
+        skipped(50, [x], [`cannot read image '${x}': Input file contains unsupported image format`]),
+    );
+    await writeReport(run.dir);
+    const md = readFileSync(join(run.dir, "report.md"), "utf8");
+    const html = readFileSync(join(run.dir, "report.html"), "utf8");
+    expect(md.split("\n")[2]).toMatch(/· 2 files skipped\.$/);
+    expect(md).toContain("2 files skipped: these training images could not be read");
+    expect(md).toContain(`- cannot read image '${x}': Input file contains unsupported image format\n`);
+    expect(md).toContain(`- ${cut}: vipspng: libpng read error\n`);
+    expect(md.match(/^- .*x\.png/gm)).toHaveLength(1);
+    expect(html).toContain(`<li>${cut}: vipspng: libpng read error</li>`);
   });
 
   it("is deterministic: the same run folder gives the same bytes", async () => {

@@ -127,5 +127,15 @@ describe("run folders", () => {
     expect(() => parseLog("r", '{"type":"train","stage":1,"iter":5,"step":5,"loss":"x","lr":1}\n')).toThrow(
       /needs a number \(or null\) 'loss'/,
     );
+    const skipped = '{"type":"skipped","stage":1,"step":0,"files":["a.png"],"reasons":["cannot read image"]}\n';
+    expect(parseLog("r", skipped)).toEqual([
+      { type: "skipped", stage: 1, step: 0, files: ["a.png"], reasons: ["cannot read image"] },
+    ]);
+    expect(() => parseLog("r", '{"type":"skipped","stage":1,"step":0,"files":["a.png"],"reasons":[]}\n')).toThrow(
+      /line 1: a "skipped" entry needs 'files' and 'reasons', lists of strings of one length/,
+    );
+    expect(() => parseLog("r", '{"type":"skipped","stage":1,"files":[],"reasons":[]}\n')).toThrow(
+      /a "skipped" entry needs a number 'step'/,
+    );
   });
 });
