@@ -8,10 +8,12 @@ import { lowerTrainStep } from "../compiler/lower/train-step.js";
 import type { LoadedProgram } from "../compiler/program.js";
 import { printSpec, specHash } from "../compiler/schema/emit.js";
 import { type ExperimentSpec, isClassifier } from "../compiler/schema/experiment.js";
-import { writeFileAtomic } from "./data/image.js";
+import { ImageReadError, writeFileAtomic } from "./data/image.js";
 import { promptMaps } from "./data/prompts.js";
-import { MioRuntimeError } from "./errors.js";
+import { DataError } from "./data/testsets.js";
+import { MioInputError, MioRuntimeError } from "./errors.js";
 import { loadClassifier, promptSelection, writeClassifier } from "./eval/classifier.js";
+import { ensureTestsets } from "./eval/evaluate.js";
 import { evaluateExperiment } from "./eval/experiment.js";
 import { compileForDevice } from "./exec/forward.js";
 import { writeTriptych } from "./report/grid.js";
@@ -83,11 +85,31 @@ async function prepareRunDir(o: RunOptions, runId: string, hash: string): Promis
   return runDir;
 }
 
+/**
+ * Builds the test sets (or finds them in the cache, where evaluation will look) before training, so a missing,
+ * corrupt or too small image in data.test stops the run now, naming the file, and not after hours of training.
+ */
+async function prepareTestsets(o: RunOptions, cacheDir: string): Promise<void> {
+  try {
+    await ensureTestsets(o.spec, cacheDir, (done, total) =>
+      o.onEvent?.({ type: "eval_progress", done, total, what: "building test sets" }),
+    );
+  } catch (e) {
+    if (!(e instanceof ImageReadError || e instanceof DataError) || e instanceof MioInputError) throw e;
+    throw new MioInputError(
+      `data.test '${o.spec.data.test}': ${e.message}`,
+      "every image in data.test becomes a test image: replace or remove this one (training has not started)",
+    );
+  }
+}
+
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { spec, gpu } = o;
   const hash = specHash(spec);
   const runId = `${spec.name}-${hash}`;
   const runDir = await prepareRunDir(o, runId, hash);
+  const testsetCache = join(o.runsRoot, ".testsets");
+  await prepareTestsets(o, testsetCache);
   const logPath = join(runDir, "log.jsonl");
   const emit = (e: LogEvent) => {
     // Synchronous, so lines keep their order; a line every log_every iterations costs nothing.
@@ -143,7 +165,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       spec,
       weights,
       which: spec.eval.weights,
-      cacheDir: join(o.runsRoot, ".testsets"),
+      cacheDir: testsetCache,
       ...(classifier ? { classifier } : {}),
       onProgress: (done, total, what) => o.onEvent?.({ type: "eval_progress", done, total, what }),
     });
