@@ -58,7 +58,7 @@ function skippedBlocks(run: RunData): Block[] {
       kind: "para",
       text:
         `${n} file${n === 1 ? "" : "s"} skipped: ${n === 1 ? "this training image" : "these training images"} ` +
-        "could not be read and trained nothing (the loader drew another image instead).",
+        "could not be read, and training drew other images in their place.",
     },
     { kind: "list", items: [...skipped].map(([f, why]) => (why.includes(f) ? why : `${f}: ${why}`)) },
   ];

@@ -1,7 +1,7 @@
 // End to end on the device: a tiny sequential experiment trains (the loss falls), beats its degraded input on
 // the test set, and a run stopped mid-stage and resumed from its checkpoint ends with exactly the weights and loss
 // curve of an uninterrupted run.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -86,6 +86,30 @@ describe("mioc run, end to end", () => {
     expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
     for (const [name, t] of Object.entries(a))
       expect(Array.from(b[name]?.data ?? []), name).toEqual(Array.from(t.data));
+  }, 600_000);
+
+  it("skips unreadable training images, logs each once, trains on and reports them", async () => {
+    const { program, spec } = compiled();
+    const train = join(root, "train-with-bad");
+    cpSync("tests/fixtures/e2e/train", train, { recursive: true });
+    const png = readFileSync(join(train, "lomiri-brushes.png"));
+    writeFileSync(join(train, "x.png"), "a text file named x.png"); // found when the loader opens (header)
+    writeFileSync(join(train, "cut.png"), png.subarray(0, Math.floor(png.length / 2))); // found when first drawn
+    const withBad = { ...spec, data: { ...spec.data, train: spec.data.train.map((t) => ({ ...t, path: train })) } };
+    const r = await runExperiment({ gpu, program, spec: withBad, runsRoot: join(root, "c"), resume: false });
+    expect(r.finished).toBe(true);
+    const events = readFileSync(join(r.runDir, "log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const skipped = events.filter((e) => e.type === "skipped");
+    const files = skipped.flatMap((e) => e.files);
+    expect(files.sort()).toEqual([join(train, "cut.png"), join(train, "x.png")]);
+    for (const e of skipped) expect(e.reasons.every((m: string) => /cannot read image/.test(m))).toBe(true);
+    const md = readFileSync(join(r.runDir, "report.md"), "utf8");
+    expect(md).toMatch(/· 2 files skipped\./);
+    expect(md).toContain(`- cannot read image '${join(train, "cut.png")}'`);
+    expect(md).toContain(`- cannot read image '${join(train, "x.png")}'`);
   }, 600_000);
 
   it("refuses to resume when the spec changed", async () => {
