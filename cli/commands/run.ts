@@ -44,6 +44,10 @@ function progressDisplay(totalIters: number) {
       case "checkpoint":
         if (!tty) line(`checkpoint ${e.path}`);
         break;
+      case "skipped":
+        // A corrupt training image is skipped, not fatal; say so once per file, as the report does.
+        for (const [i, f] of e.files.entries()) line(`skipped ${f}: ${e.reasons[i] ?? "unreadable"}`, true);
+        break;
       case "eval_start":
         line("evaluating (the first tiles compile the forward kernels)", true);
         break;
