@@ -10,7 +10,7 @@ import { printSpec, specHash } from "../compiler/schema/emit.js";
 import { type ExperimentSpec, isClassifier } from "../compiler/schema/experiment.js";
 import { writeFileAtomic } from "./data/image.js";
 import { promptMaps } from "./data/prompts.js";
-import { MioRuntimeError } from "./errors.js";
+import { fileProblem, MioInputError, MioRuntimeError } from "./errors.js";
 import { loadClassifier, promptSelection, writeClassifier } from "./eval/classifier.js";
 import { evaluateExperiment } from "./eval/experiment.js";
 import { compileForDevice } from "./exec/forward.js";
@@ -78,7 +78,12 @@ async function prepareRunDir(o: RunOptions, runId: string, hash: string): Promis
       );
     }
   }
-  await mkdir(runDir, { recursive: true });
+  await mkdir(runDir, { recursive: true }).catch((e: unknown) => {
+    throw new MioInputError(
+      `cannot create the run folder '${runDir}': ${fileProblem(e)}`,
+      `--out (here '${o.runsRoot}') must be a folder, or a path where one can be made`,
+    );
+  });
   await writeFileAtomic(specPath, printSpec(o.spec));
   return runDir;
 }
