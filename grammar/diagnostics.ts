@@ -6,6 +6,7 @@ import type { Span } from "./ast.js";
 export const codes = {
   unexpectedCharacter: "MIO1001",
   syntax: "MIO1002",
+  tooDeep: "MIO1003",
   unknownName: "MIO2001",
   unknownModule: "MIO2002",
   importCycle: "MIO2003",
@@ -15,6 +16,7 @@ export const codes = {
   unknownSetting: "MIO2007",
   missingSetting: "MIO2008",
   badValue: "MIO2009",
+  callDepth: "MIO2010",
   channelMismatch: "MIO3001",
   strideMismatch: "MIO3002",
   badOutput: "MIO3003",

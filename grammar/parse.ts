@@ -13,6 +13,12 @@ export interface ParseResult {
 }
 
 /**
+ * How deep brackets and prefix '-' may nest. The parser is recursive descent: far deeper nesting would overflow the
+ * stack, so it is reported (MIO1003) before parsing. No real model comes near it.
+ */
+export const MAX_NESTING = 200;
+
+/**
  * Parses one .mio source.
  * @example const { ast, diagnostics } = parseMio("task sr { title \"SR\" }", "tasks.mio");
  */
@@ -31,10 +37,52 @@ export function parseMio(text: string, file: string): ParseResult {
       error(codes.unexpectedCharacter, span, `unexpected character ${JSON.stringify(ch)}`, hintForChar(ch)),
     );
   }
+  const deep = tooDeep(lexed.tokens);
+  if (deep) {
+    diagnostics.push(
+      error(
+        codes.tooDeep,
+        tokenSpan(deep, file),
+        `nested more than ${MAX_NESTING} levels deep`,
+        "split the expression into several statements",
+      ),
+    );
+    return { ast: { file, decls: [] }, diagnostics };
+  }
   parser.input = lexed.tokens;
-  const cst = parser.file() as FileCstNode;
-  for (const e of parser.errors) diagnostics.push(syntaxDiagnostic(e, file, lexed.tokens));
-  return { ast: toAst(cst, file), diagnostics };
+  try {
+    const cst = parser.file() as FileCstNode;
+    for (const e of parser.errors) diagnostics.push(syntaxDiagnostic(e, file, lexed.tokens));
+    return { ast: toAst(cst, file), diagnostics };
+  } catch (e) {
+    // Nesting the count above does not see (a long chain of other prefixes): still a diagnostic, not a crash.
+    if (!(e instanceof RangeError)) throw e;
+    const first = lexed.tokens[0];
+    const at = { line: 1, col: 1, offset: 0 };
+    const span: Span = first ? tokenSpan(first, file) : { file, start: at, end: { ...at, col: 2, offset: 1 } };
+    diagnostics.push(error(codes.tooDeep, span, "the file is nested too deeply to parse"));
+    return { ast: { file, decls: [] }, diagnostics };
+  }
+}
+
+/** The first token at which brackets, or a run of prefix '-', nest deeper than MAX_NESTING. */
+function tooDeep(tokens: IToken[]): IToken | undefined {
+  let depth = 0;
+  let minuses = 0;
+  for (const t of tokens) {
+    const name = t.tokenType.name;
+    if (name === "LParen" || name === "LBracket" || name === "LBrace") depth++;
+    else if (name === "RParen" || name === "RBracket" || name === "RBrace") depth = Math.max(0, depth - 1);
+    minuses = name === "Minus" ? minuses + 1 : 0;
+    if (depth > MAX_NESTING || minuses > MAX_NESTING) return t;
+  }
+  return undefined;
+}
+
+function tokenSpan(t: IToken, file: string): Span {
+  const start = { line: t.startLine ?? 1, col: t.startColumn ?? 1, offset: t.startOffset };
+  const end = { line: t.endLine ?? start.line, col: (t.endColumn ?? start.col) + 1, offset: (t.endOffset ?? 0) + 1 };
+  return { file, start, end };
 }
 
 function hintForChar(ch: string): string | undefined {

@@ -17,6 +17,20 @@ export class MioInputError extends MioRuntimeError {
   override readonly exitCode: number = 2;
 }
 
+/** What an fs error says about a path a user gave, in words (the code alone for the rare others). */
+export function fileProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOENT: "no such file",
+    EISDIR: "it is a folder, not a file",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    ENOTDIR: "a part of the path is a file, not a folder",
+    EEXIST: "a file of that name is in the way",
+  };
+  return (code && words[code]) ?? code ?? (e as Error).message;
+}
+
 const INSTALL_HINT =
   "mio needs a Vulkan driver: a GPU driver, or Mesa >= 23 lavapipe on a machine without a GPU.\n" +
   "  Install it with:   sudo bash scripts/setup.sh\n" +

@@ -11,7 +11,7 @@ import { type ExperimentSpec, isClassifier } from "../compiler/schema/experiment
 import { ImageReadError, writeFileAtomic } from "./data/image.js";
 import { promptMaps } from "./data/prompts.js";
 import { DataError } from "./data/testsets.js";
-import { MioInputError, MioRuntimeError } from "./errors.js";
+import { fileProblem, MioInputError, MioRuntimeError } from "./errors.js";
 import { loadClassifier, promptSelection, writeClassifier } from "./eval/classifier.js";
 import { ensureTestsets } from "./eval/evaluate.js";
 import { evaluateExperiment } from "./eval/experiment.js";
@@ -80,7 +80,12 @@ async function prepareRunDir(o: RunOptions, runId: string, hash: string): Promis
       );
     }
   }
-  await mkdir(runDir, { recursive: true });
+  await mkdir(runDir, { recursive: true }).catch((e: unknown) => {
+    throw new MioInputError(
+      `cannot create the run folder '${runDir}': ${fileProblem(e)}`,
+      `--out (here '${o.runsRoot}') must be a folder, or a path where one can be made`,
+    );
+  });
   await writeFileAtomic(specPath, printSpec(o.spec));
   return runDir;
 }

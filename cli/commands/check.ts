@@ -5,6 +5,7 @@ import { ModuleNotFound } from "../../compiler/program.js";
 import { UnknownProfile } from "../../compiler/resolve/experiment.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { type Diagnostic, renderDiagnostic } from "../../grammar/diagnostics.js";
+import { fileProblem } from "../../runtime/errors.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 
 /** Runs the front end on one file, turning "no such file" and "no such profile" into usage errors. */
@@ -17,6 +18,10 @@ export function checkOrFail(file: string, profile?: string): CheckResult {
       throw new UsageError(e.message, hint);
     }
     if (e instanceof UnknownProfile) throw new UsageError(e.message);
+    // A file (or a module it uses) that exists but cannot be read: permissions, a folder.
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code === "string" && typeof err.path === "string")
+      throw new UsageError(`cannot read '${err.path}': ${fileProblem(err)}`);
     throw e;
   }
 }

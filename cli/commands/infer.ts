@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import type { Command } from "commander";
+import { modelParamShapes } from "../../compiler/lower/model.js";
 import { isClassifier } from "../../compiler/schema/experiment.js";
 import { didYouMean } from "../../grammar/diagnostics.js";
 import { checkImageOutputPath, readImage, realPathOf, writeImage } from "../../runtime/data/image.js";
 import { loadClassifier } from "../../runtime/eval/classifier.js";
 import type { Restored } from "../../runtime/exec/forward.js";
 import { restoreImage, srresnetConfigFromWeights, srresnetExperiment, taskPrompt } from "../../runtime/exec/infer.js";
-import { readModelWeights, weightsFile } from "../../runtime/exec/weights.js";
+import { readModelWeights, selectWeights, weightsFile } from "../../runtime/exec/weights.js";
 import { readSafetensors, writeSafetensors } from "../../runtime/interop/safetensors.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
@@ -83,6 +84,8 @@ export function registerInfer(cli: Command): void {
           "--prompt-map MAP.safetensors",
         );
       const { program, spec } = srresnetExperiment(cfg, promptMap?.size);
+      // Names, shapes and finite values, checked before a GPU is asked for (restoreImage checks them again).
+      selectWeights(tensors, modelParamShapes(program, spec), "raw", file);
       const img = await readImage(input);
       const gpu = await acquireGpu();
       try {

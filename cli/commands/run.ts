@@ -1,9 +1,10 @@
+import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { promptSelection } from "../../runtime/eval/classifier.js";
 import { runExperiment } from "../../runtime/run-experiment.js";
 import type { RunEvent } from "../../runtime/run-folder.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
-import { EXIT_USAGE } from "../exit.js";
+import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 
 /** A live status line on a terminal; plain lines otherwise (CI logs). */
@@ -99,11 +100,19 @@ export function registerRun(cli: Command): void {
           oracleTask?: boolean;
         },
       ) => {
+        // The file is checked before a GPU is asked for: a typo is reported as a typo, even without a driver.
+        const plain = checkOrFail(file, opts.profile);
+        if (printDiagnostics(plain)) {
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
+        pickExperiment(plain, file, opts.experiment);
+        if (existsSync(opts.out) && !statSync(opts.out).isDirectory())
+          throw new UsageError(`--out '${opts.out}' is a file`, "it names the folder that holds run folders");
         const gpu = await acquireGpu();
         let profile = opts.profile;
         if (profile === undefined && !opts.full && gpu.report.isFallbackAdapter) {
-          const declared = checkOrFail(file).specs;
-          const hasQuick = [...declared.values()].some((s) => s.profiles.includes("quick"));
+          const hasQuick = [...plain.specs.values()].some((s) => s.profiles.includes("quick"));
           if (hasQuick) {
             profile = "quick";
             process.stderr.write(
@@ -111,8 +120,9 @@ export function registerRun(cli: Command): void {
             );
           }
         }
-        const result = checkOrFail(file, profile);
+        const result = profile === opts.profile ? plain : checkOrFail(file, profile);
         if (printDiagnostics(result)) {
+          gpu.destroy();
           process.exitCode = EXIT_USAGE;
           return;
         }

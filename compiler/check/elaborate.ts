@@ -67,6 +67,10 @@ export interface Elaboration {
 class Reported extends Error {}
 
 const MAX_UNROLL = 4096;
+/** Block calls inside block calls: deeper is a block that calls itself (directly or through others) without end. */
+export const MAX_CALL_DEPTH = 64;
+/** Operations nested in one another (a sum of many terms is a deep tree): far deeper would overflow the stack. */
+export const MAX_EXPR_DEPTH = 400;
 
 export class Elaborator {
   readonly params: ParamTensor[] = [];
@@ -76,6 +80,9 @@ export class Elaborator {
   private readonly paramNames = new Map<string, Span>();
   private readonly lowering?: Lowering;
   private readonly compiled: boolean;
+  /** The block calls being elaborated, outermost first (for the call-depth limit and its message). */
+  private readonly calls: string[] = [];
+  private exprDepth = 0;
 
   constructor(
     private scope: Map<string, NamedDecl>,
@@ -172,6 +179,22 @@ export class Elaborator {
   }
 
   expr(e: Expr, env: Map<string, Value>, prefix: string, piped?: Value): Value {
+    if (this.exprDepth >= MAX_EXPR_DEPTH)
+      this.report(
+        codes.tooDeep,
+        e.span,
+        `expression nested more than ${MAX_EXPR_DEPTH} operations deep`,
+        "split it into several statements",
+      );
+    this.exprDepth++;
+    try {
+      return this.exprAt(e, env, prefix, piped);
+    } finally {
+      this.exprDepth--;
+    }
+  }
+
+  private exprAt(e: Expr, env: Map<string, Value>, prefix: string, piped?: Value): Value {
     switch (e.kind) {
       case "number":
         return { t: "num", v: e.value };
@@ -327,9 +350,24 @@ export class Elaborator {
     if (inputs.length !== block.inputs.length) {
       this.report(codes.badArguments, span, `'${name}' takes ${block.inputs.length} input(s) but got ${inputs.length}`);
     }
+    if (this.calls.length >= MAX_CALL_DEPTH) {
+      const cycle = this.calls.slice(this.calls.lastIndexOf(name));
+      this.report(
+        codes.callDepth,
+        span,
+        `block calls nested more than ${MAX_CALL_DEPTH} deep: '${name}' calls itself without end`,
+        cycle.length > 1 ? `the calls go ${[...cycle, name].join(" -> ")}` : undefined,
+      );
+    }
     const bound = this.bindDeclParams(block, args, span, env, prefix);
     const before = this.diagnostics.length;
-    const out = this.run(block, bound, inputs, `${where}.`);
+    this.calls.push(name);
+    let out: Value | undefined;
+    try {
+      out = this.run(block, bound, inputs, `${where}.`);
+    } finally {
+      this.calls.pop();
+    }
     if (!out && this.diagnostics.length !== before) throw new Reported(); // the body's own error explains it
     if (!out) this.report(codes.badOutput, span, `'${name}' returned nothing`, "its body needs a return statement");
     return out;

@@ -6,7 +6,7 @@ import { realpathSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import sharp from "sharp";
-import { MioInputError, MioRuntimeError } from "../errors.js";
+import { fileProblem, MioInputError } from "../errors.js";
 
 /** An 8-bit RGB image, rows top to bottom, pixels interleaved (R, G, B): `data[(y * width + x) * 3 + c]`. */
 export interface RgbImage {
@@ -15,8 +15,8 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** A file that could not be read as an image: names the path and what the decoder said. */
-export class ImageReadError extends MioRuntimeError {
+/** A file that could not be read as an image: names the path and what the decoder said; exit 2 (the user's input). */
+export class ImageReadError extends MioInputError {
   constructor(
     readonly path: string,
     detail: string,
@@ -66,7 +66,7 @@ export async function readImage(path: string): Promise<RgbImage> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new ImageReadError(path, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
+    throw new ImageReadError(path, fileProblem(e));
   }
   return decodeImage(bytes, path);
 }

@@ -76,7 +76,7 @@ export async function loadClassifier(
 ): Promise<ClassifierModel> {
   const file = classifierFile(path);
   const { tensors, metadata } = await readSafetensors(file).catch((e: Error) => {
-    throw new MioRuntimeError(`cannot read the classifier checkpoint '${file}': ${e.message}`);
+    throw new MioInputError(`cannot read the classifier checkpoint '${file}': ${e.message}`);
   });
   let meta: { backbone?: string; args?: Record<string, Scalar>; classes?: string[] } = {};
   if (metadata[META_KEY]) meta = JSON.parse(metadata[META_KEY]) as typeof meta;

@@ -27,7 +27,7 @@ export function weightsFile(path: string): string {
 /**
  * Picks a model's parameters out of `tensors`: raw, or their EMA (`ema.<name>`); with `rawIfNoEma`, a parameter
  * without an EMA entry takes its raw value (a classifier.safetensors holds only what was evaluated). Every
- * parameter must be there with the model's shape.
+ * parameter must be there with the model's shape and finite values (NaN/Inf weights would only restore to NaN).
  */
 export function selectWeights(
   tensors: TensorMap,
@@ -50,6 +50,12 @@ export function selectWeights(
       throw new MioInputError(
         `'${key}' has shape [${t.shape}] in ${source}; ${model} needs [${shape}]`,
         "the weights belong to another model or configuration (check --profile)",
+      );
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0)
+      throw new MioInputError(
+        `'${key}' in ${source} holds ${t.data[bad]} (at index ${bad}): the weights are not finite`,
+        "the training that wrote them diverged; use an earlier checkpoint, or retrain with a lower lr",
       );
     out[name] = t;
   }

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { MioRuntimeError } from "../errors.js";
+import { fileProblem, MioInputError, MioRuntimeError } from "../errors.js";
 
 export interface NamedTensor {
   readonly shape: readonly number[];
@@ -23,17 +23,20 @@ export function decodeSafetensors(
   bytes: Uint8Array,
   source = "safetensors data",
 ): { tensors: TensorMap; metadata: Record<string, string> } {
-  const bad = (why: string) => new MioRuntimeError(`${source} is not a valid safetensors file: ${why}`);
+  // A file that is not safetensors is the user's input, not a bug: every check names the file and what is wrong.
+  const bad = (why: string) => new MioInputError(`${source} is not a valid safetensors file: ${why}`);
   if (bytes.length < 8) throw bad("shorter than its 8-byte header length");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
   if (8 + headerLen > bytes.length) throw bad(`header length ${headerLen} runs past the end`);
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     throw bad(`header is not JSON (${(e as Error).message})`);
   }
+  if (typeof header !== "object" || header === null || Array.isArray(header))
+    throw bad("header is not a JSON object of tensors");
   const base = 8 + headerLen;
   const tensors: TensorMap = {};
   let metadata: Record<string, string> = {};
@@ -42,10 +45,17 @@ export function decodeSafetensors(
       metadata = raw as Record<string, string>;
       continue;
     }
-    const e = raw as HeaderEntry;
+    const e = raw as Partial<HeaderEntry> | null;
+    const natural = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+    if (typeof e !== "object" || e === null) throw bad(`tensor '${name}' is not a {dtype, shape, data_offsets} entry`);
+    if (!Array.isArray(e.shape) || !e.shape.every(natural))
+      throw bad(`tensor '${name}' has no valid shape (a list of sizes)`);
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(natural))
+      throw bad(`tensor '${name}' has no valid data_offsets ([begin, end])`);
     const [begin, end] = e.data_offsets;
     const count = e.shape.reduce((a, b) => a * b, 1);
-    const width = { F32: 4, F64: 8, F16: 2, BF16: 2 }[e.dtype];
+    const widths: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+    const width = Object.hasOwn(widths, String(e.dtype)) ? widths[String(e.dtype)] : undefined;
     if (width === undefined) throw bad(`tensor '${name}' has unsupported dtype ${e.dtype}`);
     if (end - begin !== count * width || base + end > bytes.length) throw bad(`tensor '${name}' has wrong offsets`);
     const data = new Float32Array(count);
@@ -105,9 +115,15 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
   return out;
 }
 
-/** Reads a .safetensors file. */
+/** Reads a .safetensors file; a missing, unreadable or malformed file throws `MioInputError` naming it. */
 export async function readSafetensors(file: string): Promise<{ tensors: TensorMap; metadata: Record<string, string> }> {
-  return decodeSafetensors(new Uint8Array(await readFile(file)), file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new MioInputError(`cannot read '${file}': ${fileProblem(e)}`);
+  }
+  return decodeSafetensors(new Uint8Array(bytes), file);
 }
 
 /** Writes a .safetensors file atomically: a temporary file in the same folder, then a rename. */

@@ -9,6 +9,7 @@ import { type ExperimentSpec, isClassifier, type StageSpec } from "../../compile
 import { type Batch, openLoader } from "../data/loader.js";
 import { type PromptMaps, promptBatch } from "../data/prompts.js";
 import { dataHash } from "../data/rng.js";
+import { MioRuntimeError } from "../errors.js";
 import { TrainSession } from "../exec/train-session.js";
 import type { LogEvent } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
@@ -164,12 +165,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         if (logNow) {
           const its = (windowIters * 1000) / Math.max(1, Date.now() - windowStart);
           const acc = classes ? batchAccuracy(fetched[PLAN_IO.out], batch.task, classes) : undefined;
+          const loss = fetched[PLAN_IO.loss]?.[0];
           o.emit({
             type: "train",
             stage: s + 1,
             iter,
             step: state.step,
-            loss: fetched[PLAN_IO.loss]?.[0] ?? null,
+            loss: loss ?? null,
             lr,
             its,
             ...taskLosses(fetched[PLAN_IO.sampleLoss], batch.task, taskNames),
@@ -178,6 +180,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           });
           windowStart = Date.now();
           windowIters = 0;
+          // Only logged iterations fetch the loss, so divergence is seen at the first logged one after it.
+          if (loss !== undefined && !Number.isFinite(loss)) {
+            const dir = await checkpoint();
+            throw new MioRuntimeError(
+              `training diverged: the loss is ${loss} at stage ${s + 1}/${stages.length}, iteration ${iter} (step ${state.step}); stopped with a checkpoint in ${dir}`,
+              `lower the learning rate (train { optimizer ...(lr: ...) }) and start over; the loss is checked every log_every (${spec.train.log_every}) iterations, so it may have diverged up to ${spec.train.log_every - 1} earlier`,
+            );
+          }
         }
         if (state.step % spec.train.checkpoint_every === 0 && state.iter < stage.iters) await checkpoint();
       }

@@ -6,6 +6,7 @@
 // pass inside the vertical one. Every product and sum is rounded to float32 (Math.fround) in the kernel's order, so
 // the result matches torch's to the last bit or nearly (tests/runtime/data/bicubic.test.ts measures it).
 
+import { MioInputError } from "../../errors.js";
 import { type DegradeFn, fromPlanes, param, toPlanes } from "./common.js";
 
 const A = -0.75;
@@ -115,7 +116,10 @@ export const bicubicDownUp: DegradeFn = (img, params) => {
   const lowH = Math.floor(height * (1 / scale));
   const lowW = Math.floor(width * (1 / scale));
   if (lowH < 1 || lowW < 1) {
-    throw new Error(`bicubic_down_up: a ${width}x${height} image is too small for scale ${scale}`);
+    // An image the user gave (mioc degrade --task sr on a thumbnail), not a bug.
+    throw new MioInputError(
+      `a ${width}x${height} image is too small for bicubic_down_up at scale ${scale} (it needs at least ${scale}x${scale} pixels)`,
+    );
   }
   const low = quantizePlanes(
     resizeBicubic(toPlanes(img), 3, height, width, lowH, lowW, 1 / scale, 1 / scale),

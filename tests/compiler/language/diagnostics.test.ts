@@ -449,6 +449,64 @@ describe("MIO2008 missing setting", () => {
     ));
 });
 
+describe("MIO1003 nested too deeply", () => {
+  // Far deeper nesting would overflow the parser's or the checker's stack: a diagnostic, not an internal error.
+  it("2000 nested parentheses: reported where the depth (the body's brace too) passes the limit", () =>
+    expectDiagnostic(
+      net(`  return ${"(".repeat(2000)}lq${")".repeat(2000)}`),
+      "MIO1003 3:209 nested more than 200 levels deep",
+      "split the expression into several statements",
+    ));
+  it("a setting's nested lists", () =>
+    expectDiagnostic(
+      `experiment e {\n  seed ${"[".repeat(300)}1${"]".repeat(300)}\n}`,
+      "MIO1003 2:207 nested more than 200 levels deep",
+      "split the expression into several statements",
+    ));
+  it("a sum of 3000 terms", () =>
+    expectDiagnostic(
+      net(`  return ${Array.from({ length: 3000 }, () => "lq").join(" + ")}`),
+      "MIO1003 3:10 expression nested more than 400 operations deep",
+      "split it into several statements",
+    ));
+});
+
+describe("MIO2010 block calls nested too deeply", () => {
+  it("a block that calls itself", () =>
+    expectDiagnostics(
+      [
+        "use stdlib/tasks",
+        "block Rec(c: int)(x) {",
+        "  return r: Rec(c)(x)",
+        "}",
+        "backbone Net()(lq: image) {",
+        "  return r: Rec(3)(lq)",
+        "}",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+      ["MIO2010 3:10 block calls nested more than 64 deep: 'Rec' calls itself without end"],
+    ));
+  it("two blocks that call each other: the hint names the cycle", () => {
+    const r = rendered(
+      [
+        "use stdlib/tasks",
+        "block A(c: int)(x) {",
+        "  return b: B(c)(x)",
+        "}",
+        "block B(c: int)(x) {",
+        "  return a: A(c)(x)",
+        "}",
+        "backbone Net()(lq: image) {",
+        "  return a: A(3)(lq)",
+        "}",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+    );
+    expect(r).toMatch(/error MIO2010: block calls nested more than 64 deep: 'A' calls itself without end/);
+    expect(r).toMatch(/the calls go A -> B -> A/);
+  });
+});
+
 describe("MIO2009 bad value", () => {
   it.each([
     ["  seed -1", "MIO2009 7:8 seed must be >= 0, found -1"],
@@ -804,6 +862,7 @@ describe("the catalog", () => {
     expect([...tested].sort()).toEqual([
       "MIO1001",
       "MIO1002",
+      "MIO1003",
       "MIO2001",
       "MIO2002",
       "MIO2003",
@@ -813,6 +872,7 @@ describe("the catalog", () => {
       "MIO2007",
       "MIO2008",
       "MIO2009",
+      "MIO2010",
       "MIO3001",
       "MIO3002",
       "MIO3003",
