@@ -79,12 +79,28 @@ export class Reader {
 
   num(d: Data, what: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
     if (d.kind !== "num") this.fail(codes.badValue, d.span, `${what} must be a number, found ${show(d)}`);
+    // 1e999 reads as Infinity: no setting takes it, and the spec (JSON) cannot hold it.
+    if (!Number.isFinite(d.v))
+      this.fail(
+        codes.badValue,
+        d.span,
+        `${what} must be a finite number; this one is beyond a 64-bit float's range`,
+        "a 64-bit float stops at about 1.8e308",
+      );
     if (opts.int && !Number.isInteger(d.v))
       this.fail(codes.badValue, d.span, `${what} must be an integer, found ${d.v}`);
     if (opts.min !== undefined && d.v < opts.min)
       this.fail(codes.badValue, d.span, `${what} must be >= ${opts.min}, found ${d.v}`);
     if (opts.max !== undefined && d.v > opts.max)
       this.fail(codes.badValue, d.span, `${what} must be <= ${opts.max}, found ${d.v}`);
+    // From 2^53 on integers are no longer exact (9007199254740993 reads as ...992), so counts and seeds stop there.
+    if (opts.int && !Number.isSafeInteger(d.v))
+      this.fail(
+        codes.badValue,
+        d.span,
+        `${what} must be an integer below 2^53, found ${d.v}`,
+        "larger integers are not exact in a 64-bit float",
+      );
     return d.v;
   }
 
