@@ -303,12 +303,12 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
   const args: Record<string, Scalar> = {};
   for (const [k, v] of bound) {
     if (v.t === "num" && !Number.isFinite(v.v)) {
-      const at = e.kind === "call" ? (e.args.find((a) => a.name?.text === k)?.value.span ?? e.span) : e.span;
+      const arg = e.kind === "call" ? e.args.find((a) => a.name?.text === k)?.value : undefined;
       r.fail(
         codes.badValue,
-        at,
-        `${name}.${k} must be a finite number; this one is beyond a 64-bit float's range`,
-        "a 64-bit float stops at about 1.8e308",
+        arg?.span ?? e.span,
+        `${name}.${k} must be a finite number, found ${arg?.kind === "number" ? arg.text : v.v}`,
+        "beyond a 64-bit float's range (about 1.8e308) a number reads as infinity",
       );
     }
     if (v.t === "num" || v.t === "bool" || v.t === "str") args[k] = v.v;

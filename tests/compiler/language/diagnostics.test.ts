@@ -579,7 +579,11 @@ describe("MIO2009 values are checked where they are written", () => {
       "  degrade rain(amount: 50, length: 120, angle: 0, width: 3)",
       "MIO2009 2:36 rain.length must be an integer in 2..99, found 120",
     ],
-    ["  degrade jpeg(quality: 1e999)", "MIO2009 2:25 jpeg.quality must be a finite number"],
+    ["  degrade jpeg(quality: 1e999)", "MIO2009 2:25 jpeg.quality must be a finite number, found 1e999"],
+    [
+      "  degrade gaussian_noise(sigma: -1e999)",
+      "MIO2009 2:33 gaussian_noise.sigma must be a finite number, found -1e999",
+    ],
   ])("a degradation parameter: %s", (line, expected) => {
     expectDiagnostic(task(line, "  out_dist jpeg(quality: 5)"), expected);
   });
@@ -599,7 +603,7 @@ describe("MIO2009 values are checked where they are written", () => {
   it.each([
     ["  seed 1e300", "MIO2009 7:8 seed must be an integer below 2^53, found 1e+300"],
     ["  seed 9007199254740993", "MIO2009 7:8 seed must be an integer below 2^53, found 9007199254740992"],
-    ["  train { optimizer adam(lr: 1e999) }", "MIO2009 7:30 adam.lr must be a finite number"],
+    ["  train { optimizer adam(lr: 1e999) }", "MIO2009 7:30 adam.lr must be a finite number, found 1e999"],
     ["  train { optimizer adam(eps: 1e999) }", "MIO2009 7:31 adam.eps must be a finite number"],
     ["  train { schedule cosine_restarts(eta_min: 1e999) }", "MIO2009 7:45 cosine_restarts.eta_min must be a finite"],
     ["  train { loss charbonnier(eps: 1e999) }", "MIO2009 7:33 charbonnier.eps must be a finite number"],
@@ -648,9 +652,15 @@ describe("MIO2009 values are checked where they are written", () => {
         "}",
         "experiment e { model Net(s: 1e999); curriculum mixed { tasks sr; iters 10 } }",
       ].join("\n"),
-      "MIO2009 5:29 Net.s must be a finite number",
-      "a 64-bit float stops at about 1.8e308",
+      "MIO2009 5:29 Net.s must be a finite number, found 1e999",
+      "beyond a 64-bit float's range (about 1.8e308) a number reads as infinity",
     ));
+  it.each([
+    ["  return lq |> lrelu(1e999) |> c1: conv(3)", "MIO2009 3:22 1e999 is beyond a 64-bit float's range"],
+    ["  return lq |> lrelu(-1e999) |> c1: conv(3)", "MIO2009 3:22 -1e999 is beyond a 64-bit float's range"],
+  ])("an infinite number in a body: %s", (line, expected) => {
+    expectDiagnostic(net(line), expected);
+  });
   it("a small tile with the default overlap is left to evaluation, which halves the overlap", () =>
     expectParses(exp(MODEL, MIXED, "  eval { tile 16 }")));
 });
