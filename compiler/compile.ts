@@ -1,7 +1,7 @@
 // The front end's entry points: check a file (every declaration in it and in what it uses) and compile an
 // experiment to its resolved spec.
 import { relative } from "node:path";
-import type { CallableDecl, MioFile, SettingsDecl } from "../grammar/ast.js";
+import type { CallableDecl, MioFile, SettingsDecl, Span } from "../grammar/ast.js";
 import { codes, type Diagnostic, error } from "../grammar/diagnostics.js";
 import { Elaborator, imageShape } from "./check/elaborate.js";
 import { checkNames } from "./check/static.js";
@@ -61,9 +61,35 @@ export function checkFile(path: string, options: CheckOptions = {}): CheckResult
   return { program, diagnostics: dedupe(diagnostics), specs };
 }
 
+/**
+ * Number literals too large for a 64-bit float (`lrelu(1e999)`, `s: float = 1e999`) read as infinity: reported at the
+ * literal, as settings report them (compiler/resolve/values.ts), instead of reaching a kernel.
+ */
+function checkFinite(node: unknown, diagnostics: Diagnostic[]): void {
+  if (Array.isArray(node)) {
+    for (const x of node) checkFinite(x, diagnostics);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  const n = node as { kind?: unknown; value?: unknown; text?: string; span?: Span };
+  if (n.kind === "number" && typeof n.value === "number" && !Number.isFinite(n.value) && n.span) {
+    diagnostics.push(
+      error(
+        codes.badValue,
+        n.span,
+        `${n.text ?? "this number"} is beyond a 64-bit float's range (about 1.8e308) and reads as infinity`,
+        "write a finite number",
+      ),
+    );
+    return;
+  }
+  for (const [k, v] of Object.entries(node)) if (k !== "span") checkFinite(v, diagnostics);
+}
+
 function checkCallable(d: CallableDecl, mod: Module, diagnostics: Diagnostic[]): void {
   const before = diagnostics.length;
   checkNames(d, mod.scope, diagnostics);
+  checkFinite([d.params, d.body], diagnostics);
   // A backbone whose parameters all have defaults is elaborated as written, so its shapes are checked even when no
   // experiment uses it; blocks are elaborated through the backbones that call them.
   if (d.kind !== "backbone" || diagnostics.length !== before || d.params.some((p) => !p.default)) return;

@@ -16,6 +16,7 @@ import type { TaskSpec } from "../schema/task.js";
 import {
   DATA_DEFAULTS,
   EVAL_DEFAULTS,
+  gib,
   resolveCurriculum,
   resolveData,
   resolveEval,
@@ -269,6 +270,9 @@ function callExpr(r: Reader, s: Setting): Extract<Expr, { kind: "call" | "ref" }
   return v.value;
 }
 
+/** The most trainable parameters a model (or prompt extractor, or classifier) may have: 4 GiB of float32 weights. */
+export const MAX_PARAMS = 2 ** 30;
+
 /** Elaborates a backbone or block call from a setting; reports its diagnostics; returns what it built. */
 function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block", input: Value) {
   const e = callExpr(r, s);
@@ -297,8 +301,30 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
   r.diagnostics.push(...el.diagnostics);
   if (el.diagnostics.length !== before || !bound) throw new Invalid();
   const args: Record<string, Scalar> = {};
-  for (const [k, v] of bound) if (v.t === "num" || v.t === "bool" || v.t === "str") args[k] = v.v;
+  for (const [k, v] of bound) {
+    if (v.t === "num" && !Number.isFinite(v.v)) {
+      const arg = e.kind === "call" ? e.args.find((a) => a.name?.text === k)?.value : undefined;
+      r.fail(
+        codes.badValue,
+        arg?.span ?? e.span,
+        `${name}.${k} must be a finite number, found ${arg?.kind === "number" ? arg.text : v.v}`,
+        "beyond a 64-bit float's range (about 1.8e308) a number reads as infinity",
+      );
+    }
+    if (v.t === "num" || v.t === "bool" || v.t === "str") args[k] = v.v;
+  }
   const params = el.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  // Weights are float32 and every tensor of them must fit a device buffer: refused here, before anything runs.
+  if (!(params <= MAX_PARAMS)) {
+    const count = Number.isFinite(params) ? `${params.toPrecision(3)} parameters` : "more than 1.8e308 parameters";
+    const bytes = Number.isFinite(params) ? ` (${gib(4 * params)} of float32 weights)` : "";
+    r.fail(
+      codes.badValue,
+      e.span,
+      `'${name}' has ${count}${bytes}, over the limit of 2^30 (${gib(4 * MAX_PARAMS)})`,
+      "make it narrower or shallower",
+    );
+  }
   return { name, args, params, sites: el.sites, out, span: e.span };
 }
 
@@ -423,7 +449,10 @@ function resolveMaps(r: Reader, d: ReturnType<Reader["data"]>): NonNullable<Prom
       kind: "random",
       ...r.args(
         d,
-        { size: (v, w) => r.num(v, w, { int: true, min: 8 }), seed: (v, w) => r.num(v, w, { int: true, min: 0 }) },
+        {
+          size: (v, w) => r.num(v, w, { int: true, min: 8, max: 4096 }),
+          seed: (v, w) => r.num(v, w, { int: true, min: 0 }),
+        },
         { size: 128, seed: 0 },
       ),
     };

@@ -18,6 +18,18 @@ export const DATA_DEFAULTS: Section<"data"> = {
   workers: 2,
 };
 
+/**
+ * Sizes past which a setting is a mistake rather than a recipe (docs/language.md, "Settings"): a crop side, a batch,
+ * the float32 bytes of one batch of crops (crop x crop x 3 x 4 x batch), loader threads, an eval tile side.
+ */
+export const DATA_LIMITS = { crop: 4096, batch: 4096, batchBytes: 4 * 2 ** 30, workers: 256, tile: 4096 } as const;
+
+/** Bytes in GiB for messages: `4 GiB`, `0.75 GiB`. */
+export function gib(bytes: number): string {
+  const g = bytes / 2 ** 30;
+  return `${g >= 1e6 ? g.toExponential(2).replace("e+", "e") : Number(g.toPrecision(3))} GiB`;
+}
+
 export function resolveData(r: Reader, block: Setting[]): Section<"data"> {
   const k = r.keyed(block, "data", ["train", "val", "test", "crop", "batch", "augment", "workers"], ["train"]);
   const out: Section<"data"> = { ...DATA_DEFAULTS, train: [...DATA_DEFAULTS.train] };
@@ -37,11 +49,33 @@ export function resolveData(r: Reader, block: Setting[]): Section<"data"> {
     if (s) r.attempt(() => (out[key] = r.str(r.single(s), key)));
   }
   const crop = k.get("crop")?.[0];
-  if (crop) r.attempt(() => (out.crop = r.num(r.single(crop), "crop", { int: true, min: 8 })));
+  const cropOk =
+    !crop ||
+    r.attempt(() => (out.crop = r.num(r.single(crop), "crop", { int: true, min: 8, max: DATA_LIMITS.crop }))) !==
+      undefined;
   const batch = k.get("batch")?.[0];
-  if (batch) r.attempt(() => (out.batch = r.num(r.single(batch), "batch", { int: true, min: 1 })));
+  const batchOk =
+    !batch ||
+    r.attempt(() => (out.batch = r.num(r.single(batch), "batch", { int: true, min: 1, max: DATA_LIMITS.batch }))) !==
+      undefined;
+  const inputBytes = out.crop * out.crop * 3 * 4 * out.batch;
+  const at = batch ?? crop;
+  if (cropOk && batchOk && at && inputBytes > DATA_LIMITS.batchBytes) {
+    r.attempt(() =>
+      r.fail(
+        codes.badValue,
+        at.values[0]?.span ?? at.key.span,
+        `a batch of ${out.batch} crops of ${out.crop}x${out.crop} is ${gib(inputBytes)} of float32 input, over the ` +
+          `${gib(DATA_LIMITS.batchBytes)} a batch may take`,
+        "lower batch or crop",
+      ),
+    );
+  }
   const workers = k.get("workers")?.[0];
-  if (workers) r.attempt(() => (out.workers = r.num(r.single(workers), "workers", { int: true, min: 0 })));
+  if (workers)
+    r.attempt(
+      () => (out.workers = r.num(r.single(workers), "workers", { int: true, min: 0, max: DATA_LIMITS.workers })),
+    );
   const augment = k.get("augment")?.[0];
   if (augment) {
     r.attempt(() => {
@@ -365,7 +399,21 @@ export function resolveEval(r: Reader, block: Setting[]): Section<"eval"> {
   if (weights) r.attempt(() => (out.weights = r.choice(r.single(weights), "weights", ["raw", "ema"] as const)));
   for (const key of ["tile", "overlap", "center_crop", "max_images"] as const) {
     const s = k.get(key)?.[0];
-    if (s) r.attempt(() => (out[key] = r.num(r.single(s), key, { int: true, min: 0 })));
+    const max = key === "tile" ? DATA_LIMITS.tile : undefined;
+    if (s) r.attempt(() => (out[key] = r.num(r.single(s), key, { int: true, min: 0, max })));
+  }
+  // Tiles must advance: an overlap as wide as the tile would never move on. Without an `overlap` setting the default
+  // is halved to fit small tiles when evaluation runs.
+  const overlapS = k.get("overlap")?.[0];
+  if (out.tile > 0 && overlapS && out.overlap >= out.tile) {
+    r.attempt(() =>
+      r.fail(
+        codes.badValue,
+        overlapS.values[0]?.span ?? overlapS.key.span,
+        `overlap must be smaller than tile ${out.tile}, found ${out.overlap}`,
+        `tiles of ${out.tile} pixels that share ${out.overlap} would not advance; e.g. overlap ${Math.floor(out.tile / 4)}`,
+      ),
+    );
   }
   return out;
 }

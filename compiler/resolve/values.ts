@@ -4,7 +4,8 @@ import type { Expr, Setting, SettingValue, Span } from "../../grammar/ast.js";
 import { codes, type Diagnostic, type DiagnosticCode, didYouMean, error } from "../../grammar/diagnostics.js";
 
 export type Data =
-  | { kind: "num"; v: number; span: Span }
+  /** `text`: the number as written, for messages about it (`1e999`, which reads as Infinity). */
+  | { kind: "num"; v: number; span: Span; text?: string }
   | { kind: "str"; v: string; span: Span }
   | { kind: "bool"; v: boolean; span: Span }
   | { kind: "ident"; name: string; span: Span }
@@ -37,7 +38,7 @@ export class Reader {
   data(e: Expr): Data {
     switch (e.kind) {
       case "number":
-        return { kind: "num", v: e.value, span: e.span };
+        return { kind: "num", v: e.value, span: e.span, text: e.text };
       case "string":
         return { kind: "str", v: e.value, span: e.span };
       case "bool":
@@ -69,7 +70,7 @@ export class Reader {
       }
       case "neg": {
         const v = this.data(e.operand);
-        if (v.kind === "num") return { ...v, v: -v.v, span: e.span };
+        if (v.kind === "num") return { ...v, v: -v.v, span: e.span, ...(v.text ? { text: `-${v.text}` } : {}) };
         return this.fail(codes.badValue, e.span, "only numbers can be negated here");
       }
       default:
@@ -79,12 +80,28 @@ export class Reader {
 
   num(d: Data, what: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
     if (d.kind !== "num") this.fail(codes.badValue, d.span, `${what} must be a number, found ${show(d)}`);
+    // 1e999 reads as Infinity: no setting takes it, and the spec (JSON) cannot hold it.
+    if (!Number.isFinite(d.v))
+      this.fail(
+        codes.badValue,
+        d.span,
+        `${what} must be a finite number, found ${d.text ?? d.v}`,
+        "beyond a 64-bit float's range (about 1.8e308) a number reads as infinity",
+      );
     if (opts.int && !Number.isInteger(d.v))
       this.fail(codes.badValue, d.span, `${what} must be an integer, found ${d.v}`);
     if (opts.min !== undefined && d.v < opts.min)
       this.fail(codes.badValue, d.span, `${what} must be >= ${opts.min}, found ${d.v}`);
     if (opts.max !== undefined && d.v > opts.max)
       this.fail(codes.badValue, d.span, `${what} must be <= ${opts.max}, found ${d.v}`);
+    // From 2^53 on integers are no longer exact (9007199254740993 reads as ...992), so counts and seeds stop there.
+    if (opts.int && !Number.isSafeInteger(d.v))
+      this.fail(
+        codes.badValue,
+        d.span,
+        `${what} must be an integer below 2^53, found ${d.v}`,
+        "larger integers are not exact in a 64-bit float",
+      );
     return d.v;
   }
 

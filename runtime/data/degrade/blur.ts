@@ -11,10 +11,9 @@ import { type DegradeFn, fromPlanes, param, reflectIndex, toPlanes } from "./com
  * @example gaussianKernel1d(3, 1) // [0.2741, 0.4519, 0.2741]
  */
 export function gaussianKernel1d(size: number, sigma: number): Float64Array {
-  if (!Number.isInteger(size) || size < 1 || size % 2 === 0) {
-    throw new Error(`Argument 'kernel' of 'gaussian_blur' must be a positive odd integer, got ${size}`);
-  }
-  if (!(sigma > 0)) throw new Error(`Argument 'sigma' of 'gaussian_blur' must be > 0, got ${sigma}`);
+  // Held to gaussian_blur's limits (compiler/schema/task.ts) when called directly, as through the degradation.
+  param({ kernel: size, sigma }, "kernel", "gaussian_blur");
+  param({ kernel: size, sigma }, "sigma", "gaussian_blur");
   const half = (size - 1) / 2;
   const g = new Float64Array(size);
   let sum = 0;

@@ -1,6 +1,14 @@
 // What every degradation shares: its signature, the 8-bit quantisation the reference applies after each step, and
 // conversions between interleaved 8-bit RGB and float planes.
 
+import {
+  DEGRADATIONS,
+  type DegradationName,
+  describeLimit,
+  paramLimit,
+  roundHalfEven,
+  withinLimit,
+} from "../../../compiler/schema/task.js";
 import type { RgbImage } from "../image.js";
 import type { Rng } from "../rng.js";
 
@@ -41,21 +49,26 @@ export type DegradeFn = (
   ctx: DegradeContext,
 ) => DegradeResult | Promise<DegradeResult>;
 
-/** Reads a required numeric parameter; a missing one is a spec bug, named with the degradation. */
+/**
+ * Reads a required numeric parameter and holds it to the degradation's limits (compiler/schema/task.ts,
+ * `DEGRADATION_LIMITS`, which `mioc check` applies to task declarations): a missing or out-of-range one is a spec bug,
+ * named with the degradation.
+ */
 export function param(params: Readonly<Record<string, number>>, name: string, fn: string): number {
   const v = params[name];
   if (typeof v !== "number" || !Number.isFinite(v)) {
     throw new Error(`degradation '${fn}' needs a numeric parameter '${name}', got ${String(v)}`);
   }
+  if (DEGRADATIONS.includes(fn as DegradationName)) {
+    const limit = paramLimit(fn as DegradationName, name);
+    if (!withinLimit(limit, v))
+      throw new Error(`Argument '${name}' of '${fn}' must be ${describeLimit(limit)}, got ${v}`);
+  }
   return v;
 }
 
-/** Round half to even, as `torch.round`, numpy's `round` and OpenCV's `cvRound` do (not `Math.round`: half up). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  // Math.round rounds .5 up; on an exact tie pick the even neighbour.
-  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/** The project's one round-half-to-even lives with the degradation limits (compiler/ cannot import runtime/). */
+export { roundHalfEven };
 
 /**
  * The project's one 8-bit quantiser, of a value on the 0..255 scale: `clamp(round(x), 0, 255)`, half to even. It is

@@ -6,7 +6,6 @@ import { type DegradeFn, param, quantize255 } from "./common.js";
 /** `gamma_dark(gamma)`: 255·(v/255)^γ per sample, rounded. A lookup table, since there are only 256 inputs. */
 export const gammaDark: DegradeFn = (img, params) => {
   const gamma = param(params, "gamma", "gamma_dark");
-  if (!(gamma > 0)) throw new Error(`Argument 'gamma' of 'gamma_dark' must be > 0, got ${gamma}`);
   const lut = new Uint8Array(256);
   // The reference computes in float32 on v/255 (img2tensor); Math.fround keeps the same input values.
   for (let v = 0; v < 256; v++) lut[v] = quantize255(Math.fround(Math.fround(v / 255) ** gamma) * 255);

@@ -1,12 +1,12 @@
 // The degradation table and the parameter sampler. Parameter ranges are never written here: they come from the task
 // specs (stdlib/tasks.mio → TaskSpec), and `sampleParams` draws them per `ParamDist`.
 
-import type { DegradationName, DegradationSpec, ParamDist } from "../../../compiler/schema/task.js";
+import { type DegradationName, type DegradationSpec, type ParamDist, roundTo } from "../../../compiler/schema/task.js";
 import type { RgbImage } from "../image.js";
 import { dataHash, type Rng } from "../rng.js";
 import { bicubicDownUp } from "./bicubic.js";
 import { gaussianBlur } from "./blur.js";
-import { type DegradeContext, type DegradeFn, type DegradeResult, roundHalfEven } from "./common.js";
+import type { DegradeContext, DegradeFn, DegradeResult } from "./common.js";
 import { gammaDark } from "./dark.js";
 import { haze } from "./haze.js";
 import { jpeg } from "./jpeg.js";
@@ -25,13 +25,6 @@ export const degradations = {
   haze,
   gamma_dark: gammaDark,
 } satisfies Record<DegradationName, DegradeFn>;
-
-/** Python's `round(x, decimals)` (decimals = 0: to an integer, half to even). */
-function roundTo(x: number, decimals: number): number {
-  if (decimals <= 0) return roundHalfEven(x);
-  // toFixed rounds the exact binary value, as Python does (only exact binary ties could differ).
-  return Number(x.toFixed(decimals));
-}
 
 /** One draw of a parameter from its distribution. */
 export function drawParam(d: ParamDist, rng: Rng): number {

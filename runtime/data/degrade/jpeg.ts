@@ -146,9 +146,6 @@ export async function encodeJpeg(img: RgbImage, quality: number): Promise<Buffer
 /** `jpeg(quality)`: encode at integer quality q (1..100) and decode back to 8-bit RGB. */
 export const jpeg: DegradeFn = async (img, params) => {
   const quality = param(params, "quality", "jpeg");
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
-    throw new Error(`Argument 'quality' of 'jpeg' must be an integer in 1..100, got ${quality}`);
-  }
   const bytes = await encodeJpeg(img, quality);
   const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3 || info.width !== img.width || info.height !== img.height) {

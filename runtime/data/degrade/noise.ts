@@ -7,7 +7,6 @@ import { type DegradeFn, param, quantize255 } from "./common.js";
 /** `gaussian_noise(sigma)`: x + σ·N(0,1) per sample, clipped to 0..255 and rounded. */
 export const gaussianNoise: DegradeFn = (img, params, rng) => {
   const sigma = param(params, "sigma", "gaussian_noise");
-  if (sigma < 0) throw new Error(`Argument 'sigma' of 'gaussian_noise' must be >= 0, got ${sigma}`);
   const src = img.data;
   const data = new Uint8Array(src.length);
   const z = new Float64Array(src.length);

@@ -207,11 +207,6 @@ export const rain: DegradeFn = (img, params, rng) => {
   const length = param(params, "length", "rain");
   const angle = param(params, "angle", "rain");
   const width = param(params, "width", "rain");
-  if (!Number.isInteger(length) || length < 2)
-    throw new Error(`Argument 'length' of 'rain' must be an integer >= 2, got ${length}`);
-  if (!Number.isInteger(width) || width < 1 || width % 2 === 0) {
-    throw new Error(`Argument 'width' of 'rain' must be a positive odd integer, got ${width}`);
-  }
   const kernel = rainKernel(length, angle, width);
   const layer = rainLayer(img.width, img.height, amount, kernel, length, () => rng.float());
   const data = new Uint8Array(img.data.length);

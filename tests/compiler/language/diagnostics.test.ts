@@ -609,6 +609,120 @@ describe("MIO2009 bad value", () => {
   });
 });
 
+describe("MIO2009 values are checked where they are written", () => {
+  // Degradation parameters are held to the limits the degradations enforce when they run (DEGRADATION_LIMITS):
+  // every value a distribution can draw.
+  it.each([
+    ["  degrade jpeg(quality: 500)", "MIO2009 2:25 jpeg.quality must be an integer in 1..100, found 500"],
+    [
+      "  degrade gaussian_blur(kernel: 4, sigma: 1)",
+      "MIO2009 2:33 gaussian_blur.kernel must be an odd integer in 1..255, found 4",
+    ],
+    ["  degrade gaussian_noise(sigma: -10)", "MIO2009 2:33 gaussian_noise.sigma must be a number >= 0, found -10"],
+    ["  degrade gamma_dark(gamma: 0)", "MIO2009 2:29 gamma_dark.gamma must be a number > 0, found 0"],
+    ["  degrade bicubic_down_up(scale: 0)", "MIO2009 2:34 bicubic_down_up.scale must be a number >= 1, found 0"],
+    ["  degrade gaussian_noise(sigma: -5..3)", "MIO2009 2:33 gaussian_noise.sigma must be a number >= 0, found -5"],
+    ["  degrade jpeg(quality: round(30..700))", "MIO2009 2:35 jpeg.quality must be an integer in 1..100, found 700"],
+    [
+      "  degrade gamma_dark(gamma: round(0.001..1, 2))",
+      "MIO2009 2:35 gamma_dark.gamma must be a number > 0, found 0.001, which rounds to 0",
+    ],
+    ["  degrade gamma_dark(gamma: one_of(1, 2, 0))", "MIO2009 2:42 gamma_dark.gamma must be a number > 0, found 0"],
+    ["  degrade jpeg(quality: 30..70)", "MIO2009 2:25 jpeg.quality takes integers; 30..70 draws fractions"],
+    [
+      "  degrade gaussian_blur(kernel: int(7..21), sigma: 1)",
+      "MIO2009 2:33 gaussian_blur.kernel takes odd integers; int(7..21) can draw even ones",
+    ],
+    [
+      "  degrade rain(amount: 50, length: 120, angle: 0, width: 3)",
+      "MIO2009 2:36 rain.length must be an integer in 2..99, found 120",
+    ],
+    ["  degrade jpeg(quality: 1e999)", "MIO2009 2:25 jpeg.quality must be a finite number, found 1e999"],
+    [
+      "  degrade gaussian_noise(sigma: -1e999)",
+      "MIO2009 2:33 gaussian_noise.sigma must be a finite number, found -1e999",
+    ],
+  ])("a degradation parameter: %s", (line, expected) => {
+    expectDiagnostic(task(line, "  out_dist jpeg(quality: 5)"), expected);
+  });
+  it("the hint names the degradation's range", () =>
+    expectDiagnostic(
+      task("  degrade jpeg(quality: 500)", "  out_dist jpeg(quality: 5)"),
+      "MIO2009 2:25",
+      "the degradation takes 1..100",
+    ));
+  it("each parameter of a degradation on its own", () =>
+    expectDiagnostics(task("  degrade haze(atmosphere: 5, beta: -1)", "  out_dist jpeg(quality: 5)"), [
+      "MIO2009 2:28 haze.atmosphere must be a number in 0..1, found 5",
+      "MIO2009 2:37 haze.beta must be a number >= 0, found -1",
+    ]));
+
+  // Numbers a user can write that the spec cannot hold: reported at the value, never as MIO5001.
+  it.each([
+    ["  seed 1e300", "MIO2009 7:8 seed must be an integer below 2^53, found 1e+300"],
+    ["  seed 9007199254740993", "MIO2009 7:8 seed must be an integer below 2^53, found 9007199254740992"],
+    ["  train { optimizer adam(lr: 1e999) }", "MIO2009 7:30 adam.lr must be a finite number, found 1e999"],
+    ["  train { optimizer adam(eps: 1e999) }", "MIO2009 7:31 adam.eps must be a finite number"],
+    ["  train { schedule cosine_restarts(eta_min: 1e999) }", "MIO2009 7:45 cosine_restarts.eta_min must be a finite"],
+    ["  train { loss charbonnier(eps: 1e999) }", "MIO2009 7:33 charbonnier.eps must be a finite number"],
+    ["  train { log_every 1e300 }", "MIO2009 7:21 log_every must be an integer below 2^53, found 1e+300"],
+    ['  data { train "data/train", weight: 1e999 }', "MIO2009 7:38 weight must be a finite number"],
+    ["  eval { max_images 1e300 }", "MIO2009 7:21 max_images must be an integer below 2^53, found 1e+300"],
+    [
+      "  prompt adaptive { extractor FExt(nf: 1e300); sites body.* }",
+      "MIO2009 7:31 'FExt' has more than 1.8e308 parameters, over the limit of 2^30 (4 GiB)",
+    ],
+    // Absurd sizes.
+    ["  data { crop 1e12 }", "MIO2009 7:15 crop must be <= 4096, found 1000000000000"],
+    ["  data { batch 1e9 }", "MIO2009 7:16 batch must be <= 4096, found 1000000000"],
+    [
+      "  data { crop 2048; batch 1000 }",
+      "MIO2009 7:27 a batch of 1000 crops of 2048x2048 is 46.9 GiB of float32 input, over the 4 GiB a batch may take",
+    ],
+    ["  data { workers 1e9 }", "MIO2009 7:18 workers must be <= 256, found 1000000000"],
+    ["  eval { tile 64; overlap 64 }", "MIO2009 7:27 overlap must be smaller than tile 64, found 64"],
+    ["  eval { overlap 100; tile 64 }", "MIO2009 7:18 overlap must be smaller than tile 64, found 100"],
+    ["  eval { tile 5000 }", "MIO2009 7:15 tile must be <= 4096, found 5000"],
+    [
+      "  prompt explicit { extractor FExt; sites body.*; maps random(size: 1e6) }",
+      "MIO2009 7:69 random.size must be <= 4096, found 1000000",
+    ],
+  ])("%s", (line, expected) => {
+    expectDiagnostic(exp(MODEL, MIXED, line), expected);
+  });
+  it("a model whose weights would not fit", () =>
+    expectDiagnostic(
+      exp("  model SRResNet(feat: 1000000, blocks: 2)", MIXED),
+      "MIO2009 5:9 'SRResNet' has 4.50e+13 parameters (168000 GiB of float32 weights), over the limit of 2^30 (4 GiB)",
+      "make it narrower or shallower",
+    ));
+  it("iterations past 2^53", () =>
+    expectDiagnostic(
+      exp(MODEL, "  curriculum mixed { tasks sr, noise; iters 1e300 }"),
+      "MIO2009 6:45 iters must be an integer below 2^53, found 1e+300",
+    ));
+  it("an infinite float argument of the model", () =>
+    expectDiagnostic(
+      [
+        "use stdlib/tasks",
+        "backbone Net(s: float = 1.0)(lq: image) {",
+        "  return lq |> c1: conv(3)",
+        "}",
+        "experiment e { model Net(s: 1e999); curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+      "MIO2009 5:29 Net.s must be a finite number, found 1e999",
+      "beyond a 64-bit float's range (about 1.8e308) a number reads as infinity",
+    ));
+  it.each([
+    ["  return lq |> lrelu(1e999) |> c1: conv(3)", "MIO2009 3:22 1e999 is beyond a 64-bit float's range"],
+    ["  return lq |> lrelu(-1e999) |> c1: conv(3)", "MIO2009 3:22 -1e999 is beyond a 64-bit float's range"],
+  ])("an infinite number in a body: %s", (line, expected) => {
+    expectDiagnostic(net(line), expected);
+  });
+  it("a small tile with the default overlap is left to evaluation, which halves the overlap", () =>
+    expectParses(exp(MODEL, MIXED, "  eval { tile 16 }")));
+});
+
 describe("MIO3001 channel mismatch", () => {
   it("at the '+' of a residual", () =>
     expectDiagnostic(

@@ -126,10 +126,13 @@ describe("docs/language.md reference tables", () => {
     for (const code of Object.values(codes)) expect(tables).toMatch(new RegExp(`^\\| ${code} \\|`, "m"));
   });
 
-  it("documents every degradation with its parameters", async () => {
-    const { DEGRADATION_PARAMS } = await import("../../../compiler/schema/task.js");
+  it("documents every degradation with its parameters and their limits", async () => {
+    const { DEGRADATION_LIMITS, DEGRADATION_PARAMS, describeLimit } = await import("../../../compiler/schema/task.js");
     for (const [fn, params] of Object.entries(DEGRADATION_PARAMS)) {
-      expect(tables).toContain(`| \`${fn}\` | ${params.join(", ")} |`);
+      const limits = Object.entries(DEGRADATION_LIMITS[fn as keyof typeof DEGRADATION_LIMITS])
+        .map(([k, l]) => `${k}: ${describeLimit(l)}`)
+        .join("; ");
+      expect(tables).toContain(`| \`${fn}\` | ${params.join(", ")} | ${limits} |`);
     }
   });
 

@@ -4,7 +4,12 @@ import { join } from "node:path";
 import jpegJs from "jpeg-js";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import type { DegradationName, DegradationSpec } from "../../../compiler/schema/task.js";
+import {
+  DEGRADATION_LIMITS,
+  type DegradationName,
+  type DegradationSpec,
+  type ParamLimit,
+} from "../../../compiler/schema/task.js";
 import { gammaDark } from "../../../runtime/data/degrade/dark.js";
 import { DEPTH_PRIOR, depthPrior, haze } from "../../../runtime/data/degrade/haze.js";
 import {
@@ -274,5 +279,47 @@ describe("the degradation table", () => {
 
   it("names a missing parameter", async () => {
     await expect(applyDegradation("gaussian_blur", img, { sigma: 2 }, Rng.create(0))).rejects.toThrow(/'kernel'/);
+  });
+});
+
+describe("the degradation limits", () => {
+  const img = scene(32, 24);
+  /** Values every degradation accepts; each test breaks one of them. */
+  const valid: Record<DegradationName, Record<string, number>> = {
+    bicubic_down_up: { scale: 4 },
+    gaussian_blur: { kernel: 7, sigma: 1 },
+    gaussian_noise: { sigma: 10 },
+    jpeg: { quality: 50 },
+    rain: { amount: 50, length: 20, angle: 0, width: 3 },
+    haze: { atmosphere: 0.9, beta: 1 },
+    gamma_dark: { gamma: 2 },
+  };
+  /** Values just outside a limit: past each bound, a fraction for integers, an even number for odd ones. */
+  const outside = (l: ParamLimit): number[] => [
+    ...(l.min !== undefined ? [l.aboveMin ? l.min : l.min - 1] : []),
+    ...(l.max !== undefined ? [l.max + 1] : []),
+    ...(l.int || l.odd ? [(l.min ?? 0) + 1.5] : []),
+    ...(l.odd ? [(l.min ?? 0) + 1] : []),
+  ];
+  const cases = Object.entries(DEGRADATION_LIMITS).flatMap(([fn, ps]) =>
+    Object.entries(ps as Record<string, ParamLimit>).flatMap(([name, l]) =>
+      outside(l).map((v) => [fn as DegradationName, name, v] as const),
+    ),
+  );
+
+  it("the valid values pass", async () => {
+    for (const [fn, params] of Object.entries(valid))
+      await applyDegradation(fn as DegradationName, img, params, Rng.create(0));
+  });
+  // The table `mioc check` holds task declarations to (compiler/schema/task.ts) is the one the degradations enforce.
+  it.each(cases)("%s refuses %s = %s", async (fn, name, v) => {
+    await expect(
+      Promise.resolve().then(() => applyDegradation(fn, img, { ...valid[fn], [name]: v }, Rng.create(0))),
+    ).rejects.toThrow(new RegExp(`Argument '${name}' of '${fn}' must be`));
+  });
+  it("haze names its limit", async () => {
+    await expect(
+      Promise.resolve().then(() => applyDegradation("haze", img, { atmosphere: 5, beta: 1 }, Rng.create(0))),
+    ).rejects.toThrow("Argument 'atmosphere' of 'haze' must be a number in 0..1, got 5");
   });
 });
