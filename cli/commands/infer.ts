@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { modelParamShapes } from "../../compiler/lower/model.js";
 import { isClassifier } from "../../compiler/schema/experiment.js";
@@ -104,6 +105,9 @@ export function registerInfer(cli: Command): void {
 function checkOutput(input: string, opts: InferOptions): void {
   if (!opts.output.toLowerCase().endsWith(".safetensors"))
     checkImageOutputPath(opts.output, ", or .safetensors for the float output");
+  const folder = dirname(opts.output);
+  if (!existsSync(folder) || !statSync(folder).isDirectory())
+    throw new UsageError(`cannot write '${opts.output}': the folder '${folder}' does not exist`, "create it first");
   const out = realPathOf(opts.output);
   const inputs: [string, string | undefined][] = [
     ["input image", input],

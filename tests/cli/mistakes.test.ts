@@ -17,6 +17,9 @@ const NO_GPU = { MIO_BACKEND: "bogus" };
 
 let dir: string;
 const at = (name: string) => join(dir, name);
+/** Outputs of degrade go outside the source image's folder (an output there would be read back as a source). */
+const outDir = mkdtempSync(join(tmpdir(), "mio-mistakes-out-"));
+const outAt = (name: string) => join(outDir, name);
 
 /** A safetensors file with this JSON header and no data. */
 function header(name: string, h: unknown): string {
@@ -129,12 +132,31 @@ describe("mioc run", () => {
   });
   it("an --out that is a file", () =>
     expectClean(mioc(["run", TINY, "--out", at("afile")], NO_GPU), 2, /mioc: error: --out '.*afile' is a file/));
+  it("infer -o into a folder that does not exist", () =>
+    expectClean(
+      mioc(["infer", "--weights", WEIGHTS, INPUT, "-o", at("nodir/o.png")], NO_GPU),
+      2,
+      /mioc: error: cannot write '.*nodir\/o.png': the folder '.*nodir' does not exist/,
+    ));
+  it("degrade and testsets build into an OUT that is a file", () => {
+    writeFileSync(outAt("outfile"), "x");
+    expectClean(
+      mioc(["degrade", "--task", "noise", at("one.png"), outAt("outfile")]),
+      2,
+      /output '.*outfile' exists and is not a folder/,
+    );
+    expectClean(
+      mioc(["testsets", "build", join(root, "tests/fixtures/e2e/test"), outAt("outfile")]),
+      2,
+      /output '.*outfile' exists and is not a folder/,
+    );
+  });
 });
 
 describe("an image too small for its degradation", () => {
   it("degrade --task sr of a 1x1 image", () =>
     expectClean(
-      mioc(["degrade", "--task", "sr", at("one.png"), at("degraded")]),
+      mioc(["degrade", "--task", "sr", at("one.png"), outAt("degraded")]),
       2,
       /mioc: error: a 1x1 image is too small for bicubic_down_up at scale 4/,
     ));
