@@ -669,7 +669,9 @@ describe("MIO2012 refused data path", () => {
     ['  data { test "/etc" }', 'MIO2012 7:15 data.test "/etc" is outside the project and the working directory'],
     ['  data { val "../../x" }', 'MIO2012 7:14 data.val "../../x" is outside the project and the working directory'],
     ['  eval { set extra "/tmp/../" }', "MIO2012 7:20 eval.set extra is the filesystem root"],
-  ])("%s", (line, expected) => expectDiagnostic(exp(MODEL, MIXED, line), expected));
+  ])("%s", (line, expected) => {
+    expectDiagnostic(exp(MODEL, MIXED, line), expected);
+  });
   it("paths under the project or the working directory check", () =>
     expectParses(exp(MODEL, MIXED, '  data { train "tests/fixtures/e2e/train"; test "./data/test" }')));
 });
