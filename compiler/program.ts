@@ -144,16 +144,16 @@ export function loadProgram(path: string, options: LoadOptions = {}): LoadedProg
         );
         continue;
       }
-      const source = readModule(target);
-      if (source === "large" || source === "special") {
+      const read = readModule(target);
+      if ("refused" in read) {
         diagnostics.push(
-          source === "large"
+          read.refused === "large"
             ? error(codes.moduleTooLarge, d.span, tooLarge(d.path), tooLargeHint)
             : error(codes.refusedModule, d.span, notRegular(d.path), mioHint),
         );
         continue;
       }
-      mod.uses.push(load(target, source));
+      mod.uses.push(load(target, read.text));
     }
     loading.pop();
     buildScope(mod, diagnostics);
@@ -163,9 +163,9 @@ export function loadProgram(path: string, options: LoadOptions = {}): LoadedProg
   let text = options.text;
   if (text === undefined) {
     if (!isFile(absPath)) throw new ModuleNotFound(path);
-    text = readModule(absPath);
-    if (text === "special") throw new ModuleNotFound(path);
-    if (text === "large") throw new ModuleTooLarge(path);
+    const read = readModule(absPath);
+    if ("refused" in read) throw read.refused === "large" ? new ModuleTooLarge(path) : new ModuleNotFound(path);
+    text = read.text;
   }
   const root = load(absPath, text);
   return { root, modules, diagnostics, sources, roots };
@@ -266,24 +266,24 @@ function refuseUse(
 }
 
 /**
- * A module's text, reading at most `MAX_MODULE_BYTES` (+1 to notice more); "large" when it is larger, "special"
- * when it is not a regular file. Opened without blocking, so a FIFO swapped in after the `stat` does not hang.
+ * A module's text, reading at most `MAX_MODULE_BYTES` (+1 to notice more), or why not: "large" when it is larger,
+ * "special" when it is not a regular file. Opened without blocking, so a FIFO swapped in after the `stat` does not hang.
  */
-function readModule(path: string): string | "large" | "special" {
+function readModule(path: string): { text: string } | { refused: "large" | "special" } {
   const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return "special";
-    if (st.size > MAX_MODULE_BYTES) return "large";
+    if (!st.isFile()) return { refused: "special" };
+    if (st.size > MAX_MODULE_BYTES) return { refused: "large" };
     const buf = Buffer.allocUnsafe(MAX_MODULE_BYTES + 1);
     let n = 0;
     for (;;) {
       const got = readSync(fd, buf, n, buf.length - n, null);
       if (got === 0) break;
       n += got;
-      if (n > MAX_MODULE_BYTES) return "large";
+      if (n > MAX_MODULE_BYTES) return { refused: "large" };
     }
-    return buf.subarray(0, n).toString("utf8");
+    return { text: buf.subarray(0, n).toString("utf8") };
   } finally {
     closeSync(fd);
   }
