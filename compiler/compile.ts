@@ -5,8 +5,16 @@ import type { CallableDecl, MioFile, SettingsDecl, Span } from "../grammar/ast.j
 import { codes, type Diagnostic, error } from "../grammar/diagnostics.js";
 import { Elaborator, imageShape } from "./check/elaborate.js";
 import { checkNames } from "./check/static.js";
-import { defaultStdlibRoot, type LoadedProgram, type LoadOptions, loadProgram, type Module } from "./program.js";
+import {
+  defaultStdlibRoot,
+  type LoadedProgram,
+  type LoadOptions,
+  loadProgram,
+  type Module,
+  withRealPaths,
+} from "./program.js";
 import { flattenExtends, profileNames, resolveExperiment } from "./resolve/experiment.js";
+import type { DataRoots } from "./resolve/paths.js";
 import { resolveTask } from "./resolve/tasks.js";
 import { Reader } from "./resolve/values.js";
 import { printSpec, sha256, validateSpec } from "./schema/emit.js";
@@ -46,6 +54,12 @@ export function checkFile(path: string, options: CheckOptions = {}): CheckResult
     [...program.modules.values()].map((m) => [sourceKey(m, root), moduleHash(m.ast)]).sort(),
   );
   const specs = new Map<string, ExperimentSpec>();
+  // Data paths are relative to the working directory, and may lie in the project, under it, or in an allowed root.
+  const cwd = process.cwd();
+  const dataRoots: DataRoots = {
+    cwd,
+    roots: withRealPaths([program.roots.project, cwd, ...program.roots.allowed]),
+  };
 
   for (const mod of program.modules.values()) {
     for (const d of mod.ast.decls) {
@@ -53,7 +67,7 @@ export function checkFile(path: string, options: CheckOptions = {}): CheckResult
       else if (d.kind === "task") resolveTask(d, diagnostics);
       else if (d.kind === "experiment") {
         const isRoot = mod === program.root;
-        const spec = checkExperiment(d, mod, diagnostics, sources, isRoot ? options.profile : undefined);
+        const spec = checkExperiment(d, mod, diagnostics, sources, dataRoots, isRoot ? options.profile : undefined);
         if (spec && isRoot) specs.set(d.name.text, spec);
       }
     }
@@ -109,13 +123,14 @@ function checkExperiment(
   mod: Module,
   diagnostics: Diagnostic[],
   sources: Record<string, string>,
+  dataRoots: DataRoots,
   profile: string | undefined,
 ): ExperimentSpec | undefined {
-  const spec = resolveExperiment(d, mod, diagnostics, { profile, sources });
+  const spec = resolveExperiment(d, mod, diagnostics, { profile, sources, dataRoots });
   // Without --profile, every profile must resolve too, so `mioc check` catches a broken one.
   if (profile === undefined) {
     for (const p of profileNames(flattenExtends(d, mod, new Reader([])))) {
-      resolveExperiment(d, mod, diagnostics, { profile: p, sources });
+      resolveExperiment(d, mod, diagnostics, { profile: p, sources, dataRoots });
     }
   }
   if (!spec) return undefined;

@@ -1,22 +1,32 @@
 import { existsSync } from "node:fs";
+import { delimiter } from "node:path";
 import type { Command } from "commander";
 import { type CheckResult, checkFile } from "../../compiler/compile.js";
-import { ModuleNotFound } from "../../compiler/program.js";
+import { ModuleNotFound, ModuleTooLarge } from "../../compiler/program.js";
 import { UnknownProfile } from "../../compiler/resolve/experiment.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { type Diagnostic, renderDiagnostic } from "../../grammar/diagnostics.js";
 import { fileProblem } from "../../runtime/errors.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 
+/**
+ * Folders besides the project and the stdlib that a quoted `use` may load `.mio` files from and data paths may name:
+ * MIO_ALLOW_ROOTS, separated like PATH (`:`; `;` on Windows), relative ones against the working directory.
+ */
+export function allowRootsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.MIO_ALLOW_ROOTS ?? "").split(delimiter).filter((p) => p !== "");
+}
+
 /** Runs the front end on one file, turning "no such file" and "no such profile" into usage errors. */
 export function checkOrFail(file: string, profile?: string): CheckResult {
   try {
-    return checkFile(file, { profile });
+    return checkFile(file, { profile, allowRoots: allowRootsFromEnv() });
   } catch (e) {
     if (e instanceof ModuleNotFound) {
       const hint = e.path.includes("*") ? "no file matches this pattern" : undefined;
       throw new UsageError(e.message, hint);
     }
+    if (e instanceof ModuleTooLarge) throw new UsageError(e.message, "name the .mio file you meant");
     if (e instanceof UnknownProfile) throw new UsageError(e.message);
     // A file (or a module it uses) that exists but cannot be read: permissions, a folder.
     const err = e as NodeJS.ErrnoException;

@@ -13,6 +13,7 @@ import {
   SPEC_VERSION,
 } from "../schema/experiment.js";
 import type { TaskSpec } from "../schema/task.js";
+import type { DataRoots } from "./paths.js";
 import {
   DATA_DEFAULTS,
   EVAL_DEFAULTS,
@@ -41,6 +42,8 @@ const EXPERIMENT_KEYS = [
 export interface ResolveOptions {
   profile?: string;
   sources: Record<string, string>;
+  /** Where data paths may point (see paths.ts); without it they are not checked. */
+  dataRoots?: DataRoots;
 }
 
 const profileName = (s: Setting): string | undefined =>
@@ -199,9 +202,9 @@ export function resolveExperiment(
     );
 
   const dataS = get("data");
-  const data = dataS ? resolveData(r, dataS.block ?? []) : DATA_DEFAULTS;
+  const data = dataS ? resolveData(r, dataS.block ?? [], options.dataRoots) : DATA_DEFAULTS;
   const evalS = get("eval");
-  const evaluation = evalS ? resolveEval(r, evalS.block ?? []) : EVAL_DEFAULTS;
+  const evaluation = evalS ? resolveEval(r, evalS.block ?? [], options.dataRoots) : EVAL_DEFAULTS;
   for (const [key, s] of [
     ["data", dataS],
     ["train", trainS],

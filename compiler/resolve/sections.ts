@@ -3,6 +3,7 @@
 import type { Setting, Span } from "../../grammar/ast.js";
 import { codes, didYouMean } from "../../grammar/diagnostics.js";
 import type { ExperimentSpec, StageSpec } from "../schema/experiment.js";
+import { checkDataPath, type DataRoots } from "./paths.js";
 import type { Data, Reader } from "./values.js";
 
 type Section<K extends keyof ExperimentSpec> = ExperimentSpec[K];
@@ -30,7 +31,8 @@ export function gib(bytes: number): string {
   return `${g >= 1e6 ? g.toExponential(2).replace("e+", "e") : Number(g.toPrecision(3))} GiB`;
 }
 
-export function resolveData(r: Reader, block: Setting[]): Section<"data"> {
+/** `paths`: where the folders may be (see paths.ts); without it they are not checked. */
+export function resolveData(r: Reader, block: Setting[], paths?: DataRoots): Section<"data"> {
   const k = r.keyed(block, "data", ["train", "val", "test", "crop", "batch", "augment", "workers"], ["train"]);
   const out: Section<"data"> = { ...DATA_DEFAULTS, train: [...DATA_DEFAULTS.train] };
   const trains = k.get("train");
@@ -38,7 +40,9 @@ export function resolveData(r: Reader, block: Setting[]): Section<"data"> {
     out.train = [];
     for (const s of trains) {
       r.attempt(() => {
-        const path = r.str(r.data(first(r, s)), "train");
+        const d = r.data(first(r, s));
+        const path = r.str(d, "train");
+        checkDataPath(r, d, "data.train", paths);
         const weight = namedOr(r, s, "weight", 1, (d) => r.num(d, "weight", { min: 0 }));
         out.train.push({ path, weight });
       });
@@ -46,7 +50,12 @@ export function resolveData(r: Reader, block: Setting[]): Section<"data"> {
   }
   for (const key of ["val", "test"] as const) {
     const s = k.get(key)?.[0];
-    if (s) r.attempt(() => (out[key] = r.str(r.single(s), key)));
+    if (s)
+      r.attempt(() => {
+        const d = r.single(s);
+        out[key] = r.str(d, key);
+        checkDataPath(r, d, `data.${key}`, paths);
+      });
   }
   const crop = k.get("crop")?.[0];
   const cropOk =
@@ -349,7 +358,7 @@ export const EVAL_DEFAULTS: Section<"eval"> = {
   max_images: 0,
 };
 
-export function resolveEval(r: Reader, block: Setting[]): Section<"eval"> {
+export function resolveEval(r: Reader, block: Setting[], paths?: DataRoots): Section<"eval"> {
   const k = r.keyed(
     block,
     "eval",
@@ -370,7 +379,9 @@ export function resolveEval(r: Reader, block: Setting[]): Section<"eval"> {
     r.attempt(() => {
       const [nameV, pathV] = r.positional(s);
       if (nameV?.kind !== "ident" || !pathV) r.fail(codes.badValue, s.key.span, 'a named set is: set NAME "folder"');
-      out.sets.push({ name: nameV.name, path: r.str(pathV, "set folder") });
+      const path = r.str(pathV, "set folder");
+      checkDataPath(r, pathV, `eval.set ${nameV.name}`, paths);
+      out.sets.push({ name: nameV.name, path });
     });
   }
   const metrics = k.get("metrics")?.[0];

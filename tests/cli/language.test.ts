@@ -1,6 +1,15 @@
 // `mioc check` and `mioc compile` as a user runs them: exit codes (0 ok, 2 invalid input), carets on stderr, JSON
 // for editors, specs on stdout, and no stack traces for user mistakes.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -127,6 +136,81 @@ describe("mioc check", () => {
     const r = mioc(["check", "pipelines/seq_prompt.mio", "--profile", "nope"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("mioc: error: experiment 'seq_prompt' has no profile 'nope' (its profiles: quick)\n");
+  });
+});
+
+describe("mioc check reads nothing it shouldn't", () => {
+  // proj/ is the project (it holds a package.json); outside.mio and secret.env lie above it.
+  const proj = join(dir, "proj");
+  mkdirSync(proj);
+  writeFileSync(join(proj, "package.json"), "{}");
+  writeFileSync(join(dir, "outside.mio"), "SECRET-TOKEN = 1\n");
+  writeFileSync(join(dir, "secret.env"), "SECRET-TOKEN = 1\n");
+  writeFileSync(join(proj, "notes.txt"), "SECRET-TOKEN = 1\n");
+  symlinkSync("../outside.mio", join(proj, "link.mio"));
+  writeFileSync(join(proj, "big.mio"), "");
+  truncateSync(join(proj, "big.mio"), 2 ** 30);
+  const checkUse = (name: string, target: string, env: Record<string, string> = {}) => {
+    const file = join(proj, `use-${name}.mio`);
+    writeFileSync(file, `use stdlib/tasks\nuse "${target}"\n`);
+    return mioc(["check", file], env);
+  };
+
+  it.each([
+    ["passwd", "/etc/passwd", "MIO2011: '/etc/passwd' is not a .mio file"],
+    ["environ", "/proc/self/environ", "MIO2011: '/proc/self/environ' is not a .mio file"],
+    ["env", "../secret.env", "MIO2011: '../secret.env' is not a .mio file"],
+    ["above", "../outside.mio", "MIO2011: '../outside.mio' is outside the project"],
+    ["link", "./link.mio", "MIO2011: './link.mio' is a link to "],
+    ["notes", "./notes.txt", "MIO2011: './notes.txt' is not a .mio file"],
+    ["big", "./big.mio", "MIO2012: './big.mio' is larger than 4 MiB"],
+  ])("use-%s.mio using %s: exit code 2 at the use, nothing of the file shown", (name, target, message) => {
+    const t0 = performance.now();
+    const r = checkUse(name, target);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`use-${name}.mio:2:1 error ${message}`);
+    expect(r.stderr).toContain(`2 | use "${target}"`);
+    expect(r.stderr).toMatch(/\n\s+\| \^+ /);
+    expect(r.stderr).not.toMatch(/SECRET|root:|PATH=/);
+    expect(r.stderr).not.toMatch(noStack);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+
+  it("MIO_ALLOW_ROOTS lets a quoted use load from another folder", () => {
+    const shared = join(dir, "shared");
+    mkdirSync(shared);
+    writeFileSync(join(shared, "b.mio"), "block Id()(x) { return x }\n");
+    expect(checkUse("allowed", "../shared/b.mio").code).toBe(2);
+    const r = checkUse("allowed", "../shared/b.mio", { MIO_ALLOW_ROOTS: shared });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it('data { train "/" } is exit code 2 at the path', () => {
+    const file = join(proj, "root-data.mio");
+    writeFileSync(
+      file,
+      [
+        "use stdlib/tasks",
+        "use stdlib/backbones/srresnet",
+        "experiment e {",
+        "  model SRResNet(feat: 8, blocks: 2)",
+        '  data { train "/" }',
+        "  curriculum mixed { tasks sr; iters 10 }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const r = mioc(["check", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('root-data.mio:5:16 error MIO2013: data.train is the filesystem root ("/")');
+    expect(r.stderr).not.toMatch(noStack);
+  });
+
+  it("a 1 GB file named on the command line is a usage error, not read", () => {
+    const r = mioc(["check", join(proj, "big.mio")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^mioc: error: .*big.mio is larger than 4 MiB, too large for a .mio module\n/);
   });
 });
 

@@ -1,9 +1,13 @@
 // Every diagnostic code the front end can produce, with the exact line:col a user sees. Each case is one mistake in
 // an otherwise valid program, so it gets exactly one diagnostic (or, where a mistake is reported more than once,
 // all of them are listed).
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { codes } from "../../../grammar/diagnostics.js";
-import { expectDiagnostic, expectDiagnostics, expectParses, rendered } from "./helpers.js";
+import { checkFile } from "../../../compiler/compile.js";
+import { codes, renderDiagnostic } from "../../../grammar/diagnostics.js";
+import { expectDiagnostic, expectDiagnostics, expectParses, rendered, showDiagnostic } from "./helpers.js";
 
 /** An experiment at line 4 whose settings start at line 5; `MODEL` and `MIXED` are valid defaults. */
 const exp = (...lines: string[]) =>
@@ -723,6 +727,127 @@ describe("MIO2009 values are checked where they are written", () => {
     expectParses(exp(MODEL, MIXED, "  eval { tile 16 }")));
 });
 
+/**
+ * A temp folder laid out as `files` (text; `{ link }` a symlink to that path, relative to the link; `{ size }` a
+ * sparse file of that many bytes, never written), then `main` checked in it: each diagnostic in one line and as
+ * `mioc check` renders it.
+ */
+type Entry = string | { link: string } | { size: number };
+function checkLayout(files: Record<string, Entry>, main: string, allowRoots?: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), "mio-roots-"));
+  try {
+    for (const [name, e] of Object.entries(files)) {
+      const p = join(dir, name);
+      mkdirSync(dirname(p), { recursive: true });
+      if (typeof e === "string") writeFileSync(p, e);
+      else if ("link" in e) symlinkSync(e.link, p);
+      else {
+        writeFileSync(p, "");
+        truncateSync(p, e.size);
+      }
+    }
+    const r = checkFile(join(dir, main), { allowRoots: allowRoots?.map((a) => join(dir, a)) });
+    const shown = r.diagnostics.map((d) => showDiagnostic(d, { program: r.program, root: dir }));
+    const text = r.diagnostics.map((d) => renderDiagnostic(d, r.program.sources.get(d.span.file))).join("\n");
+    return { shown, text };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A file outside the project whose text must never appear in a diagnostic. */
+const SECRET = "SECRET-TOKEN-do-not-print = 42\n";
+
+describe("MIO2011 refused module", () => {
+  it("/etc/passwd: not a .mio file, refused without reading it", () => {
+    const d = expectDiagnostic(
+      'use "/etc/passwd"',
+      "MIO2011 1:1 '/etc/passwd' is not a .mio file: a quoted use loads only .mio modules",
+      'name a .mio file, e.g. use "./lib.mio"',
+    );
+    expect(d.message).not.toContain("root:");
+    expect(rendered('use "/etc/passwd"')).not.toContain("root:");
+    expect(rendered('use "/etc/passwd"')).toContain('1 | use "/etc/passwd"');
+  });
+  it("/proc/self/environ", () => {
+    expectDiagnostic('use "/proc/self/environ"', "MIO2011 1:1 '/proc/self/environ' is not a .mio file");
+    expect(rendered('use "/proc/self/environ"')).not.toMatch(/PATH=|HOME=/);
+  });
+  it("a .mio file outside the project, by absolute path", () =>
+    expectDiagnostic(
+      'use "/etc/x.mio"',
+      "MIO2011 1:1 '/etc/x.mio' is outside the project",
+      "a quoted use loads .mio files under . (the project) and stdlib/; to allow another folder, add it to MIO_ALLOW_ROOTS",
+    ));
+  it("../outside.mio, above the project", () => {
+    const r = checkLayout({ "outside.mio": SECRET, "proj/main.mio": '\nuse "../outside.mio"\n' }, "proj/main.mio");
+    expect(r.shown).toEqual(["MIO2011 2:1 '../outside.mio' is outside the project"]);
+    expect(r.text).not.toContain("SECRET");
+  });
+  it("../secret.env: not a .mio file", () => {
+    const r = checkLayout({ "secret.env": SECRET, "proj/main.mio": 'use "../secret.env"' }, "proj/main.mio");
+    expect(r.shown).toEqual(["MIO2011 1:1 '../secret.env' is not a .mio file: a quoted use loads only .mio modules"]);
+    expect(r.text).not.toContain("SECRET");
+  });
+  it("a symlink inside the project to a file outside it", () => {
+    const r = checkLayout(
+      { "outside.mio": SECRET, "proj/link.mio": { link: "../outside.mio" }, "proj/main.mio": 'use "./link.mio"' },
+      "proj/main.mio",
+    );
+    expect(r.shown).toHaveLength(1);
+    expect(r.shown[0]).toMatch(/^MIO2011 1:1 '.\/link.mio' is a link to .*outside.mio, outside the project$/);
+    expect(r.text).not.toContain("SECRET");
+  });
+  it("a file inside the project that is not .mio", () => {
+    const r = checkLayout({ "main.mio": 'use "./notes.txt"', "notes.txt": SECRET }, "main.mio");
+    expect(r.shown).toEqual(["MIO2011 1:1 './notes.txt' is not a .mio file: a quoted use loads only .mio modules"]);
+    expect(r.text).not.toContain("SECRET");
+  });
+  it("a folder named like a module", () =>
+    expect(checkLayout({ "main.mio": 'use "./dir.mio"', "dir.mio/x": "" }, "main.mio").shown).toEqual([
+      "MIO2011 1:1 './dir.mio' is not a regular file",
+    ]));
+  it("the project reaches up to the folder with a package.json (or .git): a sibling folder's module loads", () =>
+    expect(
+      checkLayout(
+        { "package.json": "{}", "lib/b.mio": "block Id()(x) { return x }\n", "exp/main.mio": 'use "../lib/b.mio"' },
+        "exp/main.mio",
+      ).shown,
+    ).toEqual([]));
+  it("a folder in allowRoots (MIO_ALLOW_ROOTS for mioc) may be loaded from", () =>
+    expect(
+      checkLayout(
+        { "shared/b.mio": "block Id()(x) { return x }\n", "proj/main.mio": 'use "../shared/b.mio"' },
+        "proj/main.mio",
+        ["shared"],
+      ).shown,
+    ).toEqual([]));
+});
+
+describe("MIO2012 module too large", () => {
+  it("a 1 GB (sparse) module is refused from its size, without reading it", () => {
+    const t0 = performance.now();
+    const r = checkLayout({ "main.mio": 'use "./big.mio"', "big.mio": { size: 2 ** 30 } }, "main.mio");
+    expect(r.shown).toEqual([
+      "MIO2012 1:1 './big.mio' is larger than 4 MiB, too large for a .mio module; it was not read",
+    ]);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("MIO2013 refused data path", () => {
+  it.each([
+    ['  data { train "/" }', 'MIO2013 7:16 data.train is the filesystem root ("/"); a run would read the whole disk'],
+    ['  data { test "/etc" }', 'MIO2013 7:15 data.test "/etc" is outside the project and the working directory'],
+    ['  data { val "../../x" }', 'MIO2013 7:14 data.val "../../x" is outside the project and the working directory'],
+    ['  eval { set extra "/tmp/../" }', "MIO2013 7:20 eval.set extra is the filesystem root"],
+  ])("%s", (line, expected) => {
+    expectDiagnostic(exp(MODEL, MIXED, line), expected);
+  });
+  it("paths under the project or the working directory check", () =>
+    expectParses(exp(MODEL, MIXED, '  data { train "tests/fixtures/e2e/train"; test "./data/test" }')));
+});
+
 describe("MIO3001 channel mismatch", () => {
   it("at the '+' of a residual", () =>
     expectDiagnostic(
@@ -987,6 +1112,9 @@ describe("the catalog", () => {
       "MIO2008",
       "MIO2009",
       "MIO2010",
+      "MIO2011",
+      "MIO2012",
+      "MIO2013",
       "MIO3001",
       "MIO3002",
       "MIO3003",
