@@ -796,6 +796,62 @@ describe("MIO6001 declared but cannot be compiled yet", () => {
     ]));
 });
 
+/** `CODE line:col message` of each note of `d`, as `expectDiagnostic` shows a diagnostic. */
+const notes = (d: { notes?: { span: { file: string; start: { line: number; col: number } }; message: string }[] }) =>
+  (d.notes ?? []).map(
+    (n) => `${n.span.file.replace(/^.*\/(?=stdlib\/)/, "")}:${n.span.start.line}:${n.span.start.col} ${n.message}`,
+  );
+
+describe("diagnostics point at the user's line (issue 15, item 7)", () => {
+  it("SRResNet(feat: 0): one error at the call, with a note inside the stdlib", () => {
+    const d = expectDiagnostic(
+      exp("  model SRResNet(feat: 0)", MIXED),
+      "MIO2009 5:9 conv.out must be at least 1, found 0",
+      "the arguments make 'SRResNet' fail inside; see the note",
+    );
+    expect(notes(d)).toEqual(["stdlib/backbones/srresnet.mio:10:30 in 'SRResNet', instantiated from the call above"]);
+  });
+  it("SRResNet(blocks: -3): a backwards loop range, at the call", () => {
+    const d = expectDiagnostic(
+      exp("  model SRResNet(feat: 8, blocks: -3)", MIXED),
+      "MIO2009 5:9 the loop range 0..-3 runs backwards",
+    );
+    expect(notes(d)).toEqual(["stdlib/backbones/srresnet.mio:11:12 in 'SRResNet', instantiated from the call above"]);
+  });
+  it("a stdlib block called with a bad argument from the user's backbone: at that call", () => {
+    const d = expectDiagnostic(
+      net("  f = lq |> c0: conv(8)", "  g = r: ResBlock(0)(f)", "  return g |> c1: conv(3)").replace(
+        "use stdlib/tasks",
+        "use stdlib/tasks\nuse stdlib/blocks",
+      ),
+      "MIO2009 5:7 conv.out must be at least 1, found 0",
+    );
+    expect(notes(d)).toEqual(["stdlib/blocks.mio:5:24 in 'ResBlock', instantiated from the call above"]);
+  });
+  it("through two library files, the notes lead from the call to the mistake", () => {
+    const files = {
+      "a.mio":
+        'use stdlib/tasks\nuse "./b.mio"\nexperiment e { model B(c: 0); curriculum mixed { tasks sr; iters 10 } }',
+      "b.mio":
+        "use stdlib/blocks\nbackbone B(c: int = 8)(lq: image) {\n  f = lq |> c0: conv(8)\n  g = r: ResBlock(c)(f)\n  return g |> o: conv(3)\n}",
+    };
+    const [d] = expectDiagnostics(files, ["MIO2009 3:22 conv.out must be at least 1, found 0"]);
+    expect((d?.notes ?? []).map((n) => `${n.span.start.line}:${n.span.start.col} ${n.message}`)).toEqual([
+      "4:7 in 'B', which calls 'ResBlock' here",
+      "5:24 in 'ResBlock', instantiated from the call above",
+    ]);
+  });
+  it("a failed assignment is not reported again where its target is used", () =>
+    expectDiagnostic(
+      net("  f = lq |> c0: conv(0)", "  g = f |> c1: conv(8)", "  return g + f |> c2: conv(3)"),
+      "MIO2009 3:22 conv.out must be at least 1, found 0",
+    ));
+  it("an unknown one-letter name gets no did-you-mean for another letter", () => {
+    const d = expectDiagnostic("block B()(x) { return f }", "MIO2001 1:23 unknown name 'f'");
+    expect(d.hint).toBeUndefined();
+  });
+});
+
 describe("the catalog", () => {
   // MIO5001 (a resolved spec fails the schema) means a bug in mio, not in the user's file: specs.test.ts checks
   // the schema itself, and known-bugs.test.ts lists the inputs that still reach it.
