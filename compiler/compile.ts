@@ -72,7 +72,7 @@ export function checkFile(path: string, options: CheckOptions = {}): CheckResult
       }
     }
   }
-  return { program, diagnostics: dedupe(diagnostics), specs };
+  return { program, diagnostics: dropFollowOns(dedupe(diagnostics), program), specs };
 }
 
 /**
@@ -146,6 +146,53 @@ function checkExperiment(
     );
   }
   return problems.length ? undefined : spec;
+}
+
+const syntaxCodes: string[] = [codes.syntax, codes.unexpectedCharacter];
+
+/**
+ * Drops errors that follow from another one rather than from the user's text (docs/language.md, "Diagnostics"):
+ * - after a syntax error, recovery guessed: a declaration with one (from its start to the next declaration's) keeps
+ *   only its syntax errors, and a file with one outside any declaration (a line the parser skipped, a lost `use`)
+ *   keeps only its syntax errors; nothing may name recovery's `<missing>` placeholder;
+ * - a misspelt setting whose did-you-mean names a required one (`modle` → `model`) is not also "needs a model".
+ */
+function dropFollowOns(ds: Diagnostic[], program: LoadedProgram): Diagnostic[] {
+  const regions = new Map<string, { start: number; end: number }[]>();
+  for (const mod of program.modules.values()) {
+    const starts = mod.ast.decls.map((d) => d.span.start.offset).sort((a, b) => a - b);
+    regions.set(
+      mod.file,
+      starts.map((start, i) => ({ start, end: starts[i + 1] ?? Number.POSITIVE_INFINITY })),
+    );
+  }
+  const regionOf = (file: string, offset: number) =>
+    regions.get(file)?.find((r) => offset >= r.start && offset < r.end);
+  const brokenFiles = new Set<string>();
+  const broken = new Set<{ start: number; end: number }>();
+  for (const d of ds) {
+    if (!syntaxCodes.includes(d.code)) continue;
+    const r = regionOf(d.span.file, d.span.start.offset);
+    if (r) broken.add(r);
+    else brokenFiles.add(d.span.file);
+  }
+  const misspelt = new Set<string>();
+  for (const d of ds) {
+    const meant = d.code === codes.unknownSetting ? /^did you mean '(\w+)'\?$/.exec(d.hint ?? "")?.[1] : undefined;
+    const r = regionOf(d.span.file, d.span.start.offset);
+    if (meant && r) misspelt.add(`${d.span.file}:${r.start}:${meant}`);
+  }
+  const followsOn = (span: Diagnostic["span"]) => {
+    const r = regionOf(span.file, span.start.offset);
+    return brokenFiles.has(span.file) || (r !== undefined && broken.has(r));
+  };
+  return ds.filter((d) => {
+    if (syntaxCodes.includes(d.code)) return true;
+    if (d.message.includes("<missing>") || followsOn(d.span) || d.notes?.some((n) => followsOn(n.span))) return false;
+    const needs = d.code === codes.missingSetting ? / needs an? (\w+)$/.exec(d.message)?.[1] : undefined;
+    const r = regionOf(d.span.file, d.span.start.offset);
+    return !(needs && r && misspelt.has(`${d.span.file}:${r.start}:${needs}`));
+  });
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

@@ -62,8 +62,12 @@ function distance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-/** The closest candidate within a third of the word's length (at least 1, at most 3 edits), if any. */
+/**
+ * The closest candidate within a third of the word's length (at least 1, at most 3 edits), if any. A one-letter word
+ * has none: any other letter is one edit away, so `f` would be "a misspelt `i`".
+ */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length < 2) return undefined;
   let best: string | undefined;
   let bestD = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
   for (const c of candidates) {

@@ -2,7 +2,7 @@
 import type { IRecognitionException, IToken } from "chevrotain";
 import type { MioFile, Pos, Span } from "./ast.js";
 import type { FileCstNode } from "./cst.generated.js";
-import { codes, type Diagnostic, error } from "./diagnostics.js";
+import { closest, codes, type Diagnostic, error } from "./diagnostics.js";
 import { parser } from "./parser.js";
 import { toAst } from "./to-ast.js";
 import { mioLexer } from "./tokens.js";
@@ -22,8 +22,11 @@ export const MAX_NESTING = 200;
  * Parses one .mio source.
  * @example const { ast, diagnostics } = parseMio("task sr { title \"SR\" }", "tasks.mio");
  */
-export function parseMio(text: string, file: string): ParseResult {
+export function parseMio(source: string, file: string): ParseResult {
   const diagnostics: Diagnostic[] = [];
+  // A UTF-8 byte order mark (some Windows editors write one) is no character of the program. Dropping it keeps the
+  // first line's columns as an editor counts them.
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
   const lexed = mioLexer.tokenize(text);
   for (const e of lexed.errors) {
     const start = { line: e.line ?? 1, col: e.column ?? 1, offset: e.offset };
@@ -115,9 +118,24 @@ function syntaxDiagnostic(e: IRecognitionException, file: string, tokens: IToken
   return syntaxError(e, file, start, end);
 }
 
+/** What starts a declaration: a name here, where one of them goes, is a misspelt keyword or a stray line. */
+const declKeywords = ["use", "block", "backbone", "task", "experiment"];
+
 function syntaxError(e: IRecognitionException, file: string, start: Pos, end: Pos): Diagnostic {
   const found = e.token.tokenType.name === "EOF" ? "the end of the file" : `'${e.token.image}'`;
   const expected = expectedFrom(e.message);
+  // The file rule reads declarations until one cannot start; what is left must be the end of the file.
+  if (expected === "'eof'") {
+    const keyword = e.token.tokenType.name === "Identifier" ? closest(e.token.image, declKeywords) : undefined;
+    if (keyword)
+      return error(codes.syntax, { file, start, end }, `unknown keyword ${found}`, `did you mean '${keyword}'?`);
+    return error(
+      codes.syntax,
+      { file, start, end },
+      `expected a declaration but found ${found}`,
+      "a declaration starts with use, block, backbone, task or experiment; a '}' earlier may close one too soon",
+    );
+  }
   const message = expected ? `expected ${expected} but found ${found}` : `unexpected ${found}`;
   return error(codes.syntax, { file, start, end }, message, hintFor(e, expected));
 }

@@ -66,6 +66,14 @@ export interface Elaboration {
 /** Bails out of the current statement after a diagnostic, so one mistake is reported once. */
 class Reported extends Error {}
 
+/** A backbone or block being elaborated, and the call that instantiated it (none for a declaration checked as is). */
+interface Frame {
+  name: string;
+  /** The file the callee is written in. */
+  file: string;
+  call?: Span;
+}
+
 const MAX_UNROLL = 4096;
 /** Block calls inside block calls: deeper is a block that calls itself (directly or through others) without end. */
 export const MAX_CALL_DEPTH = 64;
@@ -83,6 +91,14 @@ export class Elaborator {
   /** The block calls being elaborated, outermost first (for the call-depth limit and its message). */
   private readonly calls: string[] = [];
   private exprDepth = 0;
+  /** The calls being elaborated, outermost first; a mistake in another file is reported at one of them. */
+  private readonly frames: Frame[] = [];
+  /** Call sites that already carry an error from inside the callee: one error per call. */
+  private readonly rehomed = new Set<string>();
+  /** Names whose assignment failed, by environment: their uses are follow-on errors, not reported again. */
+  private readonly failed = new WeakMap<Map<string, Value>, Set<string>>();
+  /** Mistakes reported so far, deduplicated or not (`diagnostics` alone misses a repeat in a loop). */
+  private failures = 0;
 
   constructor(
     private scope: Map<string, NamedDecl>,
@@ -92,8 +108,18 @@ export class Elaborator {
     this.compiled = options.compiled === true || options.lowering !== undefined;
   }
 
-  /** Elaborates `decl` with bound parameters and input shapes; returns its output. */
-  run(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string): Value | undefined {
+  /**
+   * Elaborates `decl` with bound parameters and input shapes; returns its output. With `call` (where the user's file
+   * calls it), a mistake the arguments cause inside another file is reported at `call` (docs/language.md,
+   * "Diagnostics").
+   */
+  run(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string, call?: Span): Value | undefined {
+    return this.within({ name: decl.name.text, file: decl.name.span.file, call }, () =>
+      this.runIn(decl, params, inputs, prefix),
+    );
+  }
+
+  private runIn(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string): Value | undefined {
     // A body sees the names of the module it was written in, not those of its caller.
     const callerScope = this.scope;
     this.scope = declModules.get(decl)?.scope ?? callerScope;
@@ -101,6 +127,15 @@ export class Elaborator {
       return this.runBody(decl, params, inputs, prefix);
     } finally {
       this.scope = callerScope;
+    }
+  }
+
+  private within<R>(frame: Frame, f: () => R): R {
+    this.frames.push(frame);
+    try {
+      return f();
+    } finally {
+      this.frames.pop();
     }
   }
 
@@ -119,12 +154,24 @@ export class Elaborator {
   }
 
   report(code: DiagnosticCode, span: Span, message: string, hint?: string): never {
+    this.failures++;
     this.record(code, span, message, hint);
     throw new Reported();
   }
 
   /** Adds a diagnostic once per place and message (a call in a loop or a block is elaborated many times). */
   private record(code: DiagnosticCode, span: Span, message: string, hint?: string): void {
+    // A layer that cannot compile is the library's limit, not the caller's mistake: it stays where it is.
+    const home = code === codes.uncompilable ? undefined : this.rehome(span);
+    if (home) {
+      const key = `${home.at.file}:${home.at.start.offset}`;
+      if (this.rehomed.has(key)) return;
+      this.rehomed.add(key);
+      const d = error(code, home.at, message, hint ?? `the arguments make '${home.callee}' fail inside; see the note`);
+      d.notes = home.notes;
+      this.diagnostics.push(d);
+      return;
+    }
     const key = `${code}@${span.file}:${span.start.offset}:${message}`;
     if (!this.seen.has(key)) {
       this.seen.add(key);
@@ -132,14 +179,44 @@ export class Elaborator {
     }
   }
 
+  /**
+   * A mistake in another file than the outermost call's is reported at the innermost call written in that file, with
+   * notes leading from it to where the mistake is: the user's arguments caused it, and the user's file is what they
+   * can change.
+   */
+  private rehome(span: Span): { at: Span; callee: string; notes: NonNullable<Diagnostic["notes"]> } | undefined {
+    const outer = this.frames[0];
+    const file = outer?.call?.file ?? outer?.file;
+    if (!outer || span.file === file) return undefined;
+    let k = -1;
+    for (let i = 0; i < this.frames.length; i++) if (this.frames[i]?.call?.file === file) k = i;
+    if (k < 0) return undefined;
+    const frames = this.frames.slice(k);
+    const at = frames[0]?.call as Span;
+    const notes = frames.slice(1).map((f, i) => ({
+      span: f.call as Span,
+      message: `in '${frames[i]?.name}', which calls '${f.name}' here`,
+    }));
+    notes.push({ span, message: `in '${frames.at(-1)?.name}', instantiated from the call above` });
+    return { at, callee: frames[0]?.name ?? "", notes };
+  }
+
   private block(body: Stmt[], env: Map<string, Value>, prefix: string, decl: CallableDecl): Value | undefined {
     for (const s of body) {
       try {
         const ret = this.statement(s, env, prefix, decl);
         if (ret) return ret;
+        if (s.kind === "assign") this.failed.get(env)?.delete(s.target.text);
       } catch (e) {
         if (!(e instanceof Reported)) throw e;
-        // Keep checking the remaining statements; a target left undefined is reported where it is used.
+        // Keep checking the remaining statements; a target whose assignment failed is not reported again where it
+        // is used (that would be the same mistake, and a "did you mean" for a name that is fine).
+        if (s.kind === "assign") {
+          env.delete(s.target.text);
+          const failed = this.failed.get(env) ?? new Set<string>();
+          failed.add(s.target.text);
+          this.failed.set(env, failed);
+        }
       }
     }
     return undefined;
@@ -158,6 +235,14 @@ export class Elaborator {
         }
         const from = this.int(s.range.from, env, prefix);
         const to = this.int(s.range.to, env, prefix);
+        if (to < from) {
+          this.report(
+            codes.badValue,
+            s.range.span,
+            `the loop range ${from}..${to} runs backwards`,
+            "its end must be at least its start (0..0 runs no times)",
+          );
+        }
         if (to - from > MAX_UNROLL)
           this.report(codes.badValue, s.range.span, `loop of ${to - from} iterations is too long`);
         for (let i = from; i < to; i++) {
@@ -217,6 +302,7 @@ export class Elaborator {
         const name = e.path.join(".");
         const v = env.get(name);
         if (v) return v;
+        if (this.failed.get(env)?.has(name)) throw new Reported(); // its assignment's error explains it
         if (e.path.length === 1 && (builtins[name] || this.scope.has(name))) {
           this.report(codes.typeMismatch, e.span, `'${name}' is a layer, not a value`, `apply it: x |> ${name}`);
         }
@@ -359,16 +445,18 @@ export class Elaborator {
         cycle.length > 1 ? `the calls go ${[...cycle, name].join(" -> ")}` : undefined,
       );
     }
-    const bound = this.bindDeclParams(block, args, span, env, prefix);
-    const before = this.diagnostics.length;
+    const before = this.failures;
     this.calls.push(name);
     let out: Value | undefined;
     try {
-      out = this.run(block, bound, inputs, `${where}.`);
+      out = this.within({ name, file: block.name.span.file, call: span }, () => {
+        const bound = this.bindDeclParams(block, args, span, env, prefix);
+        return this.runIn(block, bound, inputs, `${where}.`);
+      });
     } finally {
       this.calls.pop();
     }
-    if (!out && this.diagnostics.length !== before) throw new Reported(); // the body's own error explains it
+    if (!out && this.failures !== before) throw new Reported(); // the body's own error explains it
     if (!out) this.report(codes.badOutput, span, `'${name}' returned nothing`, "its body needs a return statement");
     return out;
   }
@@ -468,7 +556,10 @@ export class Elaborator {
   /** `bindDeclParams` for callers outside elaboration: a mistake is a diagnostic and the result is undefined. */
   tryBind(decl: CallableDecl, args: Arg[], span: Span): Map<string, Value> | undefined {
     try {
-      return this.bindDeclParams(decl, args, span, new Map(), "");
+      // A default that fails for these arguments is reported at the call, as `run` does for the body.
+      return this.within({ name: decl.name.text, file: decl.name.span.file, call: span }, () =>
+        this.bindDeclParams(decl, args, span, new Map(), ""),
+      );
     } catch (e) {
       if (e instanceof Reported) return undefined;
       throw e;

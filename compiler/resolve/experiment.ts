@@ -297,7 +297,7 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
   const el = new Elaborator(mod.scope, { compiled: true });
   const before = el.diagnostics.length;
   const bound = el.tryBind(decl, e.kind === "call" ? e.args : [], e.span);
-  const out = bound ? el.run(decl, bound, [input], "") : undefined;
+  const out = bound ? el.run(decl, bound, [input], "", e.span) : undefined;
   // The call that cannot compile may sit in a library module; the note leads back to the experiment that uses it.
   for (const d of el.diagnostics)
     if (d.code === codes.uncompilable) d.notes = [{ span: e.span, message: `the experiment compiles '${name}' here` }];

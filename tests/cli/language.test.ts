@@ -54,6 +54,22 @@ writeFileSync(
   ].join("\n"),
 );
 
+/** SRResNet with a channel count of 0: the mistake is the user's argument, so the error is at the user's line. */
+const feat0 = join(dir, "feat0.mio");
+writeFileSync(
+  feat0,
+  [
+    "use stdlib/tasks",
+    "use stdlib/backbones/srresnet",
+    "",
+    "experiment zero {",
+    "  model SRResNet(feat: 0)",
+    "  curriculum mixed { tasks sr; iters 10 }",
+    "}",
+    "",
+  ].join("\n"),
+);
+
 const mioIn = (folder: string) =>
   readdirSync(join(root, folder))
     .filter((f) => f.endsWith(".mio"))
@@ -89,6 +105,23 @@ describe("mioc check", () => {
     expect(r.stderr).toContain("   |                         ^^^^^ did you mean 'noise'?\n");
     expect(r.stderr).not.toMatch(noStack);
     expect(r.stdout).toBe("checked 1 file: 1 error\n");
+  });
+
+  it("reports a bad backbone argument at the user's call, once, with a note inside the stdlib", () => {
+    const r = mioc(["check", feat0]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("checked 1 file: 1 error\n");
+    expect(r.stderr).toContain(`${feat0}:5:9 error MIO2009: conv.out must be at least 1, found 0\n`);
+    expect(r.stderr).toContain(" 5 |   model SRResNet(feat: 0)\n");
+    expect(r.stderr).toContain(
+      "   |         ^^^^^^^^^^^^^^^^^ the arguments make 'SRResNet' fail inside; see the note\n",
+    );
+    const source = readFileSync("stdlib/backbones/srresnet.mio", "utf8").split("\n");
+    const line = source.findIndex((l) => l.includes("conv_first: conv(feat")) + 1;
+    expect(r.stderr).toContain(
+      `  note: stdlib/backbones/srresnet.mio:${line}:30: in 'SRResNet', instantiated from the call above`,
+    );
+    expect(r.stderr).not.toContain("did you mean");
   });
 
   it("prints diagnostics as JSON with --format json", () => {
