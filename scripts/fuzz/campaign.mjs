@@ -3,12 +3,14 @@
 // (scripts/fuzz/worker.mjs); one that checks clean is lowered and compiled too. A mutant that runs past the time
 // limit is a hang: its worker is killed and a fresh one started. Prints the counts by outcome and, for each
 // `internal`, `hang` or `crash`, the seed, index, mutations and first line of the error; writes those mutants to
-// fuzz-out/ (one .json to replay and the mutated .mio), and groups the errors by message at the end.
+// fuzz-out/ (the mutated .mio, and a .replay: JSON with the mutant and its outcome; not .json, which Biome would
+// lint), and groups the errors by message at the end.
 //
 // usage: npm run fuzz -- [--n 10000] [--seed 1] [--from 0] [--timeout 10] [--jobs 1] [--out fuzz-out]
-//        npm run fuzz -- --replay fuzz-out/internal-s1-i42.json     (in this process, printing the whole stack)
+//        npm run fuzz -- --replay fuzz-out/internal-s1-i42.replay    (in this process, printing the whole stack)
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadCorpus, mutant } from "./mutate.mjs";
@@ -22,19 +24,23 @@ export function signature(f) {
   const general = first
     .replace(/'[^']*'/g, "'…'")
     .replace(/"[^"]*"/g, '"…"')
-    .replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, "N");
+    .replace(/(?<![A-Za-z])-?\d+(\.\d+)?(e[+-]?\d+)?/gi, "N");
   return `${f.outcome} [${f.stage}] ${general}`;
 }
 
 /** One worker process: runs one mutant at a time, with a time limit after which it is killed. */
 class Worker {
-  constructor() {
+  constructor(scratch) {
     this.proc = spawn(process.execPath, ["--max-old-space-size=4096", join(here, "worker.mjs")], {
       stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, MIO_FUZZ_SCRATCH: scratch },
     });
     this.buffer = "";
     this.stderr = "";
     this.current = undefined;
+    this.ready = new Promise((resolve) => {
+      this.onReady = resolve;
+    });
     this.proc.stdout.on("data", (chunk) => {
       this.buffer += chunk;
       for (let nl = this.buffer.indexOf("\n"); nl >= 0; nl = this.buffer.indexOf("\n")) {
@@ -60,6 +66,7 @@ class Worker {
   }
 
   message(o) {
+    if (o.ready) return this.onReady();
     const c = this.current;
     if (!c || o.id !== c.id) return;
     if (!o.done) {
@@ -78,7 +85,10 @@ class Worker {
     c.resolve(result);
   }
 
-  run(id, m, timeoutMs) {
+  async run(id, m, timeoutMs) {
+    await Promise.race([this.ready, new Promise((resolve) => this.proc.on("exit", resolve))]);
+    if (this.dead)
+      return { outcome: "crash", stage: "check", message: `worker did not start: ${this.stderr.trim()}`, ms: 0 };
     return new Promise((resolve) => {
       const t0 = performance.now();
       this.current = { id, resolve, t0, stage: "check" };
@@ -97,8 +107,13 @@ class Worker {
     });
   }
 
+  /** Ends the worker; resolves once it has exited, so that its scratch folder can go. */
   close() {
-    if (!this.dead) this.proc.stdin.end();
+    if (this.dead) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.proc.on("exit", resolve);
+      this.proc.stdin.end();
+    });
   }
 }
 
@@ -140,7 +155,7 @@ export async function runCampaign({
       if (out) {
         const name = `${result.outcome}-s${seed}-i${index}`;
         writeFileSync(
-          join(out, `${name}.json`),
+          join(out, `${name}.replay`),
           `${JSON.stringify({ ...f, text: m.text, stdlib: m.stdlib }, null, 2)}\n`,
         );
         writeFileSync(join(out, `${name}.mio`), m.stdlib ? m.stdlib.text : m.text);
@@ -153,17 +168,22 @@ export async function runCampaign({
     }
   };
 
+  const scratch = mkdtempSync(join(tmpdir(), "mio-fuzz-"));
   const lane = async () => {
-    let w = new Worker();
+    let w = new Worker(scratch);
     while (next < from + n) {
       const index = next++;
       const m = mutant(corpus, seed, index);
-      if (w.dead) w = new Worker();
+      if (w.dead) w = new Worker(scratch);
       record(index, m, await w.run(index, m, timeoutMs));
     }
-    w.close();
+    await w.close();
   };
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, jobs) }, lane));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 
   const groups = new Map();
   for (const f of failures) {
@@ -219,7 +239,7 @@ async function main(argv) {
     console.log(`\n${r.signatures.length} distinct failures:`);
     for (const g of r.signatures)
       console.log(
-        `  ${String(g.count).padStart(5)}  ${g.signature}\n         e.g. ${out}/${g.example.outcome}-s${seed}-i${g.example.index}.json`,
+        `  ${String(g.count).padStart(5)}  ${g.signature}\n         e.g. ${out}/${g.example.outcome}-s${seed}-i${g.example.index}.replay`,
       );
   }
   process.exitCode = BAD.some((k) => r.counts[k] > 0) ? 1 : 0;

@@ -1,5 +1,5 @@
 // The fuzz campaign's worker (scripts/fuzz/campaign.mjs starts it, and starts a fresh one when a mutant runs past
-// the time limit): one JSON mutant a line on stdin, `{ id, file, text, stdlib? }`; one JSON line on stdout as each
+// the time limit): `{ ready: true }` once loaded, then for each JSON mutant a line on stdin, `{ id, file, text, stdlib? }`; one JSON line on stdout as each
 // stage starts, `{ id, stage }`, and one with the outcome, `{ id, done: true, outcome, stage, message, ms }`.
 // Outcomes: `diagnostics` (user errors: fine), `checked` (clean, but the file resolved no experiment), `compiled`
 // (clean, and every experiment lowered and compiled), `internal` (an exception escaped, a diagnostic was MIO5001
@@ -14,11 +14,13 @@ import { compileProgram } from "../../dist/compiler/passes/pipeline.js";
 import { codes, renderDiagnostic } from "../../dist/grammar/diagnostics.js";
 import { repoRoot } from "./mutate.mjs";
 
-// Mutated stdlib modules are written into a private copy of stdlib/, restored after each mutant.
+// Mutated stdlib modules are written into this worker's own copy of stdlib/, restored after each mutant. The copy
+// lies in the campaign's scratch folder (MIO_FUZZ_SCRATCH), which the campaign removes: a worker killed at the time
+// limit cleans up nothing.
 let scratch;
 function stdlibCopy() {
   if (!scratch) {
-    scratch = mkdtempSync(join(tmpdir(), "mio-fuzz-"));
+    scratch = mkdtempSync(join(process.env.MIO_FUZZ_SCRATCH ?? tmpdir(), "mio-fuzz-"));
     cpSync(join(repoRoot, "stdlib"), join(scratch, "stdlib"), { recursive: true });
     process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
   }
@@ -88,6 +90,8 @@ export function runMutant(m, progress = () => {}) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const send = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  // Loading the compiler takes a while: the campaign starts a mutant's clock only after this line.
+  send({ ready: true });
   const lines = createInterface({ input: process.stdin });
   lines.on("line", (line) => {
     if (!line.trim()) return;
