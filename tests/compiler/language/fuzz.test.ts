@@ -2,6 +2,9 @@
 // or swapped, punctuation inserted) must never make `checkFile` throw, every diagnostic must point inside its file
 // and render, and none may be MIO5001 (a resolved spec that fails the schema). A failure prints fast-check's seed
 // and the shrunk edit list, so it replays exactly.
+// A second part runs a short campaign of scripts/fuzz (what `npm run fuzz` runs long): semantic mutations of the
+// experiment files and their stdlib modules, each checked in a worker process with a 10 s limit, and every mutant
+// that checks clean lowered and compiled. It runs the built dist/ (npm test builds first).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import fc from "fast-check";
@@ -9,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
 import { codes, renderDiagnostic } from "../../../grammar/diagnostics.js";
 import { mioLexer } from "../../../grammar/tokens.js";
+import { runCampaign, signature } from "../../../scripts/fuzz/campaign.mjs";
 import { repoRoot } from "./helpers.js";
 
 function mioFiles(dir: string): string[] {
@@ -158,5 +162,20 @@ describe("fuzzing the front end", () => {
       }),
       { numRuns: 2000, seed: 20261126 },
     );
+  }, 120_000);
+});
+
+describe("a short fuzz campaign (npm run fuzz runs a long one)", () => {
+  it("200 semantic mutants: none throws, hangs past 10 s or crashes its worker, and the clean ones compile", async () => {
+    const r = await runCampaign({ n: 200, seed: 20261126, jobs: 2, timeoutMs: 10_000 });
+    const report = r.signatures.map(
+      (g) =>
+        `${g.count}x ${signature(g.example)}\n  replay: npm run fuzz -- --seed ${g.example.seed} --from ${g.example.index} --n 1\n  ${g.example.file}: ${g.example.mutations.join("; ")}`,
+    );
+    expect(report).toEqual([]);
+    expect(r.counts.internal + r.counts.hang + r.counts.crash).toBe(0);
+    expect(Object.values(r.counts).reduce((a, b) => a + b, 0)).toBe(200);
+    // The second stage is exercised: some mutants check clean and go through lowering and compiling.
+    expect(r.counts.compiled).toBeGreaterThan(10);
   }, 120_000);
 });
