@@ -100,7 +100,8 @@ async function prepareTestsets(o: RunOptions, cacheDir: string): Promise<void> {
       o.onEvent?.({ type: "eval_progress", done, total, what: "building test sets" }),
     );
   } catch (e) {
-    if (!(e instanceof ImageReadError || e instanceof DataError) || e instanceof MioInputError) throw e;
+    // An image that cannot be read, or a test-set build that fails on one, is the test folder's fault: say which.
+    if (!(e instanceof ImageReadError || e instanceof DataError)) throw e;
     throw new MioInputError(
       `data.test '${o.spec.data.test}': ${e.message}`,
       "every image in data.test becomes a test image: replace or remove this one (training has not started)",
