@@ -1,6 +1,7 @@
 // Diagnostics are data: a code, a span, a message, an optional hint. User mistakes are collected and returned,
 // never thrown. Code ranges: 1xxx syntax, 2xxx names and types, 3xxx shapes, 4xxx tasks, curricula and prompts,
-// 5xxx spec (schema) errors, 6xxx valid programs the compiler cannot build yet.
+// 5xxx spec (schema) errors, 6xxx valid programs the compiler cannot build yet, 7xxx limits: a program larger than mio
+// elaborates or resolves in bounded time.
 import type { Span } from "./ast.js";
 
 export const codes = {
@@ -24,6 +25,7 @@ export const codes = {
   badPrompt: "MIO4004",
   schema: "MIO5001",
   uncompilable: "MIO6001",
+  tooLarge: "MIO7001",
 } as const;
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];
 

@@ -67,6 +67,14 @@ export interface Elaboration {
 class Reported extends Error {}
 
 const MAX_UNROLL = 4096;
+/**
+ * The work one elaboration may do, over all loops and the blocks they call: loop iterations, statements and layer
+ * calls (docs/language.md, "Blocks and backbones"). Nested loops multiply, so bounding each loop alone is not enough.
+ * stdlib's models take under 500 (PromptIR 470, SwinIR's 6 groups of 6 layers 403); 200,000 check in about 0.5 s.
+ */
+export const MAX_STEPS = 200_000;
+/** How deep block calls may nest (stdlib's deepest is 3: SwinIR → RSTB → SwinLayer); deeper, a block calls itself. */
+const MAX_DEPTH = 64;
 
 export class Elaborator {
   readonly params: ParamTensor[] = [];
@@ -74,8 +82,13 @@ export class Elaborator {
   readonly diagnostics: Diagnostic[] = [];
   private readonly seen = new Set<string>();
   private readonly paramNames = new Map<string, Span>();
+  private readonly siteNames = new Set<string>();
   private readonly lowering?: Lowering;
   private readonly compiled: boolean;
+  /** Steps taken against MAX_STEPS, and the loops being unrolled (outermost first) to report an overrun at. */
+  private steps = 0;
+  private readonly loops: Span[] = [];
+  private depth = 0;
 
   constructor(
     private scope: Map<string, NamedDecl>,
@@ -90,10 +103,12 @@ export class Elaborator {
     // A body sees the names of the module it was written in, not those of its caller.
     const callerScope = this.scope;
     this.scope = declModules.get(decl)?.scope ?? callerScope;
+    this.depth++;
     try {
       return this.runBody(decl, params, inputs, prefix);
     } finally {
       this.scope = callerScope;
+      this.depth--;
     }
   }
 
@@ -138,7 +153,22 @@ export class Elaborator {
     return undefined;
   }
 
+  /** Counts one step against MAX_STEPS; past it, the outermost loop being unrolled (else `span`) is reported once. */
+  private step(span: Span): void {
+    if (++this.steps <= MAX_STEPS) return;
+    if (this.steps === MAX_STEPS + 1) {
+      this.record(
+        codes.tooLarge,
+        this.loops[0] ?? span,
+        `this unrolls to more than ${MAX_STEPS.toLocaleString("en-US")} steps (loop iterations, statements and layer calls)`,
+        "nested loops multiply; use fewer or shorter loops",
+      );
+    }
+    throw new Reported();
+  }
+
   private statement(s: Stmt, env: Map<string, Value>, prefix: string, decl: CallableDecl): Value | undefined {
+    this.step(s.span);
     switch (s.kind) {
       case "assign":
         env.set(s.target.text, this.expr(s.value, env, prefix));
@@ -153,10 +183,16 @@ export class Elaborator {
         const to = this.int(s.range.to, env, prefix);
         if (to - from > MAX_UNROLL)
           this.report(codes.badValue, s.range.span, `loop of ${to - from} iterations is too long`);
-        for (let i = from; i < to; i++) {
-          env.set(s.variable.text, { t: "num", v: i });
-          const ret = this.block(s.body, env, prefix, decl);
-          if (ret) return ret;
+        this.loops.push(s.range.span);
+        try {
+          for (let i = from; i < to; i++) {
+            this.step(s.range.span);
+            env.set(s.variable.text, { t: "num", v: i });
+            const ret = this.block(s.body, env, prefix, decl);
+            if (ret) return ret;
+          }
+        } finally {
+          this.loops.pop();
         }
         env.delete(s.variable.text);
         return undefined;
@@ -215,8 +251,8 @@ export class Elaborator {
           );
         }
         const name = this.layerName(e.name, env, prefix);
-        if (this.sites.some((s) => s.name === name))
-          this.report(codes.duplicate, e.name.span, `site '${name}' is declared twice`);
+        if (this.siteNames.has(name)) this.report(codes.duplicate, e.name.span, `site '${name}' is declared twice`);
+        this.siteNames.add(name);
         this.sites.push({ name, kind: input.shape.kind, channels: input.shape.c, span: e.name.span });
         return this.lowering ? { ...input, node: this.lowering.site(name, input) } : input;
       }
@@ -297,6 +333,7 @@ export class Elaborator {
     env: Map<string, Value>,
     prefix: string,
   ): Value {
+    this.step(span);
     const name = callee.join(".");
     const builtin = builtins[name];
     const decl = this.scope.get(name);
@@ -327,6 +364,8 @@ export class Elaborator {
     if (inputs.length !== block.inputs.length) {
       this.report(codes.badArguments, span, `'${name}' takes ${block.inputs.length} input(s) but got ${inputs.length}`);
     }
+    if (this.depth > MAX_DEPTH)
+      this.report(codes.tooLarge, span, `blocks nest more than ${MAX_DEPTH} deep here`, `does '${name}' call itself?`);
     const bound = this.bindDeclParams(block, args, span, env, prefix);
     const before = this.diagnostics.length;
     const out = this.run(block, bound, inputs, `${where}.`);

@@ -796,6 +796,68 @@ describe("MIO6001 declared but cannot be compiled yet", () => {
     ]));
 });
 
+// Before these limits the first case ran for hours, the block loop and the empty loops checked without a word, the
+// sites took 26 s (quadratic) and the self-calling block overflowed the stack.
+describe("MIO7001 too large", () => {
+  const TOO_LONG = "MIO7001 3:12 this unrolls to more than 200,000 steps (loop iterations, statements and layer calls)";
+  it("three nested loops of 4096 iterations, reported once at the outermost", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      net("  for i in 0..4096 {", "    for j in 0..4096 { for k in 0..4096 { lq = lq + lq } }", "  }", "  return lq"),
+      TOO_LONG,
+      "nested loops multiply; use fewer or shorter loops",
+    ),
+  );
+  it("nested loops with empty bodies still count their iterations (64³ = 262,144)", { timeout: 5000 }, () =>
+    expectDiagnostic(net("  for i in 0..64 { for j in 0..64 { for k in 0..64 { } } }", "  return lq"), TOO_LONG),
+  );
+  it("loops over a block's layers count the block's work", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      [
+        "use stdlib/tasks",
+        "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
+        "backbone Net(c: int = 3)(lq: image) {",
+        "  for i in 0..16 { for j in 0..4096 { lq = l[i].m[j]: B(3)(lq) } }",
+        "  return lq",
+        "}",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+      "MIO7001 4:12 this unrolls to more than 200,000 steps",
+    ),
+  );
+  it("a loop of 4096 iterations of a small block is within the limit", { timeout: 5000 }, () =>
+    expectParses(
+      [
+        "use stdlib/tasks",
+        "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
+        "backbone Net(c: int = 3)(lq: image) {",
+        "  for i in 0..4096 { lq = l[i]: B(3)(lq) }",
+        "  return lq",
+        "}",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+    ),
+  );
+  it("80,000 prompt sites check in linear time", { timeout: 5000 }, () =>
+    expectParses(
+      net("  for i in 0..4096 { for j in 0..20 { lq = site s[i].t[j] (lq) } }", "  return lq").replace(
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+        "",
+      ),
+    ),
+  );
+  it("a block that calls itself", { timeout: 5000 }, () =>
+    expectDiagnostics(
+      [
+        "use stdlib/tasks",
+        "block B(c: int)(x) { return x |> b: B(c) }",
+        "backbone Net(c: int = 3)(lq: image) { return lq |> b: B(3) }",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+      ["MIO7001 2:34 blocks nest more than 64 deep here"],
+    ),
+  );
+});
+
 describe("the catalog", () => {
   // MIO5001 (a resolved spec fails the schema) means a bug in mio, not in the user's file: specs.test.ts checks
   // the schema itself, and known-bugs.test.ts lists the inputs that still reach it.
@@ -821,6 +883,7 @@ describe("the catalog", () => {
       "MIO4003",
       "MIO4004",
       "MIO6001",
+      "MIO7001",
     ]);
   });
 });
