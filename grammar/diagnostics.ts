@@ -86,10 +86,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
  *       |                         ^^^^^ did you mean 'noise'?
  * ```
  */
-export function renderDiagnostic(d: Diagnostic, source: string | undefined): string {
+export function renderDiagnostic(d: Diagnostic, source: string | readonly string[] | undefined): string {
   const { start, end } = d.span;
   const head = `${d.span.file}:${start.line}:${start.col} ${d.severity} ${d.code}: ${d.message}`;
-  const line = source?.split("\n")[start.line - 1];
+  const line = (typeof source === "string" ? source.split("\n") : source)?.[start.line - 1];
   if (line === undefined) return d.hint ? `${head}\n  hint: ${d.hint}` : head;
   const gutter = String(start.line).length + 1;
   const width = end.line === start.line ? Math.max(1, end.col - start.col) : Math.max(1, line.length - start.col + 1);
@@ -102,4 +102,25 @@ export function renderDiagnostic(d: Diagnostic, source: string | undefined): str
   for (const n of d.notes ?? [])
     out.push(`  note: ${n.span.file}:${n.span.start.line}:${n.span.start.col}: ${n.message}`);
   return out.join("\n");
+}
+
+/** How many diagnostics `renderDiagnostics` shows before it only counts the rest. */
+export const MAX_RENDERED = 100;
+
+/**
+ * Renders the first `max` diagnostics, then one line counting the rest: time linear in the diagnostics and the
+ * sources (each source is split into lines once, not once per diagnostic; 20,000 diagnostics took 15 s).
+ */
+export function renderDiagnostics(
+  ds: readonly Diagnostic[],
+  sources: ReadonlyMap<string, string>,
+  max = MAX_RENDERED,
+): { rendered: string[]; more: number } {
+  const lines = new Map<string, string[] | undefined>();
+  const rendered = ds.slice(0, max).map((d) => {
+    const file = d.span.file;
+    if (!lines.has(file)) lines.set(file, sources.get(file)?.split("\n"));
+    return renderDiagnostic(d, lines.get(file));
+  });
+  return { rendered, more: Math.max(0, ds.length - max) };
 }
