@@ -845,6 +845,54 @@ describe("MIO7001 too large", () => {
       ),
     ),
   );
+  // Settings' lists are bounded at 1,000 values, and resolving them is linear: a 50,000-task order took 24 s.
+  it("an order of 50,000 tasks", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(
+        MODEL,
+        "  curriculum sequential {",
+        `    order ${Array(50_000).fill("sr").join(" -> ")}`,
+        "    stage_iters 100",
+        "  }",
+      ),
+      "MIO7001 7:11 a chain of 50000 values is too long: at most 1000",
+    ),
+  );
+  it("tasks listing 50,000 values", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(MODEL, `  curriculum mixed { tasks ${Array(50_000).fill("sr").join(", ")}; iters 100 }`),
+      "MIO7001 6:22 'tasks' of 50000 values is too long: at most 1000",
+    ),
+  );
+  it("a stage's list of 50,000 tasks", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(MODEL, `  curriculum stages { stage [${Array(50_000).fill("sr").join(", ")}], iters: 100 }`),
+      "MIO7001 6:29 a list of 50000 values is too long: at most 1000",
+    ),
+  );
+  it("1,000 tasks twice over: the first repeat is reported", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(MODEL, `  curriculum mixed { tasks ${Array(1000).fill("sr").join(", ")}; iters 100 }`),
+      "MIO4003 6:32 task 'sr' appears twice in tasks",
+    ),
+  );
+  it("a pattern choosing 81,920 prompt sites", { timeout: 5000 }, () =>
+    expectParses(
+      [
+        "use stdlib/tasks",
+        "use stdlib/prompts",
+        "backbone Net(c: int = 3)(lq: image) {",
+        "  for i in 0..4096 { for j in 0..20 { lq = site s[i].t[j] (lq) } }",
+        "  return lq",
+        "}",
+        "experiment e {",
+        "  model Net",
+        "  curriculum mixed { tasks sr; iters 10 }",
+        "  prompt adaptive { extractor FExt(nf: 16); sites s.*.t.* }",
+        "}",
+      ].join("\n"),
+    ),
+  );
   it("a block that calls itself", { timeout: 5000 }, () =>
     expectDiagnostics(
       [
