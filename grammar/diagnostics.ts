@@ -78,6 +78,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   return c === undefined ? undefined : `did you mean '${c}'?`;
 }
 
+/** The most characters of a source line a rendered diagnostic shows. */
+const MAX_LINE = 160;
+
 /**
  * Renders a diagnostic the way a compiler user expects:
  * ```
@@ -93,10 +96,16 @@ export function renderDiagnostic(d: Diagnostic, source: string | readonly string
   if (line === undefined) return d.hint ? `${head}\n  hint: ${d.hint}` : head;
   const gutter = String(start.line).length + 1;
   const width = end.line === start.line ? Math.max(1, end.col - start.col) : Math.max(1, line.length - start.col + 1);
-  const caret = `${" ".repeat(start.col - 1)}${"^".repeat(width)}`;
+  // A long line (a 50,000-task order) is cut to a window from a little before the span, so each diagnostic prints
+  // a bounded amount.
+  const from = Math.max(0, start.col - 1 - 40);
+  const to = Math.min(line.length, from + MAX_LINE);
+  const text = `${from > 0 ? "..." : ""}${line.slice(from, to).replace(/\t/g, " ")}${to < line.length ? "..." : ""}`;
+  const at = start.col - 1 - from + (from > 0 ? 3 : 0);
+  const caret = `${" ".repeat(at)}${"^".repeat(Math.max(1, Math.min(width, to - (start.col - 1))))}`;
   const out = [
     head,
-    `${" ".repeat(gutter - String(start.line).length)}${start.line} | ${line.replace(/\t/g, " ")}`,
+    `${" ".repeat(gutter - String(start.line).length)}${start.line} | ${text}`,
     `${" ".repeat(gutter)} | ${caret}${d.hint ? ` ${d.hint}` : ""}`,
   ];
   for (const n of d.notes ?? [])

@@ -2,7 +2,7 @@
 // an otherwise valid program, so it gets exactly one diagnostic (or, where a mistake is reported more than once,
 // all of them are listed).
 import { describe, expect, it } from "vitest";
-import { codes, error, MAX_RENDERED, renderDiagnostics } from "../../../grammar/diagnostics.js";
+import { codes, error, MAX_RENDERED, renderDiagnostic, renderDiagnostics } from "../../../grammar/diagnostics.js";
 import { expectDiagnostic, expectDiagnostics, expectParses, rendered } from "./helpers.js";
 
 /** An experiment at line 4 whose settings start at line 5; `MODEL` and `MIXED` are valid defaults. */
@@ -925,6 +925,23 @@ describe("rendering", () => {
     );
     const capped = renderDiagnostics(ds, new Map([["f.mio", source]]));
     expect([capped.rendered.length, capped.more]).toEqual([MAX_RENDERED, n - MAX_RENDERED]);
+  });
+  it("shows a window of a long line around the span", () => {
+    const line = `${"a -> ".repeat(20_000)}nosie${" -> b".repeat(20_000)}`;
+    const col = 100_001;
+    expect(line.slice(col - 1, col + 4)).toBe("nosie");
+    const d = error(
+      codes.unknownTask,
+      { file: "f.mio", start: { line: 1, col, offset: 0 }, end: { line: 1, col: col + 5, offset: 0 } },
+      "unknown task 'nosie'",
+    );
+    const [, text, caret] = renderDiagnostic(d, line).split("\n");
+    expect(text?.length).toBeLessThan(200);
+    expect(text?.startsWith(" 1 | ...")).toBe(true);
+    expect(text?.endsWith("...")).toBe(true);
+    const at = caret?.indexOf("^") ?? -1;
+    expect(text?.slice(at, at + 6)).toBe("nosie ");
+    expect(caret?.slice(at)).toBe("^^^^^");
   });
 });
 
