@@ -5,7 +5,7 @@ import { type CheckResult, checkFile } from "../../compiler/compile.js";
 import { ModuleNotFound, ModuleTooLarge } from "../../compiler/program.js";
 import { UnknownProfile } from "../../compiler/resolve/experiment.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
-import { type Diagnostic, renderDiagnostic } from "../../grammar/diagnostics.js";
+import { type Diagnostic, renderDiagnostics } from "../../grammar/diagnostics.js";
 import { fileProblem } from "../../runtime/errors.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 
@@ -69,10 +69,15 @@ export function diagnosticJson(d: Diagnostic) {
 
 /** Prints diagnostics for a person (carets, on stderr); returns how many are errors. */
 export function printDiagnostics(result: CheckResult): number {
-  for (const d of result.diagnostics) {
-    process.stderr.write(`${renderDiagnostic(d, result.program.sources.get(d.span.file))}\n\n`);
-  }
+  writeDiagnostics(result.diagnostics, result.program.sources);
   return result.diagnostics.filter((d) => d.severity === "error").length;
+}
+
+/** The first MAX_RENDERED diagnostics with carets, then how many more there are (docs/language.md, "Diagnostics"). */
+function writeDiagnostics(ds: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
+  const { rendered, more } = renderDiagnostics(ds, sources);
+  for (const r of rendered) process.stderr.write(`${r}\n\n`);
+  if (more) process.stderr.write(`... and ${more} more (mioc check --format json lists them all)\n\n`);
 }
 
 export function registerCheck(cli: Command): void {
@@ -86,20 +91,25 @@ export function registerCheck(cli: Command): void {
       if (!["text", "json"].includes(opts.format))
         throw new UsageError(`unknown --format '${opts.format}'`, "use text or json");
       const all: Diagnostic[] = [];
+      const seen = new Set<string>(); // a module several files use reports its mistakes once
       const results: CheckResult[] = [];
       for (const f of files) {
         if (!existsSync(f))
           throw new UsageError(`no such file: ${f}`, f.includes("*") ? "no file matches this pattern" : undefined);
         const r = checkOrFail(f, opts.profile);
         results.push(r);
-        all.push(...r.diagnostics.filter((d) => !all.some((x) => sameDiagnostic(x, d))));
+        for (const d of r.diagnostics) {
+          const key = diagnosticKey(d);
+          if (!seen.has(key)) all.push(d);
+          seen.add(key);
+        }
       }
       const errors = all.filter((d) => d.severity === "error").length;
       if (opts.format === "json") {
         process.stdout.write(`${JSON.stringify({ files, errors, diagnostics: all.map(diagnosticJson) }, null, 2)}\n`);
       } else {
         const sources = new Map(results.flatMap((r) => [...r.program.sources]));
-        for (const d of all) process.stderr.write(`${renderDiagnostic(d, sources.get(d.span.file))}\n\n`);
+        writeDiagnostics(all, sources);
         const summary = errors ? `${errors} error${errors === 1 ? "" : "s"}` : "no errors";
         process.stdout.write(`checked ${files.length} file${files.length === 1 ? "" : "s"}: ${summary}\n`);
       }
@@ -107,11 +117,6 @@ export function registerCheck(cli: Command): void {
     });
 }
 
-function sameDiagnostic(a: Diagnostic, b: Diagnostic): boolean {
-  return (
-    a.code === b.code &&
-    a.span.file === b.span.file &&
-    a.span.start.offset === b.span.start.offset &&
-    a.message === b.message
-  );
+function diagnosticKey(d: Diagnostic): string {
+  return `${d.code}|${d.span.file}|${d.span.start.offset}|${d.message}`;
 }

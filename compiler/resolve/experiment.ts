@@ -465,7 +465,7 @@ function resolveMaps(r: Reader, d: ReturnType<Reader["data"]>): NonNullable<Prom
 
 /** `sites body.*, conv_hr`: every pattern must match a site of the model; `*` matches one name segment. */
 function matchSites(r: Reader, s: Setting, modelSites: SiteInfo[]): SiteInfo[] {
-  const chosen: SiteInfo[] = [];
+  const chosen = new Set<SiteInfo>(); // in the order the patterns first match them
   for (const d of r.positional(s)) {
     const pattern =
       d.kind === "ident" ? d.name : r.fail(codes.badValue, d.span, "a site is a name or a pattern like body.*");
@@ -483,9 +483,9 @@ function matchSites(r: Reader, s: Setting, modelSites: SiteInfo[]): SiteInfo[] {
         (names.length ? `the model's sites: ${summarise(names)}` : "the model declares no sites");
       r.fail(codes.unmatchedSite, d.span, `prompt site '${pattern}' matches no site of the model`, hint);
     }
-    for (const h of hits) if (!chosen.includes(h)) chosen.push(h);
+    for (const h of hits) chosen.add(h);
   }
-  return chosen;
+  return [...chosen];
 }
 
 function summarise(names: string[]): string {

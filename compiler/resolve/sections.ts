@@ -142,14 +142,18 @@ export function resolveCurriculum(r: Reader, s: Setting, knownTasks: string[]): 
           (knownTasks.length ? `declared tasks: ${knownTasks.join(", ")}` : "no tasks are declared: use stdlib/tasks"),
       );
     }
-    taskSpans.set(name, [...(taskSpans.get(name) ?? []), d.span]);
+    const spans = taskSpans.get(name);
+    if (spans) spans.push(d.span);
+    else taskSpans.set(name, [d.span]);
     return name;
   };
   const iters = (d: Data, what: string) => r.num(d, what, { int: true, min: 1 });
   const restarts = (d: Data, what: string) => r.num(d, what, { int: true, min: 1 });
   const noDuplicates = (names: string[], spans: Span[], what: string) => {
+    const seen = new Set<string>();
     names.forEach((n, i) => {
-      if (names.indexOf(n) !== i) r.fail(codes.badCurriculum, spans[i] as Span, `task '${n}' appears twice in ${what}`);
+      if (seen.has(n)) r.fail(codes.badCurriculum, spans[i] as Span, `task '${n}' appears twice in ${what}`);
+      seen.add(n);
     });
   };
   const stage = (tasks: string[], n: number, rs: number, span: Span): StageSpec => {

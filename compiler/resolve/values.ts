@@ -14,6 +14,13 @@ export type Data =
   | { kind: "range"; from: Data; to: Data; span: Span }
   | { kind: "chain"; items: Data[]; span: Span };
 
+/**
+ * The most values a setting, a list or a chain may hold (docs/language.md, "Settings"): far more than any setting
+ * needs (a curriculum of the reference's seven tasks), few enough that resolving stays fast even where the result
+ * grows with the square (a sequential curriculum's stages).
+ */
+export const MAX_LIST = 1000;
+
 /** Thrown after a diagnostic so a section resolver can skip the rest of one setting. */
 export class Invalid extends Error {}
 
@@ -44,12 +51,14 @@ export class Reader {
       case "bool":
         return { kind: "bool", v: e.value, span: e.span };
       case "list":
+        this.short(e.items, e.span, "a list");
         return { kind: "list", items: e.items.map((x) => this.data(x)), span: e.span };
       case "ref":
         return { kind: "ident", name: e.path.join("."), span: e.span };
       case "range":
         return { kind: "range", from: this.data(e.from), to: this.data(e.to), span: e.span };
       case "chain":
+        this.short(e.items, e.span, "a chain");
         return { kind: "chain", items: e.items.map((x) => this.data(x)), span: e.span };
       case "call": {
         if (e.inputs)
@@ -76,6 +85,12 @@ export class Reader {
       default:
         return this.fail(codes.badValue, e.span, `a ${e.kind} expression is not a setting value`);
     }
+  }
+
+  /** Reports (at `span`) a list longer than MAX_LIST. */
+  private short(items: readonly unknown[], span: Span, what: string): void {
+    if (items.length > MAX_LIST)
+      this.fail(codes.tooLarge, span, `${what} of ${items.length} values is too long: at most ${MAX_LIST}`);
   }
 
   num(d: Data, what: string, opts: { int?: boolean; min?: number; max?: number } = {}): number {
@@ -169,6 +184,7 @@ export class Reader {
 
   /** The positional values of a setting (named values are reported, since the setting takes none). */
   positional(s: Setting): Data[] {
+    this.short(s.values, s.key.span, `'${s.key.text}'`);
     return s.values.map((v: SettingValue) => {
       if (v.name) this.fail(codes.badValue, v.name.span, `'${s.key.text}' takes no named values`);
       return this.data(v.value);

@@ -3,7 +3,7 @@
 
 import { randomBytes } from "node:crypto";
 import { realpathSync } from "node:fs";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import sharp from "sharp";
 import { fileProblem, MioInputError } from "../errors.js";
@@ -60,8 +60,35 @@ export async function decodeImage(bytes: Uint8Array, path = "<buffer>"): Promise
   }
 }
 
-/** Reads an image file as 8-bit RGB; a missing, unreadable or corrupt file throws `ImageReadError` naming it. */
+/** The largest image file `readImage` reads, in bytes (1 GiB; sharp refuses more than 268 megapixels anyway). */
+export const MAX_IMAGE_BYTES = 2 ** 30;
+
+/**
+ * Why `path` cannot be an image file, from its stat alone, or undefined. Reading a pipe or a device never ends
+ * (`/dev/zero`, a FIFO named x.png), and files of /proc and /sys report size 0 however much they hold, so only
+ * regular files of 1 byte to MAX_IMAGE_BYTES are read.
+ */
+export async function whyNotImageFile(path: string): Promise<string | undefined> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
+  if (st.isDirectory()) return "it is a folder";
+  if (!st.isFile()) return "not a regular file (a pipe, device or socket), so reading it might never end";
+  if (st.size === 0) return "the file is empty";
+  if (st.size > MAX_IMAGE_BYTES) return `the file has ${st.size} bytes, more than an image may (${MAX_IMAGE_BYTES})`;
+  return undefined;
+}
+
+/**
+ * Reads an image file as 8-bit RGB; a missing, unreadable, special (`whyNotImageFile`) or corrupt file throws
+ * `ImageReadError` naming it.
+ */
 export async function readImage(path: string): Promise<RgbImage> {
+  const why = await whyNotImageFile(path);
+  if (why !== undefined) throw new ImageReadError(path, why);
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

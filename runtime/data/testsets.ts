@@ -3,8 +3,8 @@
 // parameter drawn and of the depth source haze used.
 
 import { randomBytes } from "node:crypto";
-import { existsSync, statSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { type Dirent, existsSync, statSync } from "node:fs";
+import { mkdir, opendir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { DegradationSpec, TaskSpec } from "../../compiler/schema/task.js";
@@ -52,16 +52,45 @@ export interface DegradeManifest {
 /** A problem with the data a command was given (missing or empty folder): exit 1 from the runtime's side. */
 export class DataError extends MioRuntimeError {}
 
-/** Image files of a folder (not recursive), sorted by name; a single image path gives itself. */
-export async function listImages(src: string): Promise<string[]> {
+/** The most images `listImages` takes from one folder (docs/data.md, "Offline degradation"). */
+export const MAX_FOLDER_IMAGES = 100_000;
+
+/**
+ * Image files of a folder (not recursive), sorted by name; a single image path gives itself. Only regular files are
+ * sources: a pipe or device (even one named x.png) is refused before anything reads it, since reading it might never
+ * end, and so is a folder of more than `max` images.
+ */
+export async function listImages(src: string, max = MAX_FOLDER_IMAGES): Promise<string[]> {
   if (!existsSync(src)) throw new DataError(`'${src}' does not exist`);
-  if (statSync(src).isFile()) {
+  const st = statSync(src);
+  if (!st.isFile() && !st.isDirectory())
+    throw new DataError(`'${src}' is not a file or a folder (a pipe, device or socket)`, "give a folder of images");
+  if (st.isFile()) {
     if (!isImageFile(src)) throw new DataError(`'${src}' is not a PNG, JPEG or WebP image`);
     return [src];
   }
-  const names = (await readdir(src)).filter(isImageFile).sort();
-  if (names.length === 0) throw new DataError(`'${src}' has no PNG, JPEG or WebP images`);
-  return names.map((n) => join(src, n));
+  const entries: Dirent[] = [];
+  for await (const e of await opendir(src)) {
+    if (!isImageFile(e.name)) continue;
+    entries.push(e);
+    if (entries.length > max)
+      throw new DataError(
+        `'${src}' has more than ${max.toLocaleString("en-US")} images`,
+        "split it into several folders",
+      );
+  }
+  if (entries.length === 0) throw new DataError(`'${src}' has no PNG, JPEG or WebP images`);
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const path = join(src, e.name);
+    // A symlink is followed; what it leads to must be a regular file too.
+    if (!e.isFile() && !(e.isSymbolicLink() && existsSync(path) && statSync(path).isFile()))
+      throw new DataError(
+        `'${path}' is not a regular file (a pipe, device, socket or folder)`,
+        "remove it from the folder",
+      );
+  }
+  return entries.map((e) => join(src, e.name));
 }
 
 /** True when `child` is `parent` or lies under it (both absolute, resolved). */

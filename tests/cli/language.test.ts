@@ -153,6 +153,29 @@ describe("mioc check", () => {
     expect(JSON.parse(r.stdout)).toEqual({ files: ["pipelines/seq_prompt.mio"], errors: 0, diagnostics: [] });
   });
 
+  // 20,000 diagnostics took 16 s to print (each split the whole source again); now the first 100 print, then a count.
+  const manyErrors = (n: number) => {
+    const file = join(dir, `many-${n}.mio`);
+    const body = Array.from({ length: n }, (_, i) => `  y = a${i}`);
+    writeFileSync(file, ["block B()(x) {", ...body, "  return x", "}", ""].join("\n"));
+    return file;
+  };
+  it("prints the first 100 of 20,000 diagnostics and counts the rest, in seconds", { timeout: 10_000 }, () => {
+    const many = manyErrors(20_000);
+    const r = mioc(["check", many]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("checked 1 file: 20000 errors\n");
+    expect(r.stderr.match(/ error MIO2001: /g)).toHaveLength(100);
+    expect(r.stderr).toContain(`${many}:101:7 error MIO2001: unknown name 'a99'\n 101 |   y = a99\n`);
+    expect(r.stderr.endsWith("... and 19900 more (mioc check --format json lists them all)\n\n")).toBe(true);
+  });
+
+  it("lists every diagnostic with --format json, past the 100 it prints", () => {
+    const json = JSON.parse(mioc(["check", manyErrors(150), "--format", "json"]).stdout);
+    expect(json.errors).toBe(150);
+    expect(json.diagnostics).toHaveLength(150);
+  });
+
   it("rejects an unknown --format", () => {
     const r = mioc(["check", "pipelines/seq_prompt.mio", "--format", "xml"]);
     expect(r.code).toBe(2);

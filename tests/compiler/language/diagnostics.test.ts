@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
-import { codes, renderDiagnostic } from "../../../grammar/diagnostics.js";
+import { codes, error, MAX_RENDERED, renderDiagnostic, renderDiagnostics } from "../../../grammar/diagnostics.js";
 import { expectDiagnostic, expectDiagnostics, expectParses, rendered, showDiagnostic } from "./helpers.js";
 
 /** An experiment at line 4 whose settings start at line 5; `MODEL` and `MIXED` are valid defaults. */
@@ -1197,6 +1197,155 @@ describe("diagnostics point at the user's line (issue 15, item 7)", () => {
   });
 });
 
+// Before these limits the first case ran for hours, the block loop and the empty loops checked without a word, the
+// sites took 26 s (quadratic) and the self-calling block overflowed the stack.
+describe("MIO7001 too large", () => {
+  const TOO_LONG = "MIO7001 3:12 this unrolls to more than 200,000 steps (loop iterations, statements and layer calls)";
+  it("three nested loops of 4096 iterations, reported once at the outermost", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      net("  for i in 0..4096 {", "    for j in 0..4096 { for k in 0..4096 { lq = lq + lq } }", "  }", "  return lq"),
+      TOO_LONG,
+      "nested loops multiply; use fewer or shorter loops",
+    ),
+  );
+  it("nested loops with empty bodies still count their iterations (64³ = 262,144)", { timeout: 5000 }, () =>
+    expectDiagnostic(net("  for i in 0..64 { for j in 0..64 { for k in 0..64 { } } }", "  return lq"), TOO_LONG),
+  );
+  it("loops over a block's layers count the block's work", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      [
+        "use stdlib/tasks",
+        "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
+        "backbone Net(c: int = 3)(lq: image) {",
+        "  for i in 0..16 { for j in 0..4096 { lq = l[i].m[j]: B(3)(lq) } }",
+        "  return lq",
+        "}",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+      "MIO7001 4:12 this unrolls to more than 200,000 steps",
+    ),
+  );
+  it("a loop of 4096 iterations of a small block is within the limit", { timeout: 5000 }, () =>
+    expectParses(
+      [
+        "use stdlib/tasks",
+        "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
+        "backbone Net(c: int = 3)(lq: image) {",
+        "  for i in 0..4096 { lq = l[i]: B(3)(lq) }",
+        "  return lq",
+        "}",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+    ),
+  );
+  it("80,000 prompt sites check in linear time", { timeout: 5000 }, () =>
+    expectParses(
+      net("  for i in 0..4096 { for j in 0..20 { lq = site s[i].t[j] (lq) } }", "  return lq").replace(
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+        "",
+      ),
+    ),
+  );
+  // Settings' lists are bounded at 1,000 values, and resolving them is linear: a 50,000-task order took 24 s.
+  it("an order of 50,000 tasks", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(
+        MODEL,
+        "  curriculum sequential {",
+        `    order ${Array(50_000).fill("sr").join(" -> ")}`,
+        "    stage_iters 100",
+        "  }",
+      ),
+      "MIO7001 7:11 a chain of 50000 values is too long: at most 1000",
+    ),
+  );
+  it("tasks listing 50,000 values", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(MODEL, `  curriculum mixed { tasks ${Array(50_000).fill("sr").join(", ")}; iters 100 }`),
+      "MIO7001 6:22 'tasks' of 50000 values is too long: at most 1000",
+    ),
+  );
+  it("a stage's list of 50,000 tasks", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(MODEL, `  curriculum stages { stage [${Array(50_000).fill("sr").join(", ")}], iters: 100 }`),
+      "MIO7001 6:29 a list of 50000 values is too long: at most 1000",
+    ),
+  );
+  it("1,000 tasks twice over: the first repeat is reported", { timeout: 5000 }, () =>
+    expectDiagnostic(
+      exp(MODEL, `  curriculum mixed { tasks ${Array(1000).fill("sr").join(", ")}; iters 100 }`),
+      "MIO4003 6:32 task 'sr' appears twice in tasks",
+    ),
+  );
+  it("a pattern choosing 81,920 prompt sites", { timeout: 5000 }, () =>
+    expectParses(
+      [
+        "use stdlib/tasks",
+        "use stdlib/prompts",
+        "backbone Net(c: int = 3)(lq: image) {",
+        "  for i in 0..4096 { for j in 0..20 { lq = site s[i].t[j] (lq) } }",
+        "  return lq",
+        "}",
+        "experiment e {",
+        "  model Net",
+        "  curriculum mixed { tasks sr; iters 10 }",
+        "  prompt adaptive { extractor FExt(nf: 16); sites s.*.t.* }",
+        "}",
+      ].join("\n"),
+    ),
+  );
+  it("a block that calls itself (in a pipe) ends fast, at the call depth limit", { timeout: 5000 }, () =>
+    expectDiagnostics(
+      [
+        "use stdlib/tasks",
+        "block B(c: int)(x) { return x |> b: B(c) }",
+        "backbone Net(c: int = 3)(lq: image) { return lq |> b: B(3) }",
+        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+      ].join("\n"),
+      ["MIO2010 2:34 block calls nested more than 64 deep: 'B' calls itself without end"],
+    ),
+  );
+});
+
+describe("rendering", () => {
+  // Each diagnostic split the whole source again: 20,000 on a 20,000-line file took 15 s.
+  it("renders 20,000 diagnostics of a 20,000-line file in linear time", { timeout: 3000 }, () => {
+    const n = 20_000;
+    const source = Array.from({ length: n }, (_, i) => `  y = a${i}`).join("\n");
+    const at = (line: number) => ({ line, col: 7, offset: 0 });
+    const ds = Array.from({ length: n }, (_, i) =>
+      error(codes.unknownName, { file: "f.mio", start: at(i + 1), end: at(i + 1) }, `unknown name 'a${i}'`),
+    );
+    const all = renderDiagnostics(ds, new Map([["f.mio", source]]), Number.POSITIVE_INFINITY);
+    expect(all.rendered).toHaveLength(n);
+    expect(all.more).toBe(0);
+    expect(all.rendered[n - 1]).toBe(
+      [`f.mio:${n}:7 error MIO2001: unknown name 'a${n - 1}'`, ` ${n} |   y = a${n - 1}`, "       |       ^"].join(
+        "\n",
+      ),
+    );
+    const capped = renderDiagnostics(ds, new Map([["f.mio", source]]));
+    expect([capped.rendered.length, capped.more]).toEqual([MAX_RENDERED, n - MAX_RENDERED]);
+  });
+  it("shows a window of a long line around the span", () => {
+    const line = `${"a -> ".repeat(20_000)}nosie${" -> b".repeat(20_000)}`;
+    const col = 100_001;
+    expect(line.slice(col - 1, col + 4)).toBe("nosie");
+    const d = error(
+      codes.unknownTask,
+      { file: "f.mio", start: { line: 1, col, offset: 0 }, end: { line: 1, col: col + 5, offset: 0 } },
+      "unknown task 'nosie'",
+    );
+    const [, text, caret] = renderDiagnostic(d, line).split("\n");
+    expect(text?.length).toBeLessThan(200);
+    expect(text?.startsWith(" 1 | ...")).toBe(true);
+    expect(text?.endsWith("...")).toBe(true);
+    const at = caret?.indexOf("^") ?? -1;
+    expect(text?.slice(at, at + 6)).toBe("nosie ");
+    expect(caret?.slice(at)).toBe("^^^^^");
+  });
+});
+
 describe("the catalog", () => {
   // MIO5001 (a resolved spec fails the schema) means a bug in mio, not in the user's file: specs.test.ts checks
   // the schema itself, and known-bugs.test.ts lists the inputs that still reach it.
@@ -1227,6 +1376,7 @@ describe("the catalog", () => {
       "MIO4003",
       "MIO4004",
       "MIO6001",
+      "MIO7001",
     ]);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,7 +6,14 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ParamDist, TaskSpec } from "../../../compiler/schema/task.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
-import { buildTestsets, degradeFolder, listImages, testsetsPsnr } from "../../../runtime/data/testsets.js";
+import {
+  buildTestsets,
+  DataError,
+  degradeFolder,
+  listImages,
+  MAX_FOLDER_IMAGES,
+  testsetsPsnr,
+} from "../../../runtime/data/testsets.js";
 import { MioRuntimeError } from "../../../runtime/errors.js";
 import { mioc } from "../../helpers/cli.js";
 
@@ -153,6 +161,65 @@ describe("test sets", () => {
       const run = degradeFolder(bad, join(root, `dg-${workers}`), { task: noise, dist: "in", seed: 1, workers });
       await expect(run).rejects.toThrow(`cannot read image '${join(bad, "x.png")}'`);
       await expect(run).rejects.toBeInstanceOf(MioRuntimeError); // a user's problem: the CLI prints it without a stack
+    }
+  });
+});
+
+// A pipe or device named like an image used to hang the run (reading it never ends); now nothing reads it.
+describe("sources are regular files: nothing hangs", () => {
+  const noise = TASKS[1] as TaskSpec;
+  it("refuses a pipe or a device as the source, or in the source folder, before reading anything", {
+    timeout: 5000,
+  }, async () => {
+    const dir = join(root, "special");
+    mkdirSync(dir);
+    await photo(join(dir, "a.png"), 20, 16, 0);
+    execFileSync("mkfifo", [join(dir, "b.png")]);
+    symlinkSync("/dev/zero", join(dir, "c.png"));
+    await expect(listImages(dir)).rejects.toThrow(`'${join(dir, "b.png")}' is not a regular file`);
+    await expect(degradeFolder(dir, join(root, "special-out"), { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+      DataError,
+    );
+    await expect(buildTestsets(dir, join(root, "special-ts"), { tasks: TASKS, seed: 1 })).rejects.toThrow(
+      /is not a regular file/,
+    );
+    for (const p of [join(dir, "b.png"), join(dir, "c.png"), "/dev/zero"])
+      await expect(listImages(p)).rejects.toThrow(`'${p}' is not a file or a folder (a pipe, device or socket)`);
+    expect(existsSync(join(root, "special-out"))).toBe(false);
+  });
+
+  it("the image reader refuses pipes, devices, folders and empty files by their stat", { timeout: 5000 }, async () => {
+    const dir = join(root, "special-read");
+    mkdirSync(dir);
+    execFileSync("mkfifo", [join(dir, "fifo.png")]);
+    writeFileSync(join(dir, "empty.png"), "");
+    mkdirSync(join(dir, "folder.png"));
+    const cases: [string, string][] = [
+      [join(dir, "fifo.png"), "not a regular file (a pipe, device or socket)"],
+      ["/dev/zero", "not a regular file (a pipe, device or socket)"],
+      [join(dir, "empty.png"), "the file is empty"],
+      [join(dir, "folder.png"), "it is a folder"],
+    ];
+    for (const [path, why] of cases)
+      await expect(readImage(path)).rejects.toThrow(`cannot read image '${path}': ${why}`);
+  });
+
+  it("refuses a folder of more images than the limit, and names it", async () => {
+    await expect(listImages(src, 1)).rejects.toThrow(`'${src}' has more than 1 images`);
+    expect(MAX_FOLDER_IMAGES).toBe(100_000);
+    expect(await listImages(src, 2)).toEqual([join(src, "p1.png"), join(src, "p2.png")]);
+  });
+
+  it("mioc degrade of a pipe, a device or a folder holding one: exit 1 naming it, without a stack", {
+    timeout: 20_000,
+  }, () => {
+    const fifo = join(root, "cli-fifo.png");
+    execFileSync("mkfifo", [fifo]);
+    for (const source of [fifo, "/dev/zero", join(root, "special")]) {
+      const r = mioc(["degrade", "--task", "noise", "--workers", "0", source, join(root, "cli-special-out")]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/is not a (regular file|file or a folder)/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   });
 });
