@@ -2,8 +2,7 @@
 // backbone that returns one score per task, run on the whole LQ image; the argmax picks the task, and so the
 // explicit prompt map of an EP model. Its checkpoints carry their backbone, arguments and class names (safetensors
 // metadata), so they can be used without their experiment.
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Scalar } from "../../compiler/check/builtins.js";
 import { lowerModel } from "../../compiler/lower/model.js";
 import type { LoadedProgram } from "../../compiler/program.js";
@@ -12,7 +11,7 @@ import { toPlanes } from "../data/degrade/common.js";
 import type { RgbImage } from "../data/image.js";
 import { MioInputError, MioRuntimeError } from "../errors.js";
 import { ForwardPlans } from "../exec/forward.js";
-import { selectWeights } from "../exec/weights.js";
+import { selectWeights, weightsFile } from "../exec/weights.js";
 import { readSafetensors, type TensorMap, writeSafetensors } from "../interop/safetensors.js";
 import type { Accuracy } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
@@ -74,7 +73,13 @@ export async function loadClassifier(
   program: LoadedProgram,
   base: ExperimentSpec,
 ): Promise<ClassifierModel> {
-  const file = classifierFile(path);
+  // A classifier run leaves classifier.safetensors; its checkpoint folders hold state.safetensors.
+  const file = weightsFile(
+    path,
+    ["classifier.safetensors", "state.safetensors"],
+    "classifier checkpoint",
+    "pass the classifier.safetensors of a classifier run ('mioc run pipelines/classifier.mio')",
+  );
   const { tensors, metadata } = await readSafetensors(file).catch((e: Error) => {
     throw new MioInputError(`cannot read the classifier checkpoint '${file}': ${e.message}`);
   });
@@ -103,17 +108,6 @@ export async function loadClassifier(
   }
   const weights = selectWeights(tensors, params, "raw", `the classifier checkpoint '${file}'`, false, callText(call));
   return { call, classes, weights, source: file };
-}
-
-/** The safetensors file a classifier path names (a file, a run folder or a checkpoint folder). */
-function classifierFile(path: string): string {
-  if (!existsSync(path)) throw new MioRuntimeError(`no such classifier checkpoint: ${path}`);
-  if (!statSync(path).isDirectory()) return path;
-  for (const f of ["classifier.safetensors", "state.safetensors"]) if (existsSync(join(path, f))) return join(path, f);
-  throw new MioRuntimeError(
-    `${path} holds no classifier.safetensors or state.safetensors`,
-    "pass the classifier.safetensors of a classifier run",
-  );
 }
 
 /**

@@ -10,18 +10,21 @@ import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { MioInputError } from "../errors.js";
 import { readSafetensors, type TensorMap } from "../interop/safetensors.js";
 
-/** The safetensors file a weights path names: the file itself, or a checkpoint folder's state.safetensors. */
-export function weightsFile(path: string): string {
-  if (!existsSync(path)) throw new MioInputError(`no such checkpoint: ${path}`);
+/**
+ * The safetensors file a weights path names: the file itself, or the first of `inside` a folder holds (a checkpoint
+ * folder's state.safetensors by default). `what` names the path in messages.
+ */
+export function weightsFile(path: string, inside = ["state.safetensors"], what = "checkpoint", hint?: string): string {
+  if (!existsSync(path)) throw new MioInputError(`no such ${what}: ${path}`, hint);
   if (!statSync(path).isDirectory()) return path;
-  const inside = join(path, "state.safetensors");
-  if (existsSync(inside)) return inside;
+  const found = inside.map((f) => join(path, f)).find((f) => existsSync(f));
+  if (found) return found;
   if (existsSync(join(path, "checkpoints", "latest")))
     throw new MioInputError(
       `${path} is a run folder`,
       `pass one of its checkpoints, e.g. ${join(path, "checkpoints", "<step-N>")}`,
     );
-  throw new MioInputError(`${path} holds no state.safetensors`);
+  throw new MioInputError(`${path} holds no ${inside.join(" or ")}`, hint);
 }
 
 /**
