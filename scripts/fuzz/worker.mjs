@@ -27,8 +27,8 @@ function stdlibCopy() {
   return scratch;
 }
 
-/** What is wrong with a diagnostic that a user should never see, or undefined. */
-function badDiagnostic(d, sources) {
+/** What is wrong with a diagnostic that a user should never see, or undefined (also used by fuzz.test.ts). */
+export function badDiagnostic(d, sources) {
   if (d.code === codes.schema) return `${d.code} ${d.message}`;
   const source = sources.get(d.span.file);
   if (source === undefined) return `${d.code} names a file without source: ${d.span.file}`;

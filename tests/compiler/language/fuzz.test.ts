@@ -10,9 +10,9 @@ import { join, relative } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
-import { codes, renderDiagnostic } from "../../../grammar/diagnostics.js";
 import { mioLexer } from "../../../grammar/tokens.js";
 import { runCampaign, signature } from "../../../scripts/fuzz/campaign.mjs";
+import { badDiagnostic } from "../../../scripts/fuzz/worker.mjs";
 import { repoRoot } from "./helpers.js";
 
 function mioFiles(dir: string): string[] {
@@ -118,24 +118,8 @@ function problem(file: string, text: string): string | undefined {
     return `checkFile threw: ${(e as Error)?.stack ?? e}`;
   }
   for (const d of r.diagnostics) {
-    // A resolved spec that fails the schema is a bug in mio whatever the input, never the user's mistake.
-    if (d.code === codes.schema) return `${d.code} ${d.message}`;
-    const source = r.program.sources.get(d.span.file);
-    if (source === undefined) return `${d.code} names a file without source: ${d.span.file}`;
-    const lines = source.split("\n");
-    const { start, end } = d.span;
-    const line = lines[start.line - 1];
-    if (start.line < 1 || start.col < 1 || line === undefined || start.col > line.length + 1)
-      return `${d.code} ${d.message}: start ${start.line}:${start.col} is outside ${d.span.file}`;
-    if (end.line < start.line || (end.line === start.line && end.col < start.col))
-      return `${d.code} ${d.message}: end ${end.line}:${end.col} is before its start`;
-    if (start.offset < 0 || start.offset > source.length)
-      return `${d.code} ${d.message}: offset ${start.offset} is outside ${d.span.file}`;
-    try {
-      renderDiagnostic(d, source);
-    } catch (e) {
-      return `rendering ${d.code} threw: ${e}`;
-    }
+    const bad = badDiagnostic(d, r.program.sources);
+    if (bad) return bad;
   }
   return undefined;
 }
