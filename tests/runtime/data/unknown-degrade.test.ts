@@ -47,7 +47,8 @@ describe("motion_blur vs cv2.getRotationMatrix2D + warpAffine + filter2D", () =>
     it(`L=${g.length} θ=${g.angle}° on ${g.width}x${g.height}`, async () => {
       const kErr = compare(motionKernel(g.length, g.angle), g.kernel2d);
       expect(kErr.maxAbs).toBeLessThan(1e-12);
-      const r = await motionBlur(imageOf(g.width, g.height, g.input), g, Rng.create(0), {});
+      const params = { length: g.length, angle: g.angle };
+      const r = await motionBlur(imageOf(g.width, g.height, g.input), params, Rng.create(0), {});
       const e = expectBytesClose(r.image.data, g.out);
       console.log(`motion L=${g.length} θ=${g.angle}: kernel max|Δ| ${kErr.maxAbs}, bytes differing ${e.differing}`);
     });
