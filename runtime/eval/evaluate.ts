@@ -46,8 +46,9 @@ export interface EvalOptions {
 }
 
 /**
- * Builds (once) the paper's 7 + 7 synthetic test sets and the spec's Unknown testsets from its test folder. With `center_crop`, the sets are
- * built from the central squares of the test images, so building them costs what evaluating them does.
+ * Builds (once) the paper's 7 + 7 synthetic test sets and the spec's Unknown testsets from its test folder. With
+ * `center_crop`, the sets are built from the central squares of the test images, so building them costs what
+ * evaluating them does.
  */
 export async function ensureTestsets(spec: ExperimentSpec, cacheDir: string, onImage?: (d: number, t: number) => void) {
   const test = spec.data.test;

@@ -126,7 +126,7 @@ function markBest(values: (number | undefined)[][], skip: readonly number[] = []
   return marks;
 }
 
-const GAIN_NOTE = "▲ above the input (LQ) row below it, ▼ below it.";
+const GAIN_NOTE = "▲: above the input (LQ) row's value, ▼: below it.";
 
 /**
  * A run's PSNR (or SSIM) table: one row per test set, each followed for PSNR by the input's own PSNR (the LQ row,

@@ -52,7 +52,7 @@ describe("writeReport", () => {
     // Spot checks by hand: In-Dis SR 24.123, Low-Light 24.123 + 6 * 1.37 = 32.343, Avg 24.123 + 3 * 1.37 = 28.233.
     expect(row(md, "## PSNR", "In-Dis")).toEqual(expect.arrayContaining(["24.12 ▲", "32.34 ▲", "28.23 ▲"]));
     expect(files.psnrTable).toContain("| In-Dis | 24.12 ▲ | 25.49 ▲ |");
-    expect(md).toContain("▲ above the input (LQ) row below it, ▼ below it.");
+    expect(md).toContain("▲: above the input (LQ) row's value, ▼: below it.");
 
     // Table 4's layout: Out-Dis Avg, the five Unknown sets, Unknown Avg; each output below its input here (▼).
     const table4 = "## Out-Dis and Unknown PSNR";
