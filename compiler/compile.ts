@@ -16,6 +16,7 @@ import {
 import { flattenExtends, profileNames, resolveExperiment } from "./resolve/experiment.js";
 import type { DataRoots } from "./resolve/paths.js";
 import { resolveTask } from "./resolve/tasks.js";
+import { resolveTestset } from "./resolve/testsets.js";
 import { Reader } from "./resolve/values.js";
 import { printSpec, sha256, validateSpec } from "./schema/emit.js";
 import type { ExperimentSpec } from "./schema/experiment.js";
@@ -65,6 +66,7 @@ export function checkFile(path: string, options: CheckOptions = {}): CheckResult
     for (const d of mod.ast.decls) {
       if (d.kind === "block" || d.kind === "backbone") checkCallable(d, mod, diagnostics);
       else if (d.kind === "task") resolveTask(d, diagnostics);
+      else if (d.kind === "testset") resolveTestset(d, diagnostics);
       else if (d.kind === "experiment") {
         const isRoot = mod === program.root;
         const spec = checkExperiment(d, mod, diagnostics, sources, dataRoots, isRoot ? options.profile : undefined);

@@ -96,10 +96,10 @@ export type Decl =
       body: Stmt[];
       span: Span;
     }
-  | { kind: "task" | "experiment"; name: Name; settings: Setting[]; span: Span };
+  | { kind: "task" | "testset" | "experiment"; name: Name; settings: Setting[]; span: Span };
 
 export type CallableDecl = Extract<Decl, { kind: "block" | "backbone" }>;
-export type SettingsDecl = Extract<Decl, { kind: "task" | "experiment" }>;
+export type SettingsDecl = Extract<Decl, { kind: "task" | "testset" | "experiment" }>;
 
 export interface MioFile {
   file: string;

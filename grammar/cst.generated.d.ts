@@ -148,7 +148,8 @@ export interface TaskDeclCstNode extends CstNode {
 }
 
 export type TaskDeclCstChildren = {
-  Task: IToken[];
+  Task?: IToken[];
+  Testset?: IToken[];
   Identifier: IToken[];
   settingsBlock: SettingsBlockCstNode[];
 };

@@ -119,7 +119,7 @@ function syntaxDiagnostic(e: IRecognitionException, file: string, tokens: IToken
 }
 
 /** What starts a declaration: a name here, where one of them goes, is a misspelt keyword or a stray line. */
-const declKeywords = ["use", "block", "backbone", "task", "experiment"];
+const declKeywords = ["use", "block", "backbone", "task", "testset", "experiment"];
 
 function syntaxError(e: IRecognitionException, file: string, start: Pos, end: Pos): Diagnostic {
   const found = e.token.tokenType.name === "EOF" ? "the end of the file" : `'${e.token.image}'`;
@@ -133,7 +133,7 @@ function syntaxError(e: IRecognitionException, file: string, start: Pos, end: Po
       codes.syntax,
       { file, start, end },
       `expected a declaration but found ${found}`,
-      "a declaration starts with use, block, backbone, task or experiment; a '}' earlier may close one too soon",
+      "a declaration starts with use, block, backbone, task, testset or experiment; a '}' earlier may close one too soon",
     );
   }
   const message = expected ? `expected ${expected} but found ${found}` : `unexpected ${found}`;

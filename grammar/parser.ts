@@ -116,8 +116,9 @@ class MioParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  // task sr { ... }   |   testset mild { ... }: both are settings (a testset is a test set no task trains on).
   taskDecl = this.RULE("taskDecl", () => {
-    this.CONSUME(T.Task);
+    this.OR([{ ALT: () => this.CONSUME(T.Task) }, { ALT: () => this.CONSUME(T.Testset) }]);
     this.CONSUME(T.Identifier);
     this.SUBRULE(this.settingsBlock);
   });

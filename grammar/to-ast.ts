@@ -140,7 +140,7 @@ class AstBuilder {
   settingsDecl(n: C.TaskDeclCstNode | C.ExperimentDeclCstNode): Decl {
     const c = n.children;
     return {
-      kind: "Task" in c ? "task" : "experiment",
+      kind: "Task" in c ? "task" : "Testset" in c ? "testset" : "experiment",
       name: this.name(c.Identifier?.[0]),
       settings: this.settings(c.settingsBlock?.[0]),
       span: this.span(n),

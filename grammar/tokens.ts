@@ -16,6 +16,7 @@ export const Use = keyword("use");
 export const Block = keyword("block");
 export const Backbone = keyword("backbone");
 export const Task = keyword("task");
+export const Testset = keyword("testset");
 export const Experiment = keyword("experiment");
 export const For = keyword("for");
 export const In = keyword("in");
@@ -49,7 +50,20 @@ export const RBracket = createToken({ name: "RBracket", pattern: /\]/ });
 export const LBrace = createToken({ name: "LBrace", pattern: /\{/ });
 export const RBrace = createToken({ name: "RBrace", pattern: /\}/ });
 
-export const keywords: TokenType[] = [Use, Block, Backbone, Task, Experiment, For, In, Return, Site, True, False];
+export const keywords: TokenType[] = [
+  Use,
+  Block,
+  Backbone,
+  Task,
+  Testset,
+  Experiment,
+  For,
+  In,
+  Return,
+  Site,
+  True,
+  False,
+];
 
 export const allTokens: TokenType[] = [
   WhiteSpace,

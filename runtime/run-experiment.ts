@@ -16,7 +16,7 @@ import { loadClassifier, promptSelection, writeClassifier } from "./eval/classif
 import { ensureTestsets } from "./eval/evaluate.js";
 import { evaluateExperiment } from "./eval/experiment.js";
 import { compileForDevice } from "./exec/forward.js";
-import { writeTriptych } from "./report/grid.js";
+import { writeSampleGrids } from "./report/grid.js";
 import { writeReport } from "./report/report.js";
 import type { LogEvent, RunEvent, RunMetrics } from "./run-folder.js";
 import { loadLatestCheckpoint } from "./train/checkpoint.js";
@@ -176,7 +176,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       onProgress: (done, total, what) => o.onEvent?.({ type: "eval_progress", done, total, what }),
     });
     for (const e of r.events(t.state.step)) emit(e);
-    for (const s of r.samples) await writeTriptych(join(runDir, "samples", s.set, `${s.task}.png`), s.lq, s.out, s.gt);
+    await writeSampleGrids(join(runDir, "samples"), r.samples);
     const metrics: RunMetrics = {
       run: runId,
       name: spec.name,

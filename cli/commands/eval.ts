@@ -3,12 +3,12 @@ import type { Command } from "commander";
 import { loadClassifier, promptSelection } from "../../runtime/eval/classifier.js";
 import { evaluateExperiment } from "../../runtime/eval/experiment.js";
 import { readModelWeights } from "../../runtime/exec/weights.js";
-import { accuracyTable, markdownTable, scoreTable } from "../../runtime/report/tables.js";
+import { accuracyTable, markdownTable, scoreTable, unknownTable } from "../../runtime/report/tables.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 
-const GROUPS = ["in_dist", "out_dist"];
+const GROUPS = ["in_dist", "out_dist", "unknown"];
 
 export function registerEval(cli: Command): void {
   cli
@@ -20,7 +20,7 @@ export function registerEval(cli: Command): void {
     .requiredOption("--weights <path>", "a checkpoint folder of 'mioc run', or a .safetensors of parameters")
     .option("--profile <name>", "apply a profile (the model must match the weights)")
     .option("--experiment <name>", "which experiment, when the file has several")
-    .option("--sets <names>", "comma-separated test set groups (in_dist,out_dist); default: the spec's")
+    .option("--sets <names>", "comma-separated test set groups (in_dist,out_dist,unknown); default: the spec's")
     .option("--ema", "evaluate the EMA weights of a checkpoint (default: the spec's eval.weights)")
     .option("--raw", "evaluate the raw weights of a checkpoint")
     .option("--out <dir>", "cache folder for the built test sets", "runs")
@@ -51,7 +51,8 @@ export function registerEval(cli: Command): void {
         const which = opts.ema ? "ema" : opts.raw ? "raw" : spec.eval.weights;
         const groups = opts.sets?.split(",").map((s) => s.trim());
         for (const n of groups ?? [])
-          if (!GROUPS.includes(n)) throw new UsageError(`unknown test set group '${n}'`, "use in_dist and/or out_dist");
+          if (!GROUPS.includes(n))
+            throw new UsageError(`unknown test set group '${n}'`, "use in_dist, out_dist and/or unknown");
         const prompts = promptSelection(spec, opts);
         if (prompts.note) process.stderr.write(`${prompts.note}\n`);
         const weights = await readModelWeights(opts.weights, result.program, spec, which, true);
@@ -81,6 +82,9 @@ export function registerEval(cli: Command): void {
             const t = scoreTable(run, metric);
             if (t) process.stdout.write(`${metric.toUpperCase()} (${which} weights)\n${markdownTable(t)}\n\n`);
           }
+          const unknown = unknownTable(run);
+          if (unknown)
+            process.stdout.write(`Out-Dis and Unknown PSNR (${which} weights)\n${markdownTable(unknown)}\n\n`);
           const acc = accuracyTable(run);
           if (acc) process.stdout.write(`Task classifier accuracy (%, ${which} weights)\n${markdownTable(acc)}\n\n`);
         } finally {

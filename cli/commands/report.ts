@@ -9,8 +9,8 @@ export function registerReport(cli: Command): void {
   cli
     .command("report")
     .description(
-      "with one run folder: (re)write its report.md, report.html and loss.png and print its PSNR table; " +
-        "with several: print one table comparing them (rows in the order given, the first is the baseline)",
+      "with one run folder: (re)write its report.md, report.html and loss.png and print its PSNR tables; " +
+        "with several: print tables comparing them (rows in the order given, the first is the baseline)",
     )
     .argument("<runs...>", "run folders (runs/<name>-<hash>) holding spec.json, log.jsonl and metrics.json")
     .option("--out <file.md>", "also write the printed table to this Markdown file")

@@ -4,11 +4,14 @@ import { UsageError } from "../exit.js";
 import { DEFAULT_WORKERS, parseSeed, parseWorkers } from "./degrade.js";
 
 export function registerTestsets(cli: Command): void {
-  const cmd = cli.command("testsets").description("build and measure the synthetic In-Dis / Out-Dis test sets");
+  const cmd = cli
+    .command("testsets")
+    .description("build and measure the synthetic In-Dis, Out-Dis and Unknown test sets");
   cmd
     .command("build")
     .description(
-      "degrade SRC's images with every stdlib task, in- and out-of-distribution: OUT/GT, OUT/{indist,outdist}/<task>",
+      "degrade SRC's images with every stdlib task, in- and out-of-distribution, and every Unknown testset: " +
+        "OUT/GT, OUT/{indist,outdist}/<task>, OUT/unknown/<testset>",
     )
     .argument("<src>", "a folder of ground-truth PNG/JPEG/WebP images")
     .argument("<out>", "output root, outside SRC (made whole, or replacing a previous build)")
@@ -18,11 +21,11 @@ export function registerTestsets(cli: Command): void {
       const seed = parseSeed(opts.seed);
       const workers = parseWorkers(opts.workers);
       if (!existsSync(src)) throw new UsageError(`source folder '${src}' does not exist`);
-      const { loadStdlibTasks } = await import("../../compiler/tasks.js");
+      const { loadStdlibTasks, loadStdlibTestsets } = await import("../../compiler/tasks.js");
       const { buildTestsets } = await import("../../runtime/data/testsets.js");
-      const tasks = loadStdlibTasks();
       const m = await buildTestsets(src, out, {
-        tasks,
+        tasks: loadStdlibTasks(),
+        testsets: loadStdlibTestsets(),
         seed,
         workers,
         onImage: (done, total, file) => process.stderr.write(`[${done}/${total}] ${file}\n`),
@@ -43,14 +46,22 @@ export function registerTestsets(cli: Command): void {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const tasks = [...new Set(rows.map((r) => r.task))];
       const cell = (t: string, d: string) => rows.find((r) => r.task === t && r.dist === d)?.psnr.toFixed(2) ?? "–";
-      const lines = [
-        `| set | ${tasks.join(" | ")} |`,
-        `| --- | ${tasks.map(() => "---").join(" | ")} |`,
-        `| In-Dis | ${tasks.map((t) => cell(t, "in")).join(" | ")} |`,
-        `| Out-Dis | ${tasks.map((t) => cell(t, "out")).join(" | ")} |`,
+      const names = (dists: string[]) => [...new Set(rows.filter((r) => dists.includes(r.dist)).map((r) => r.task))];
+      const table = (first: string, cols: string[], lines: [string, string][]) => [
+        `| ${first} | ${cols.join(" | ")} |`,
+        `| --- | ${cols.map(() => "---").join(" | ")} |`,
+        ...lines.map(([title, dist]) => `| ${title} | ${cols.map((t) => cell(t, dist)).join(" | ")} |`),
       ];
-      process.stdout.write(`${lines.join("\n")}\n`);
+      const tasks = names(["in", "out"]);
+      const unknown = names(["unknown"]);
+      const out = tasks.length
+        ? table("set", tasks, [
+            ["In-Dis", "in"],
+            ["Out-Dis", "out"],
+          ])
+        : [];
+      if (unknown.length) out.push(...(out.length ? [""] : []), ...table("set", unknown, [["Unknown", "unknown"]]));
+      process.stdout.write(`${out.join("\n")}\n`);
     });
 }

@@ -441,7 +441,7 @@ export class Elaborator {
     const name = callee.join(".");
     const builtin = builtins[name];
     const decl = this.scope.get(name);
-    if (!builtin && (!decl || decl.kind === "task" || decl.kind === "experiment")) {
+    if (!builtin && (!decl || decl.kind === "task" || decl.kind === "testset" || decl.kind === "experiment")) {
       const candidates = [
         ...Object.keys(builtins),
         ...[...this.scope].filter(([, d]) => d.kind === "block").map(([n]) => n),

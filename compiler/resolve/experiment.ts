@@ -12,7 +12,7 @@ import {
   type SiteSpec,
   SPEC_VERSION,
 } from "../schema/experiment.js";
-import type { TaskSpec } from "../schema/task.js";
+import type { TaskSpec, TestsetSpec } from "../schema/task.js";
 import type { DataRoots } from "./paths.js";
 import {
   DATA_DEFAULTS,
@@ -25,6 +25,7 @@ import {
   TRAIN_DEFAULTS,
 } from "./sections.js";
 import { resolveTask } from "./tasks.js";
+import { resolveTestset } from "./testsets.js";
 import { Invalid, Reader } from "./values.js";
 
 const EXPERIMENT_KEYS = [
@@ -224,6 +225,27 @@ export function resolveExperiment(
     if (t) tasks.push(t);
   }
 
+  const testsets: TestsetSpec[] = [];
+  for (const decl of mod.scope.values()) {
+    if (decl.kind !== "testset") continue;
+    const t = resolveTestset(decl, diagnostics);
+    if (t) testsets.push(t);
+  }
+  // `sets ..., unknown` with nothing to evaluate in it, reported at the word `unknown`.
+  const unknownValue = evalS?.block
+    ?.filter((s) => s.key.text === "sets")
+    .flatMap((s) => s.values)
+    .find((v) => v.value.kind === "ref" && v.value.path.join(".") === "unknown");
+  if (unknownValue && testsets.length === 0)
+    diagnostics.push(
+      error(
+        codes.badValue,
+        unknownValue.span,
+        "eval sets 'unknown' needs testset declarations, and none is in scope",
+        "use stdlib/tasks (it brings stdlib/unknown's five sets), or declare a testset",
+      ),
+    );
+
   if (diagnostics.length !== before || !model || !curriculum) return undefined;
   return {
     version: SPEC_VERSION,
@@ -235,6 +257,7 @@ export function resolveExperiment(
     model: { name: model.name, args: model.args, params: model.params, sites: model.sites.map(siteSpec) },
     prompt,
     tasks,
+    testsets,
     data,
     curriculum: curriculum.curriculum,
     train,

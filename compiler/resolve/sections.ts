@@ -374,9 +374,10 @@ export function resolveEval(r: Reader, block: Setting[], paths?: DataRoots): Sec
   if (sets) {
     r.attempt(
       () =>
-        (out.sets = r
-          .positional(sets)
-          .map((d) => ({ name: r.choice(d, "test set group", ["in_dist", "out_dist"] as const), path: null }))),
+        (out.sets = r.positional(sets).map((d) => ({
+          name: r.choice(d, "test set group", ["in_dist", "out_dist", "unknown"] as const),
+          path: null,
+        }))),
     );
   }
   for (const s of k.get("set") ?? []) {

@@ -53,7 +53,7 @@ export function resolveTask(decl: SettingsDecl, diagnostics: Diagnostic[]): Task
   return diagnostics.length === before ? (spec as TaskSpec) : undefined;
 }
 
-function degradation(r: Reader, d: Data): DegradationSpec {
+export function degradation(r: Reader, d: Data): DegradationSpec {
   if (d.kind !== "call")
     r.fail(
       codes.badValue,

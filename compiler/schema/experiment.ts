@@ -1,9 +1,9 @@
 // The resolved experiment spec: plain JSON, everything the runtime needs, nothing it must look up in .mio files.
 // `compiler/schema/experiment.schema.json` validates it; `SPEC_VERSION` changes whenever its shape does.
 import type { Scalar } from "../check/builtins.js";
-import type { TaskSpec } from "./task.js";
+import type { TaskSpec, TestsetSpec } from "./task.js";
 
-export const SPEC_VERSION = 1;
+export const SPEC_VERSION = 2;
 
 export interface SiteSpec {
   name: string;
@@ -54,6 +54,8 @@ export interface ExperimentSpec {
   model: CallSpec & { sites: SiteSpec[] };
   prompt: PromptSpec;
   tasks: TaskSpec[];
+  /** Every `testset` in the experiment's scope, in declaration order: the `unknown` group of `eval.sets`. */
+  testsets: TestsetSpec[];
   data: {
     train: { path: string; weight: number }[];
     val: string | null;

@@ -21,6 +21,12 @@ export const DEGRADATIONS = [
   "rain",
   "haze",
   "gamma_dark",
+  // Degradations of the Unknown test sets only (docs/data.md, "The Unknown group"): no task trains on them.
+  "anisotropic_blur",
+  "motion_blur",
+  "diffraction_blur",
+  "dim",
+  "camera_noise",
 ] as const;
 export type DegradationName = (typeof DEGRADATIONS)[number];
 
@@ -61,6 +67,21 @@ export const DEGRADATION_LIMITS = {
   // I = J·T + 255·A·(1 − T), T = exp(−β·d): A is the airlight on [0, 1], β a non-negative density.
   haze: { atmosphere: { min: 0, max: 1 }, beta: { min: 0 } },
   gamma_dark: { gamma: { min: 0, aboveMin: true } },
+  // BasicSR's bivariate Gaussian: σ along the kernel's own axes, the first axis turned `angle` degrees from x.
+  anisotropic_blur: {
+    kernel: { int: true, odd: true, min: 1, max: 255 },
+    sigma_x: { min: 0, aboveMin: true },
+    sigma_y: { min: 0, aboveMin: true },
+    angle: {},
+  },
+  // A line of `length` pixels (odd, so that it has a centre pixel and does not shift the image), turned `angle`°.
+  motion_blur: { length: { int: true, odd: true, min: 1, max: 255 }, angle: {} },
+  // sinc² of a rectangular aperture: `width` is the distance in pixels from the centre to the first dark fringe.
+  diffraction_blur: { kernel: { int: true, odd: true, min: 1, max: 255 }, width: { min: 0, aboveMin: true } },
+  // The light that reaches the sensor, as a fraction of the scene's (linear light).
+  dim: { light: { min: 0, aboveMin: true, max: 1 } },
+  // Photo-electrons at white (shot noise: fewer is noisier) and the read noise's σ as a fraction of white.
+  camera_noise: { photons: { min: 0, aboveMin: true, max: 1e6 }, read: { min: 0, max: 1 } },
 } as const satisfies Record<DegradationName, Record<string, ParamLimit>>;
 
 /** The parameters each degradation takes: a task declaration must give exactly these. */
@@ -111,6 +132,20 @@ export function roundTo(x: number, decimals: number): number {
 export interface DegradationSpec {
   fn: DegradationName;
   params: Record<string, ParamDist>;
+}
+
+/**
+ * The resolved form of a `testset` declaration (stdlib/unknown.mio): a test set of degradations no task trains on,
+ * evaluated in the `unknown` group. Its degradations run in order, each drawing its own parameters per image.
+ */
+export interface TestsetSpec {
+  /** The set's name in .mio files and metrics.json: difficult, mild, wild, ntire20, toled. */
+  name: string;
+  /** Column title in reports (the paper's Table 4: Difficult, Mild, Wild, Ntire20, Toled). */
+  title: string;
+  /** The real test set this synthetic one stands in for, in words (reports and docs/data.md quote it). */
+  standsFor: string;
+  degrade: DegradationSpec[];
 }
 
 export interface TaskSpec {

@@ -191,6 +191,37 @@ export class Rng {
     }
   }
 
+  /**
+   * A Poisson draw of mean `lambda`, as numpy's `random_poisson`: below 10, the product of uniforms until it falls
+   * under e^−λ (Knuth); from 10 on, Hörmann's transformed rejection (PTRS, 1993), whose cost does not grow with λ.
+   */
+  poisson(lambda: number): number {
+    if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new Error(`poisson(${lambda}): λ must be finite and >= 0`);
+    if (lambda === 0) return 0;
+    if (lambda < 10) {
+      const limit = Math.exp(-lambda);
+      let k = 0;
+      for (let prod = this.float(); prod > limit; prod *= this.float()) k++;
+      return k;
+    }
+    const slam = Math.sqrt(lambda);
+    const loglam = Math.log(lambda);
+    const b = 0.931 + 2.53 * slam;
+    const a = -0.059 + 0.02483 * b;
+    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
+    const vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const u = this.float() - 0.5;
+      const v = this.float();
+      const us = 0.5 - Math.abs(u);
+      const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <= -lambda + k * loglam - logGamma(k + 1))
+        return k;
+    }
+  }
+
   /** A standard normal draw (Box–Muller; the second value of each pair is kept for the next call). */
   normal(): number {
     if (this.spare !== null) {
@@ -205,4 +236,31 @@ export class Rng {
     this.spare = r * Math.sin(2 * Math.PI * u2);
     return r * Math.cos(2 * Math.PI * u2);
   }
+}
+
+/** Stirling-series coefficients of log Γ (numpy's `random_loggam`). */
+const LOGGAM_A = [
+  8.333333333333333e-2, -2.777777777777778e-3, 7.936507936507937e-4, -5.952380952380952e-4, 8.417508417508418e-4,
+  -1.917526917526918e-3, 6.41025641025641e-3, -2.955065359477124e-2, 1.796443723688307e-1, -1.3924322169059,
+];
+
+/**
+ * log Γ(x) for x > 0 (numpy's `random_loggam`): the Stirling series at x + n ≥ 7, brought back down with
+ * log Γ(x) = log Γ(x + 1) − log x.
+ *
+ * @example logGamma(5) // log 24
+ */
+export function logGamma(x: number): number {
+  if (x === 1 || x === 2) return 0;
+  const n = x < 7 ? Math.floor(7 - x) : 0;
+  let x0 = x + n;
+  const x2 = 1 / (x0 * x0);
+  let gl0 = LOGGAM_A[9] ?? 0;
+  for (let k = 8; k >= 0; k--) gl0 = gl0 * x2 + (LOGGAM_A[k] ?? 0);
+  let gl = gl0 / x0 + 0.5 * Math.log(2 * Math.PI) + (x0 - 0.5) * Math.log(x0) - x0;
+  for (let k = 1; k <= n; k++) {
+    gl -= Math.log(x0 - 1);
+    x0 -= 1;
+  }
+  return gl;
 }

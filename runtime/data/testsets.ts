@@ -1,17 +1,17 @@
-// Offline degradation of image folders: one task over a folder (`mioc degrade`) and the paper's test-set layout
-// (`mioc testsets build`): one shared GT folder plus one LQ folder per task and distribution, with a manifest of every
-// parameter drawn and of the depth source haze used.
+// Offline degradation of image folders: one task or testset over a folder (`mioc degrade`) and the paper's test-set
+// layout (`mioc testsets build`): one shared GT folder plus one LQ folder per task and distribution and one per
+// Unknown testset, with a manifest of every parameter drawn and of the depth source haze used.
 
 import { randomBytes } from "node:crypto";
 import { type Dirent, existsSync, statSync } from "node:fs";
 import { mkdir, opendir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, sep } from "node:path";
 import { Worker } from "node:worker_threads";
-import type { DegradationSpec, TaskSpec } from "../../compiler/schema/task.js";
+import type { DegradationSpec, TaskSpec, TestsetSpec } from "../../compiler/schema/task.js";
 import { MioInputError, MioRuntimeError } from "../errors.js";
 import { calculatePsnr } from "../eval/metrics.js";
 import type { DepthMap } from "./degrade/common.js";
-import { degradeWith } from "./degrade/index.js";
+import { degradeChain } from "./degrade/index.js";
 import { findDepthFile, readDepth } from "./depth.js";
 import {
   cropToMultiple,
@@ -25,7 +25,29 @@ import {
 import { dataHash, Rng } from "./rng.js";
 import { workerUrl } from "./worker-url.js";
 
-export type Dist = "in" | "out";
+/** A task's in- or out-of-distribution degradation, or (`unknown`) a testset's. */
+export type Dist = "in" | "out" | "unknown";
+
+/** The `eval sets` group each distribution's sets belong to (metrics.json's set names). */
+export const GROUP_OF_DIST: Readonly<Record<Dist, string>> = { in: "in_dist", out: "out_dist", unknown: "unknown" };
+
+/** What one LQ set is made with: a task at one distribution, or a testset; its degradations run in order. */
+export interface SetRecipe {
+  /** The task's or the testset's name. */
+  task: string;
+  dist: Dist;
+  steps: DegradationSpec[];
+}
+
+/** The recipe of a task's in- or out-of-distribution set. */
+export function taskRecipe(task: TaskSpec, dist: "in" | "out"): SetRecipe {
+  return { task: task.name, dist, steps: [dist === "in" ? task.inDist : task.outDist] };
+}
+
+/** The recipe of an Unknown testset. */
+export function testsetRecipe(t: TestsetSpec): SetRecipe {
+  return { task: t.name, dist: "unknown", steps: t.degrade };
+}
 
 /** One degraded image in a manifest. */
 export interface ManifestImage {
@@ -35,16 +57,14 @@ export interface ManifestImage {
   source: string;
   width: number;
   height: number;
-  params: Record<string, number>;
+  /** The parameters drawn, one record per step of the recipe. */
+  params: Record<string, number>[];
   /** haze only: `file:<path>` or `prior:<name>`. */
   depth?: string;
 }
 
-/** One task at one distribution over a folder. */
-export interface DegradeManifest {
-  task: string;
-  dist: Dist;
-  spec: DegradationSpec;
+/** One recipe (a task at one distribution, or a testset) over a folder. */
+export interface DegradeManifest extends SetRecipe {
   seed: number;
   images: ManifestImage[];
 }
@@ -245,8 +265,8 @@ function checkUniqueStems(paths: string[]): void {
 }
 
 /**
- * The random stream of one image of one set: a function of (seed, task, dist, image stem) only, so an image's
- * degradation does not change when other images are added or removed.
+ * The random stream of one image of one set: a function of (seed, task or testset, dist, image stem) only, so an
+ * image's degradation does not change when other images are added or removed.
  */
 export function imageRng(seed: number, task: string, dist: Dist, file: string): Rng {
   return Rng.create(seed, dataHash(task), dataHash(dist), dataHash(basename(file, extname(file))));
@@ -267,18 +287,17 @@ async function depthFor(path: string, original: { width: number; height: number 
   return cropDepth(await readDepth(file, original.width, original.height), img.width, img.height);
 }
 
-/** Degrades one image for a task spec; returns the image and its manifest entry. */
+/** Degrades one image with a recipe; returns the image and its manifest entry. */
 async function degradeOne(
-  spec: DegradationSpec,
-  task: string,
-  dist: Dist,
+  recipe: SetRecipe,
   seed: number,
   path: string,
   img: RgbImage,
   original: { width: number; height: number },
 ): Promise<{ image: RgbImage; entry: ManifestImage }> {
-  const depth = spec.fn === "haze" ? await depthFor(path, original, img) : undefined;
-  const r = await degradeWith(spec, img, imageRng(seed, task, dist, path), depth ? { depth } : {});
+  const depth = recipe.steps.some((s) => s.fn === "haze") ? await depthFor(path, original, img) : undefined;
+  const rng = imageRng(seed, recipe.task, recipe.dist, path);
+  const r = await degradeChain(recipe.steps, img, rng, depth ? { depth } : {});
   const entry: ManifestImage = {
     file: outName(path),
     source: path,
@@ -290,11 +309,8 @@ async function degradeOne(
   return { image: r.image, entry };
 }
 
-/** One set an image is degraded into: the task, the distribution, its spec and its folder under the output root. */
-export interface SetPlan {
-  task: string;
-  dist: Dist;
-  spec: DegradationSpec;
+/** One set an image is degraded into: its recipe and its folder under the output root. */
+export interface SetPlan extends SetRecipe {
   folder: string;
 }
 
@@ -321,7 +337,7 @@ export async function processImage(job: ImageJob): Promise<ManifestImage[]> {
   }
   const entries: ManifestImage[] = [];
   for (const s of job.sets) {
-    const r = await degradeOne(s.spec, s.task, s.dist, job.seed, job.path, img, original);
+    const r = await degradeOne(s, job.seed, job.path, img, original);
     await writePng(join(job.out, s.folder, r.entry.file), r.image);
     entries.push(r.entry);
   }
@@ -390,8 +406,7 @@ export async function runImageJobs(
 }
 
 export interface DegradeFolderOptions {
-  task: TaskSpec;
-  dist: Dist;
+  recipe: SetRecipe;
   seed: number;
   /** Worker threads (default 0: this thread). */
   workers?: number;
@@ -400,7 +415,7 @@ export interface DegradeFolderOptions {
 }
 
 /**
- * Degrades every image of `src` (a folder or one image) with one task at one distribution, writing `<stem>.png`
+ * Degrades every image of `src` (a folder or one image) with one recipe, writing `<stem>.png`
  * files and `manifest.json` to `out`. Sizes are kept, so each output pairs with its source pixel for pixel. `out`
  * must lie outside the source's folder (`checkOutputPlace`) and appears only complete (`buildInPlace`).
  */
@@ -412,14 +427,11 @@ export async function degradeFolder(src: string, out: string, opts: DegradeFolde
 }
 
 async function degradeInto(paths: string[], out: string, opts: DegradeFolderOptions): Promise<DegradeManifest> {
-  const spec = opts.dist === "in" ? opts.task.inDist : opts.task.outDist;
-  const set: SetPlan = { task: opts.task.name, dist: opts.dist, spec, folder: "" };
+  const set: SetPlan = { ...opts.recipe, folder: "" };
   const jobs = paths.map((path) => ({ path, out, seed: opts.seed, gt: false, sets: [set] }));
   const results = await runImageJobs(jobs, opts.workers ?? 0, opts.onImage);
   const manifest: DegradeManifest = {
-    task: opts.task.name,
-    dist: opts.dist,
-    spec,
+    ...opts.recipe,
     seed: opts.seed,
     images: results.map((r) => r[0] as ManifestImage),
   };
@@ -427,9 +439,9 @@ async function degradeInto(paths: string[], out: string, opts: DegradeFolderOpti
   return manifest;
 }
 
-/** The folder of one LQ set inside a test-set root. */
+/** The folder of one LQ set inside a test-set root: `indist/<task>`, `outdist/<task>` or `unknown/<testset>`. */
 export function testsetFolder(task: string, dist: Dist): string {
-  return join(dist === "in" ? "indist" : "outdist", task);
+  return join({ in: "indist", out: "outdist", unknown: "unknown" }[dist], task);
 }
 
 export interface TestsetsManifest {
@@ -441,6 +453,8 @@ export interface TestsetsManifest {
 
 export interface BuildTestsetsOptions {
   tasks: TaskSpec[];
+  /** The Unknown testsets to build besides the tasks' sets (default: none). */
+  testsets?: TestsetSpec[];
   seed: number;
   /** Worker threads (default 0: this thread). */
   workers?: number;
@@ -449,8 +463,8 @@ export interface BuildTestsetsOptions {
 
 /**
  * Builds the paper's synthetic test sets from the images of `src`: `GT/` (each image cropped to multiples of 4, as
- * DIV2K's sizes are, so ×4 SR and the reference's mod-4 crops are no-ops), and for every task `indist/<task>/` and
- * `outdist/<task>/`, plus `manifest.json`. Like `degradeFolder`, `out` lies outside the sources and appears whole.
+ * DIV2K's sizes are, so ×4 SR and the reference's mod-4 crops are no-ops), for every task `indist/<task>/` and
+ * `outdist/<task>/`, for every testset `unknown/<testset>/`, plus `manifest.json`. Like `degradeFolder`, `out` lies outside the sources and appears whole.
  */
 export async function buildTestsets(src: string, out: string, opts: BuildTestsetsOptions): Promise<TestsetsManifest> {
   const paths = await listImages(src);
@@ -460,15 +474,11 @@ export async function buildTestsets(src: string, out: string, opts: BuildTestset
 }
 
 async function buildTestsetsInto(paths: string[], out: string, opts: BuildTestsetsOptions): Promise<TestsetsManifest> {
-  const dists: Dist[] = ["in", "out"];
-  const plans: SetPlan[] = opts.tasks.flatMap((task) =>
-    dists.map((dist) => ({
-      task: task.name,
-      dist,
-      spec: dist === "in" ? task.inDist : task.outDist,
-      folder: testsetFolder(task.name, dist),
-    })),
-  );
+  const recipes = [
+    ...opts.tasks.flatMap((task) => [taskRecipe(task, "in"), taskRecipe(task, "out")]),
+    ...(opts.testsets ?? []).map(testsetRecipe),
+  ];
+  const plans: SetPlan[] = recipes.map((r) => ({ ...r, folder: testsetFolder(r.task, r.dist) }));
   await mkdir(join(out, "GT"), { recursive: true });
   for (const p of plans) await mkdir(join(out, p.folder), { recursive: true });
   const jobs = paths.map((path) => ({ path, out, seed: opts.seed, gt: true, sets: plans }));

@@ -16,6 +16,10 @@ import { readSafetensors, type TensorMap, writeSafetensors } from "../interop/sa
 import type { Accuracy } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
 
+/** Why an EP model's Unknown sets go unevaluated under oracle selection (said on stderr and in its report). */
+export const UNKNOWN_NEEDS_CLASSIFIER =
+  "the Unknown sets have no true task, so only a task classifier can pick their explicit prompts: they are left out";
+
 /** The reference classifier's label order (blur 0, noise 1, ..., sr 6; docs/training.md), for checkpoints
  * without one. */
 export const REFERENCE_LABELS = ["blur", "noise", "jpeg", "rain", "haze", "dark", "sr"] as const;
@@ -205,11 +209,14 @@ export function promptSelection(
       "train one: mioc run pipelines/classifier.mio",
     );
   const classifier = opts.oracleTask ? undefined : (opts.classifier ?? spec.prompt.classifier?.weights ?? undefined);
+  const unknown = spec.eval.sets.some((s) => s.name === "unknown" && s.path === null)
+    ? `; ${UNKNOWN_NEEDS_CLASSIFIER}`
+    : "";
   const note = classifier
     ? `explicit prompts at test time: the task classifier ${classifier} picks each image's prompt`
     : opts.oracleTask
-      ? "explicit prompts at test time: oracle (each image gets its true task's prompt), as --oracle-task asks"
+      ? `explicit prompts at test time: oracle (each image gets its true task's prompt), as --oracle-task asks${unknown}`
       : "explicit prompts at test time: oracle (each image gets its true task's prompt), because no classifier " +
-        "checkpoint was given (--classifier CKPT, or classifier_weights in the experiment's prompt)";
+        `checkpoint was given (--classifier CKPT, or classifier_weights in the experiment's prompt)${unknown}`;
   return { ...(classifier ? { classifier } : {}), note };
 }

@@ -9,7 +9,7 @@ import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { cropImage, type RgbImage, readImage, writePng } from "../data/image.js";
 import { type PromptMaps, promptBatch } from "../data/prompts.js";
 import { dataHash } from "../data/rng.js";
-import { buildTestsets, listImages, type TestsetsManifest } from "../data/testsets.js";
+import { buildTestsets, GROUP_OF_DIST, listImages, type TestsetsManifest } from "../data/testsets.js";
 import { MioRuntimeError } from "../errors.js";
 import { ForwardPlans, restoreTiled } from "../exec/forward.js";
 import type { TensorMap } from "../interop/safetensors.js";
@@ -17,11 +17,12 @@ import type { Accuracy, TaskScore } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
 import { type Classifier, tally } from "./classifier.js";
 import { calculatePsnr, calculateSsim } from "./metrics.js";
+import { type DetailWindow, detailWindow, type Sample, sampleOf } from "./samples.js";
 
 export interface EvalResult {
   sets: Record<string, Record<string, TaskScore>>;
-  /** For each set and task, the first image: LQ, output and GT, for the report's grids. */
-  samples: { set: string; task: string; lq: RgbImage; out: RgbImage; gt: RgbImage }[];
+  /** For each set and task, the region of its images with the most detail: LQ, output and GT, for the grids. */
+  samples: Sample[];
   depth: string[];
   /** With a classifier: per set and task, the fraction of images whose prompt it picked right. */
   classifierAccuracy?: Accuracy;
@@ -45,14 +46,17 @@ export interface EvalOptions {
 }
 
 /**
- * Builds (once) the paper's 7 + 7 synthetic test sets from the spec's test folder. With `center_crop`, the sets are
- * built from the central squares of the test images, so building them costs what evaluating them does.
+ * Builds (once) the paper's 7 + 7 synthetic test sets and the spec's Unknown testsets from its test folder. With
+ * `center_crop`, the sets are built from the central squares of the test images, so building them costs what
+ * evaluating them does.
  */
 export async function ensureTestsets(spec: ExperimentSpec, cacheDir: string, onImage?: (d: number, t: number) => void) {
   const test = spec.data.test;
   if (!test) throw new MioRuntimeError("the experiment has no test folder", 'add data { test "folder" }');
   const crop = spec.eval.center_crop;
-  const key = dataHash(JSON.stringify({ test, tasks: spec.tasks, seed: spec.seed, crop })).toString(16);
+  const key = dataHash(
+    JSON.stringify({ test, tasks: spec.tasks, testsets: spec.testsets, seed: spec.seed, crop }),
+  ).toString(16);
   const root = join(cacheDir, `testsets-${key}`);
   const manifestPath = join(root, "manifest.json");
   if (!existsSync(manifestPath)) {
@@ -65,7 +69,12 @@ export async function ensureTestsets(spec: ExperimentSpec, cacheDir: string, onI
         if (!existsSync(out)) await writePng(out, centerCrop(await readImage(path), crop));
       }
     }
-    await buildTestsets(src, root, { tasks: spec.tasks, seed: spec.seed, onImage: (d, t) => onImage?.(d, t) });
+    await buildTestsets(src, root, {
+      tasks: spec.tasks,
+      testsets: spec.testsets,
+      seed: spec.seed,
+      onImage: (d, t) => onImage?.(d, t),
+    });
   }
   const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as TestsetsManifest;
   return { root, manifest };
@@ -101,8 +110,14 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
     const groups = spec.eval.sets.filter((s) => s.path === null).map((s) => s.name);
     const result: EvalResult = { sets: {}, samples: [], depth: [] };
     const taskIndex = new Map(spec.tasks.map((t, i) => [t.name, i]));
+    const testsets = new Set(spec.testsets.map((t) => t.name));
+    // An Unknown set has no true task: with explicit prompts only a classifier can pick its prompt (the paper's
+    // *_EP_class models), so oracle selection leaves the group out, and the report says why.
+    const unknownOk = !o.prompts || o.classifier !== undefined;
     const jobs = manifest.sets.filter(
-      (s) => groups.includes(s.dist === "in" ? "in_dist" : "out_dist") && taskIndex.has(s.task),
+      (s) =>
+        groups.includes(GROUP_OF_DIST[s.dist]) &&
+        (s.dist === "unknown" ? unknownOk && testsets.has(s.task) : taskIndex.has(s.task)),
     );
     const total = jobs.reduce((n, s) => n + Math.min(s.images.length, spec.eval.max_images || Infinity), 0);
     let done = 0;
@@ -110,31 +125,39 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
     const [accuracy, counts]: [Accuracy, Accuracy] = [{}, {}];
     const wantSsim = spec.eval.metrics.find((m) => m.name === "ssim");
     const psnrMetric = spec.eval.metrics.find((m) => m.name === "psnr") ?? { crop: 4, y_channel: false };
+    // The GT is shared by every set, so each image's detail window is found once, and every set shows the same one.
+    const windows = new Map<string, DetailWindow>();
     for (const s of jobs) {
-      const set = s.dist === "in" ? "in_dist" : "out_dist";
+      let sample: Sample | undefined;
+      const set = GROUP_OF_DIST[s.dist];
       // Explicit prompts: the true task's map (oracle selection) unless a classifier picks it per image below.
-      const oracle = o.prompts ? promptBatch(o.prompts, [taskIndex.get(s.task) ?? 0]) : undefined;
+      const oracle =
+        o.prompts && s.dist !== "unknown" ? promptBatch(o.prompts, [taskIndex.get(s.task) ?? 0]) : undefined;
       const images = spec.eval.max_images ? s.images.slice(0, spec.eval.max_images) : s.images;
       let [psnrSum, ssimSum, lqSum] = [0, 0, 0];
-      for (const [i, im] of images.entries()) {
+      for (const im of images) {
         const gt = centerCrop(await readImage(join(root, manifest.gt, im.file)), spec.eval.center_crop);
         const lq = centerCrop(await readImage(join(root, s.folder, im.file)), spec.eval.center_crop);
         let prompt = oracle;
         if (o.prompts && o.classifier) {
           // The classifier sees the whole LQ image, as the reference's *_EP_class models do.
           const p = await o.classifier.predict(lq, names);
-          tally(accuracy, counts, set, s.task, p.task === s.task);
+          if (s.dist !== "unknown") tally(accuracy, counts, set, s.task, p.task === s.task);
           prompt = promptBatch(o.prompts, [taskIndex.get(p.task) ?? 0]);
         }
         const out = await restoreTiled(await planFor(lq), lq, tile, overlap, prompt);
         psnrSum += calculatePsnr(out, gt, psnrMetric.crop, psnrMetric.y_channel);
         lqSum += calculatePsnr(lq, gt, psnrMetric.crop, psnrMetric.y_channel);
         if (wantSsim) ssimSum += calculateSsim(out, gt, wantSsim.crop, wantSsim.y_channel);
-        if (i === 0) result.samples.push({ set, task: s.task, lq, out, gt });
+        const window = windows.get(im.file) ?? detailWindow(gt);
+        windows.set(im.file, window);
+        if (!sample || window.energy > sample.energy)
+          sample = sampleOf(set, s.task, { lq, out, gt }, window, psnrMetric);
         if (im.depth && !result.depth.includes(im.depth.split(":")[0] ?? ""))
           result.depth.push(im.depth.split(":")[0] ?? "");
         o.onProgress?.(++done, total, `${set}/${s.task}`);
       }
+      if (sample) result.samples.push(sample);
       const n = images.length;
       const score: TaskScore = {
         psnr: psnrSum / n,

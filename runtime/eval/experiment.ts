@@ -7,6 +7,7 @@ import type { LoadedProgram } from "../../compiler/program.js";
 import { type ExperimentSpec, isClassifier } from "../../compiler/schema/experiment.js";
 import { readImage } from "../data/image.js";
 import { promptMaps } from "../data/prompts.js";
+import { GROUP_OF_DIST } from "../data/testsets.js";
 import type { TensorMap } from "../interop/safetensors.js";
 import type { Accuracy, LogEvent, RunMetrics } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
@@ -22,7 +23,7 @@ export interface EvaluationOptions {
   which: "raw" | "ema";
   /** Where built test sets are cached. */
   cacheDir: string;
-  /** Test set groups to evaluate (`in_dist`, `out_dist`); default: the spec's. */
+  /** Test set groups to evaluate (`in_dist`, `out_dist`, `unknown`); default: the spec's. */
   groups?: readonly string[];
   /** Explicit prompts: the task classifier that picks each test image's prompt; without it, the true task's. */
   classifier?: ClassifierModel;
@@ -110,15 +111,16 @@ async function classifierAccuracy(o: EvaluationOptions): Promise<{ accuracy: Acc
       o.onProgress?.(d, t, "building test sets"),
     );
     const groups = spec.eval.sets.filter((s) => s.path === null).map((s) => s.name);
+    // Only sets with a true task have an accuracy: the Unknown sets have none.
     const jobs = manifest.sets.filter(
-      (s) => groups.includes(s.dist === "in" ? "in_dist" : "out_dist") && model.classes.includes(s.task),
+      (s) => s.dist !== "unknown" && groups.includes(GROUP_OF_DIST[s.dist]) && model.classes.includes(s.task),
     );
     const cap = (n: number) => Math.min(n, spec.eval.max_images || Infinity);
     const total = jobs.reduce((n, s) => n + cap(s.images.length), 0);
     const [accuracy, images]: [Accuracy, Accuracy] = [{}, {}];
     let done = 0;
     for (const s of jobs) {
-      const set = s.dist === "in" ? "in_dist" : "out_dist";
+      const set = GROUP_OF_DIST[s.dist];
       for (const im of s.images.slice(0, cap(s.images.length))) {
         const lq = centerCrop(await readImage(join(root, s.folder, im.file)), spec.eval.center_crop);
         const p = await cls.predict(lq);

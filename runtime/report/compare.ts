@@ -1,17 +1,19 @@
-// Several runs side by side, as the paper's Table 3: which recipe wins, by how much, per task.
+// Several runs side by side, as the paper's Table 3 (In-Dis per task) and Table 4 (Out-Dis and Unknown): which
+// recipe wins, by how much, per task and per set.
 
 import { loadRun, type RunData } from "./run.js";
-import { comparisonTable, markdownTable, type Table } from "./tables.js";
+import { comparisonTable, markdownTable, type Table, unknownComparisonTable } from "./tables.js";
 
 export interface Comparison {
   runs: RunData[];
-  table: Table;
-  /** The table as Markdown, with its notes. */
+  /** Table 3's layout, then Table 4's when a run has Out-Dis or Unknown scores. */
+  tables: Table[];
+  /** The tables as Markdown, with their notes, a blank line apart. */
   markdown: string;
 }
 
 /**
- * Reads each run folder's spec.json and metrics.json (log.jsonl is not needed) and builds one comparison table,
+ * Reads each run folder's spec.json and metrics.json (log.jsonl is not needed) and builds the comparison tables,
  * rows in the order given: put the baseline (e.g. the mixed run) first, since Ipv. is measured from it.
  *
  * @example (await compareRuns(["runs/srresnet_m-…", "runs/srresnet_s-…"])).markdown
@@ -19,6 +21,7 @@ export interface Comparison {
 export async function compareRuns(runDirs: readonly string[]): Promise<Comparison> {
   const runs: RunData[] = [];
   for (const dir of runDirs) runs.push(await loadRun(dir, { log: false }));
-  const table = comparisonTable(runs);
-  return { runs, table, markdown: markdownTable(table) };
+  const unknown = unknownComparisonTable(runs);
+  const tables = [comparisonTable(runs), ...(unknown ? [unknown] : [])];
+  return { runs, tables, markdown: tables.map(markdownTable).join("\n") };
 }

@@ -32,6 +32,19 @@ export const PAPER_OUTDIS_AVG: Readonly<Record<string, number>> = {
   "SwinIR-S+AP": 26.86,
 };
 
+/** Table 4's Unknown sets, in its column order (the names of stdlib/unknown.mio's stand-ins). */
+export const PAPER_UNKNOWN_SETS = ["difficult", "mild", "wild", "ntire20", "toled"] as const;
+
+/** Table 4: PSNR on each Unknown set in PAPER_UNKNOWN_SETS order, then the Unknown average. */
+export const PAPER_UNKNOWN: Readonly<Record<string, readonly number[]>> = {
+  "SRResNet-M": [16.77, 16.38, 16.63, 22.26, 18.05, 18.02],
+  "SRResNet-S+EP": [16.21, 16.37, 16.63, 22.81, 17.16, 17.84],
+  "SRResNet-S+AP": [17.87, 17.35, 17.66, 22.48, 20.06, 19.08],
+  "SwinIR-M": [17.45, 16.9, 17.54, 22.77, 17.16, 18.36],
+  "SwinIR-S+EP": [17.82, 17.46, 17.86, 22.91, 17.45, 18.7],
+  "SwinIR-S+AP": [18.2, 17.58, 18.18, 22.86, 18.09, 18.98],
+};
+
 /**
  * The paper's name for an experiment's recipe (`SRResNet-S+AP`): backbone, "-M" mixed or "-S" sequential learning,
  * "+EP"/"+AP" explicit or adaptive prompts. Undefined when the paper has no such row (another backbone, or a

@@ -6,7 +6,16 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type ExperimentSpec, isClassifier } from "../../compiler/schema/experiment.js";
 import { writeFileAtomic } from "../data/image.js";
-import { PAPER_OUTDIS_AVG, PAPER_SCALE, PAPER_TABLE3, PAPER_TASKS, paperVariant } from "./paper.js";
+import { UNKNOWN_NEEDS_CLASSIFIER } from "../eval/classifier.js";
+import {
+  PAPER_OUTDIS_AVG,
+  PAPER_SCALE,
+  PAPER_TABLE3,
+  PAPER_TASKS,
+  PAPER_UNKNOWN,
+  PAPER_UNKNOWN_SETS,
+  paperVariant,
+} from "./paper.js";
 import { writeLossPlot } from "./plot.js";
 import { loadRun, type RunData } from "./run.js";
 import {
@@ -15,10 +24,11 @@ import {
   escapeHtml,
   htmlTable,
   markdownTable,
-  orderedSets,
   scoreTable,
-  setTitle,
   type Table,
+  UNKNOWN,
+  unknownColumnsOf,
+  unknownTable,
 } from "./tables.js";
 
 const CLASSIFIER_NOTE =
@@ -184,6 +194,26 @@ function paperTable(run: RunData): Table | undefined {
   };
 }
 
+/** The paper's Unknown row for this recipe, in this run's Unknown columns; undefined when the paper has none. */
+function paperUnknownTable(run: RunData): Table | undefined {
+  const variant = paperVariant(run.spec);
+  const row = variant ? PAPER_UNKNOWN[variant] : undefined;
+  if (!variant || !row || !run.metrics.sets[UNKNOWN]) return undefined;
+  const cols = unknownColumnsOf([run]);
+  const cells = cols.map((c) => {
+    const i = (PAPER_UNKNOWN_SETS as readonly string[]).indexOf(c.task);
+    return i < 0 ? "–" : (row[i] as number).toFixed(2);
+  });
+  return {
+    header: ["", ...cols.map((c) => c.title), "Unknown Avg"],
+    rows: [[`${variant} (paper)`, ...cells, (row[5] as number).toFixed(2)]],
+    notes: [
+      "MiOIR Table 4, on the real sets (NTIRE 2018 Difficult/Mild/Wild and NTIRE 2020 at LR size, T-OLED): not " +
+        "comparable to the synthetic stand-ins here, only the ranking of recipes is.",
+    ],
+  };
+}
+
 function meaning(run: RunData): Block[] {
   const { spec } = run;
   const variant = paperVariant(spec);
@@ -219,6 +249,8 @@ function meaning(run: RunData): Block[] {
     blocks.push({ kind: "para", text: `For reference, the paper's numbers for the same recipe (${variant}):` });
     blocks.push({ kind: "table", table: paper });
   }
+  const paperUnknown = paperUnknownTable(run);
+  if (paperUnknown) blocks.push({ kind: "table", table: paperUnknown });
   return blocks;
 }
 
@@ -227,10 +259,7 @@ function meaning(run: RunData): Block[] {
  *
  * @example renderMarkdown(reportBlocks(run, []))
  */
-export function reportBlocks(
-  run: RunData,
-  samples: { set: string; task: string; title: string; src: string }[],
-): Block[] {
+export function reportBlocks(run: RunData, samples: { task: string; title: string; src: string }[]): Block[] {
   const { spec, metrics } = run;
   const profile = metrics.profile ?? spec.profile ?? "none";
   const adapter = metrics.adapter ?? "unknown adapter";
@@ -259,6 +288,7 @@ export function reportBlocks(
   blocks.push({ kind: "heading", level: 2, text: "PSNR (dB)" });
   if (psnr) blocks.push({ kind: "table", table: psnr }, { kind: "para", text: metricText(spec, "psnr") });
   else blocks.push({ kind: "para", text: "metrics.json has no PSNR values." });
+  blocks.push(...unknownBlocks(run));
   if (accuracy) {
     blocks.push(
       { kind: "heading", level: 2, text: "Task classifier accuracy (%)" },
@@ -288,15 +318,30 @@ export function reportBlocks(
   else
     blocks.push({
       kind: "para",
-      text: "Each grid shows the degraded input (LQ), the model's output and the ground truth (GT).",
+      text:
+        "One grid per task and Unknown set, a row per test set: the degraded input (LQ), the model's output and " +
+        "the ground truth (GT), on the region of the test images with the most detail (the highest gradient " +
+        "energy of the GT). Under the LQ and output panels: their PSNR to the GT panel, and the output's gain.",
     });
-  for (const set of [...new Set(samples.map((s) => s.set))]) {
-    blocks.push({ kind: "heading", level: 3, text: setTitle(set) });
-    for (const s of samples.filter((x) => x.set === set)) {
-      blocks.push({ kind: "image", src: s.src, alt: `${setTitle(set)} ${s.title}`, caption: s.title });
-    }
-  }
+  for (const s of samples) blocks.push({ kind: "image", src: s.src, alt: `${s.title} sample`, caption: s.title });
   return blocks;
+}
+
+/**
+ * The Unknown group in the paper's Table 4 layout; or, when the experiment asked for it but metrics.json has
+ * none, why (an EP model without a classifier: the Unknown sets have no true task to take a prompt from).
+ */
+function unknownBlocks(run: RunData): Block[] {
+  const table = unknownTable(run);
+  const heading: Block = { kind: "heading", level: 2, text: "Out-Dis and Unknown PSNR (dB), as the paper's Table 4" };
+  if (table) return [heading, { kind: "table", table }];
+  const asked = run.spec.eval.sets.some((s) => s.name === UNKNOWN && s.path === null);
+  if (!asked || isClassifier(run.spec)) return [];
+  const why =
+    run.metrics.prompt_selection === "oracle"
+      ? `No Unknown scores: ${UNKNOWN_NEEDS_CLASSIFIER} (give --classifier CKPT).`
+      : "metrics.json has no Unknown scores.";
+  return [heading, { kind: "para", text: why }];
 }
 
 type Rules = { [K in Block["kind"]]: (b: Extract<Block, { kind: K }>) => string };
@@ -338,7 +383,7 @@ const CSS = `body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em a
 table{border-collapse:collapse;margin:0.5em 0}th,td{padding:0.25em 0.6em;border-bottom:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}thead th{border-bottom:2px solid #888}
 .note{color:#666;font-size:0.9em;margin:0.2em 0}figure{margin:1em 0}img{max-width:100%}
-figcaption{color:#555;font-size:0.9em}`;
+figcaption{color:#555;font-size:0.9em}td.gain{color:#1a7f37}td.loss{color:#c62828}td.best{background:#eef6ee}`;
 
 /**
  * Writes blocks as one self-contained HTML page: inline CSS, no scripts, images as relative links.
@@ -353,17 +398,11 @@ export function renderHtml(blocks: readonly Block[], title: string): string {
   );
 }
 
-/** The sample grids present in the run folder, in set and task order. */
-function findSamples(run: RunData): { set: string; task: string; title: string; src: string }[] {
-  const cols = columnsOf([run]);
-  const found: { set: string; task: string; title: string; src: string }[] = [];
-  for (const set of orderedSets(run)) {
-    for (const c of cols) {
-      const src = `samples/${set}/${c.task}.png`;
-      if (existsSync(join(run.dir, src))) found.push({ set, task: c.task, title: c.title, src });
-    }
-  }
-  return found;
+/** The sample grids present in the run folder (samples/<name>.png), in task then Unknown set order. */
+function findSamples(run: RunData): { task: string; title: string; src: string }[] {
+  return [...columnsOf([run]), ...unknownColumnsOf([run])]
+    .map((c) => ({ task: c.task, title: c.title, src: `samples/${c.task}.png` }))
+    .filter((s) => existsSync(join(run.dir, s.src)));
 }
 
 /**
@@ -385,6 +424,9 @@ export async function writeReport(runDir: string): Promise<ReportFiles> {
   await writeFileAtomic(files.markdown, renderMarkdown(blocks));
   await writeFileAtomic(files.html, renderHtml(blocks, `mio report: ${run.id}`));
   const psnr = scoreTable(run, "psnr");
-  files.psnrTable = psnr ? markdownTable(psnr) : "metrics.json has no PSNR values.\n";
+  const unknown = unknownTable(run);
+  files.psnrTable = psnr
+    ? [psnr, ...(unknown ? [unknown] : [])].map(markdownTable).join("\n")
+    : "metrics.json has no PSNR values.\n";
   return files;
 }

@@ -4,14 +4,18 @@
 import { type DegradationName, type DegradationSpec, type ParamDist, roundTo } from "../../../compiler/schema/task.js";
 import type { RgbImage } from "../image.js";
 import { dataHash, type Rng } from "../rng.js";
+import { anisotropicBlur } from "./anisotropic.js";
 import { bicubicDownUp } from "./bicubic.js";
 import { gaussianBlur } from "./blur.js";
 import type { DegradeContext, DegradeFn, DegradeResult } from "./common.js";
 import { gammaDark } from "./dark.js";
+import { diffractionBlur } from "./diffraction.js";
 import { haze } from "./haze.js";
 import { jpeg } from "./jpeg.js";
+import { motionBlur } from "./motion.js";
 import { gaussianNoise } from "./noise.js";
 import { rain } from "./rain.js";
+import { cameraNoise, dim } from "./sensor.js";
 
 export type { DegradeContext, DegradeFn, DegradeInfo, DegradeResult, DepthMap } from "./common.js";
 
@@ -24,6 +28,11 @@ export const degradations = {
   rain,
   haze,
   gamma_dark: gammaDark,
+  anisotropic_blur: anisotropicBlur,
+  motion_blur: motionBlur,
+  diffraction_blur: diffractionBlur,
+  dim,
+  camera_noise: cameraNoise,
 } satisfies Record<DegradationName, DegradeFn>;
 
 /** One draw of a parameter from its distribution. */
@@ -92,4 +101,30 @@ export async function degradeWith(
   const params = sampleParams(spec, rng.fork(dataHash("params")));
   const r = await applyDegradation(spec.fn, img, params, rng.fork(dataHash("apply")), ctx);
   return { ...r, params };
+}
+
+/**
+ * Applies degradations in order, each quantised to 8 bits as it ends (as the reference does between its steps),
+ * each drawing its parameters from its own stream: the first step from `rng` itself, so a chain of one degrades
+ * exactly as `degradeWith` does, and step k from `rng.fork(dataHash("step"), k)`. Returns the parameters drawn, one
+ * record per step, and the info of the steps merged.
+ *
+ * @example await degradeChain([blurSpec, noiseSpec, jpegSpec], img, imageRng) // the Wild recipe of one image
+ */
+export async function degradeChain(
+  steps: readonly DegradationSpec[],
+  img: RgbImage,
+  rng: Rng,
+  ctx: DegradeContext = {},
+): Promise<DegradeResult & { params: Record<string, number>[] }> {
+  let image = img;
+  let info = {};
+  const params: Record<string, number>[] = [];
+  for (const [k, spec] of steps.entries()) {
+    const r = await degradeWith(spec, image, k === 0 ? rng : rng.fork(dataHash("step"), k), ctx);
+    image = r.image;
+    info = { ...info, ...r.info };
+    params.push(r.params);
+  }
+  return { image, info, params };
 }

@@ -1173,7 +1173,7 @@ describe("diagnostics point at the user's line (issue 15, item 7)", () => {
     expectDiagnostic(
       "block B()(x) { return x }\nx = 1",
       "MIO1002 2:1 expected a declaration but found 'x'",
-      "a declaration starts with use, block, backbone, task or experiment; a '}' earlier may close one too soon",
+      "a declaration starts with use, block, backbone, task, testset or experiment; a '}' earlier may close one too soon",
     ));
   it("a misspelt section is one error, not also the section it lacks", () => {
     expectDiagnostic(

@@ -136,6 +136,7 @@ function printDecl(d: Decl): string {
       return `${d.kind} ${d.name.text}(${params.join(", ")})(${inputs.join(", ")}) ${stmts(d.body)}`;
     }
     case "task":
+    case "testset":
     case "experiment":
       return `${d.kind} ${d.name.text} ${settings(d.settings)}`;
   }

@@ -226,6 +226,28 @@ describe("the degradation table", () => {
       },
     },
     gamma_dark: { fn: "gamma_dark", params: { gamma: { dist: "uniform", min: 1, max: 3, decimals: 2 } } },
+    anisotropic_blur: {
+      fn: "anisotropic_blur",
+      params: {
+        kernel: { dist: "odd", min: 7, max: 15 },
+        sigma_x: { dist: "uniform", min: 0.6, max: 2.5 },
+        sigma_y: { dist: "uniform", min: 0.6, max: 2.5 },
+        angle: { dist: "uniform", min: 0, max: 180 },
+      },
+    },
+    motion_blur: {
+      fn: "motion_blur",
+      params: { length: { dist: "odd", min: 5, max: 15 }, angle: { dist: "uniform", min: 0, max: 180 } },
+    },
+    diffraction_blur: {
+      fn: "diffraction_blur",
+      params: { kernel: { dist: "const", value: 21 }, width: { dist: "uniform", min: 1.5, max: 3 } },
+    },
+    dim: { fn: "dim", params: { light: { dist: "uniform", min: 0.2, max: 0.5 } } },
+    camera_noise: {
+      fn: "camera_noise",
+      params: { photons: { dist: "uniform", min: 30, max: 300 }, read: { dist: "uniform", min: 0, max: 0.01 } },
+    },
   };
 
   it("draws parameters per ParamDist, independent of the order they are listed in", () => {
@@ -293,6 +315,11 @@ describe("the degradation limits", () => {
     rain: { amount: 50, length: 20, angle: 0, width: 3 },
     haze: { atmosphere: 0.9, beta: 1 },
     gamma_dark: { gamma: 2 },
+    anisotropic_blur: { kernel: 7, sigma_x: 1, sigma_y: 2, angle: 30 },
+    motion_blur: { length: 7, angle: 30 },
+    diffraction_blur: { kernel: 9, width: 2 },
+    dim: { light: 0.5 },
+    camera_noise: { photons: 100, read: 0.01 },
   };
   /** Values just outside a limit: past each bound, a fraction for integers, an even number for odd ones. */
   const outside = (l: ParamLimit): number[] => [

@@ -1,4 +1,5 @@
-// Loads tests/fixtures/data/golden.json (made by scripts/fixtures/data_golden.py with PyTorch and OpenCV).
+// Loads tests/fixtures/data/golden.json (made by scripts/fixtures/data_golden.py with PyTorch and OpenCV) and
+// tests/fixtures/data/unknown.json (scripts/fixtures/unknown_golden.py: numpy, SciPy and OpenCV).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RgbImage } from "../../../runtime/data/image.js";
@@ -42,11 +43,48 @@ export interface Golden {
   depthResize: { src: number[]; srcWidth: number; srcHeight: number; width: number; height: number; out: number[] }[];
 }
 
-// Image bytes are stored as {"b64": "..."} to keep the file small; they are unpacked to number arrays here.
-export const golden: Golden = JSON.parse(
-  readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "data", "golden.json"), "utf8"),
-  (_key, v) => (v && typeof v === "object" && typeof v.b64 === "string" ? Array.from(Buffer.from(v.b64, "base64")) : v),
-);
+export interface UnknownGolden {
+  anisotropic: {
+    height: number;
+    width: number;
+    kernel: number;
+    sigma_x: number;
+    sigma_y: number;
+    angle: number;
+    input: number[];
+    kernel2d: number[];
+    out: number[];
+  }[];
+  motion: {
+    height: number;
+    width: number;
+    length: number;
+    angle: number;
+    input: number[];
+    kernel2d: number[];
+    out: number[];
+  }[];
+  diffraction: {
+    height: number;
+    width: number;
+    kernel: number;
+    width_px: number;
+    input: number[];
+    kernel1d: number[];
+    out: number[];
+  }[];
+  dim: { light: number; lut: number[] }[];
+  loggam: { x: number; value: number }[];
+}
+
+// Image bytes are stored as {"b64": "..."} to keep the files small; they are unpacked to number arrays here.
+const readFixture = (name: string) =>
+  JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "data", name), "utf8"), (_key, v) =>
+    v && typeof v === "object" && typeof v.b64 === "string" ? Array.from(Buffer.from(v.b64, "base64")) : v,
+  );
+
+export const golden: Golden = readFixture("golden.json");
+export const unknownGolden: UnknownGolden = readFixture("unknown.json");
 
 export function imageOf(width: number, height: number, data: number[]): RgbImage {
   return { width, height, data: Uint8Array.from(data) };

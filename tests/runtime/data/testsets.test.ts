@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ParamDist, TaskSpec } from "../../../compiler/schema/task.js";
+import type { ParamDist, TaskSpec, TestsetSpec } from "../../../compiler/schema/task.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
 import {
   buildTestsets,
@@ -12,6 +12,7 @@ import {
   degradeFolder,
   listImages,
   MAX_FOLDER_IMAGES,
+  taskRecipe,
   testsetsPsnr,
 } from "../../../runtime/data/testsets.js";
 import { MioRuntimeError } from "../../../runtime/errors.js";
@@ -39,6 +40,17 @@ const TASKS: TaskSpec[] = [
     outDist: { fn: "haze", params: { atmosphere: u(0.8, 1, 2), beta: u(2.5, 3, 2) } },
   },
 ];
+
+/** An Unknown testset of two steps: a motion blur, then noise. */
+const SHAKY: TestsetSpec = {
+  name: "shaky",
+  title: "Shaky",
+  standsFor: "a test",
+  degrade: [
+    { fn: "motion_blur", params: { length: { dist: "odd", min: 5, max: 9 }, angle: u(0, 180) } },
+    { fn: "gaussian_noise", params: { sigma: u(2, 6, 0) } },
+  ],
+};
 
 const root = mkdtempSync(join(tmpdir(), "mio-testsets-"));
 const src = join(root, "src");
@@ -91,7 +103,7 @@ describe("test sets", () => {
 
   it("builds GT + in/out folders per task with a manifest; same seed → same bytes, with or without workers", async () => {
     const a = join(root, "a");
-    const m = await buildTestsets(src, a, { tasks: TASKS, seed: 9 });
+    const m = await buildTestsets(src, a, { tasks: TASKS, testsets: [SHAKY], seed: 9 });
     expect(m.sets.map((s) => s.folder)).toEqual([
       "indist/sr",
       "outdist/sr",
@@ -99,7 +111,17 @@ describe("test sets", () => {
       "outdist/noise",
       "indist/haze",
       "outdist/haze",
+      "unknown/shaky",
     ]);
+    // A testset's steps each draw their own parameters, recorded per image in order.
+    const shaky = m.sets.find((s) => s.folder === "unknown/shaky");
+    expect(shaky?.dist).toBe("unknown");
+    expect(shaky?.steps.map((st) => st.fn)).toEqual(["motion_blur", "gaussian_noise"]);
+    for (const im of shaky?.images ?? []) {
+      expect(Object.keys(im.params[0] ?? {}).sort()).toEqual(["angle", "length"]);
+      expect([5, 7, 9]).toContain(im.params[0]?.length);
+      expect(im.params[1]?.sigma).toBeGreaterThanOrEqual(2);
+    }
     const gt1 = await readImage(join(a, "GT", "p1.png"));
     expect([gt1.width, gt1.height]).toEqual([68, 48]); // cropped to multiples of 4
     for (const s of m.sets) {
@@ -111,20 +133,20 @@ describe("test sets", () => {
     }
     const noiseIn = m.sets.find((s) => s.folder === "indist/noise");
     for (const im of noiseIn?.images ?? []) {
-      expect(im.params.sigma).toBeGreaterThanOrEqual(15);
-      expect(im.params.sigma).toBeLessThanOrEqual(50);
-      expect(Number.isInteger(im.params.sigma)).toBe(true);
+      expect(im.params[0]?.sigma).toBeGreaterThanOrEqual(15);
+      expect(im.params[0]?.sigma).toBeLessThanOrEqual(50);
+      expect(Number.isInteger(im.params[0]?.sigma)).toBe(true);
     }
     const hazeOut = m.sets.find((s) => s.folder === "outdist/haze");
     expect(hazeOut?.images.map((i) => i.depth)).toEqual([
       "prior:vertical-darkchannel-v1",
       `file:${join(src, "p2.depth.png")}`,
     ]);
-    expect(hazeOut?.images.every((i) => (i.params.beta ?? 0) >= 2.5)).toBe(true);
+    expect(hazeOut?.images.every((i) => (i.params[0]?.beta ?? 0) >= 2.5)).toBe(true);
     expect(JSON.parse(readFileSync(join(a, "manifest.json"), "utf8"))).toEqual(m);
 
     const b = join(root, "b");
-    await buildTestsets(src, b, { tasks: TASKS, seed: 9, workers: 2 });
+    await buildTestsets(src, b, { tasks: TASKS, testsets: [SHAKY], seed: 9, workers: 2 });
     const fa = files(a);
     const fb = files(b);
     expect([...fb.keys()].sort()).toEqual([...fa.keys()].sort());
@@ -137,7 +159,7 @@ describe("test sets", () => {
     );
 
     const rows = await testsetsPsnr(a);
-    expect(rows).toHaveLength(6);
+    expect(rows).toHaveLength(7);
     const p = (folder: string) =>
       rows.find((r) => `${r.dist === "in" ? "indist" : "outdist"}/${r.task}` === folder)?.psnr ?? 0;
     // Harder out-of-distribution levels lose more.
@@ -148,7 +170,7 @@ describe("test sets", () => {
   it("degrades one folder with one task; a corrupt image fails naming it", async () => {
     const out = join(root, "dg");
     const noise = TASKS[1] as TaskSpec;
-    const m = await degradeFolder(src, out, { task: noise, dist: "out", seed: 1 });
+    const m = await degradeFolder(src, out, { recipe: taskRecipe(noise, "out"), seed: 1 });
     expect(m.images.map((i) => i.file)).toEqual(["p1.png", "p2.png"]);
     expect((await readImage(join(out, "p1.png"))).width).toBe(70); // sizes are kept
     expect(readdirSync(out).sort()).toEqual(["manifest.json", "p1.png", "p2.png"]);
@@ -158,7 +180,11 @@ describe("test sets", () => {
     writeFileSync(join(bad, "x.png"), "garbage");
     await photo(join(bad, "y.png"), 20, 20, 3);
     for (const workers of [0, 2]) {
-      const run = degradeFolder(bad, join(root, `dg-${workers}`), { task: noise, dist: "in", seed: 1, workers });
+      const run = degradeFolder(bad, join(root, `dg-${workers}`), {
+        recipe: taskRecipe(noise, "in"),
+        seed: 1,
+        workers,
+      });
       await expect(run).rejects.toThrow(`cannot read image '${join(bad, "x.png")}'`);
       await expect(run).rejects.toBeInstanceOf(MioRuntimeError); // a user's problem: the CLI prints it without a stack
     }
@@ -177,9 +203,9 @@ describe("sources are regular files: nothing hangs", () => {
     execFileSync("mkfifo", [join(dir, "b.png")]);
     symlinkSync("/dev/zero", join(dir, "c.png"));
     await expect(listImages(dir)).rejects.toThrow(`'${join(dir, "b.png")}' is not a regular file`);
-    await expect(degradeFolder(dir, join(root, "special-out"), { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
-      DataError,
-    );
+    await expect(
+      degradeFolder(dir, join(root, "special-out"), { recipe: taskRecipe(noise, "in"), seed: 1 }),
+    ).rejects.toThrow(DataError);
     await expect(buildTestsets(dir, join(root, "special-ts"), { tasks: TASKS, seed: 1 })).rejects.toThrow(
       /is not a regular file/,
     );
@@ -248,10 +274,10 @@ describe("nothing is lost: outputs never overwrite the sources and appear whole"
       [join(root, "own-link", "noisy"), /is inside the source folder/],
     ];
     for (const [out, msg] of outs) {
-      await expect(degradeFolder(dir, out, { task: noise, dist: "in", seed: 1 })).rejects.toThrow(msg);
+      await expect(degradeFolder(dir, out, { recipe: taskRecipe(noise, "in"), seed: 1 })).rejects.toThrow(msg);
       await expect(buildTestsets(dir, out, { tasks: TASKS, seed: 1 })).rejects.toThrow(msg);
     }
-    await expect(degradeFolder(join(dir, "s1.png"), dir, { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+    await expect(degradeFolder(join(dir, "s1.png"), dir, { recipe: taskRecipe(noise, "in"), seed: 1 })).rejects.toThrow(
       /is the folder of the source image/,
     );
     same(before, files(dir));
@@ -264,7 +290,7 @@ describe("nothing is lost: outputs never overwrite the sources and appear whole"
     const parent = join(root, "half-out");
     for (const workers of [0, 2]) {
       const out = join(parent, `o${workers}`);
-      await expect(degradeFolder(dir, out, { task: noise, dist: "in", seed: 1, workers })).rejects.toThrow(
+      await expect(degradeFolder(dir, out, { recipe: taskRecipe(noise, "in"), seed: 1, workers })).rejects.toThrow(
         /cannot read image/,
       );
       await expect(buildTestsets(dir, out, { tasks: TASKS, seed: 1, workers })).rejects.toThrow(/cannot read image/);
@@ -274,11 +300,11 @@ describe("nothing is lost: outputs never overwrite the sources and appear whole"
 
     const { dir: good } = await sources("rerun");
     const out = join(root, "rerun-out");
-    await degradeFolder(good, out, { task: noise, dist: "in", seed: 1 });
+    await degradeFolder(good, out, { recipe: taskRecipe(noise, "in"), seed: 1 });
     const first = files(out);
-    await degradeFolder(good, out, { task: noise, dist: "in", seed: 1 });
+    await degradeFolder(good, out, { recipe: taskRecipe(noise, "in"), seed: 1 });
     same(first, files(out));
-    await degradeFolder(good, out, { task: noise, dist: "in", seed: 2 }); // replaced whole, with its manifest
+    await degradeFolder(good, out, { recipe: taskRecipe(noise, "in"), seed: 2 }); // replaced whole, with its manifest
     expect(JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")).seed).toBe(2);
     const ts = join(root, "rerun-ts");
     await buildTestsets(good, ts, { tasks: TASKS, seed: 1 });
@@ -291,14 +317,14 @@ describe("nothing is lost: outputs never overwrite the sources and appear whole"
     const out = join(root, "mixed-out");
     mkdirSync(out);
     writeFileSync(join(out, "mine.txt"), "keep me");
-    await expect(degradeFolder(dir, out, { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
+    await expect(degradeFolder(dir, out, { recipe: taskRecipe(noise, "in"), seed: 1 })).rejects.toThrow(
       /not empty and holds no manifest/,
     );
-    await degradeFolder(dir, join(root, "mixed-ok"), { task: noise, dist: "in", seed: 1 });
+    await degradeFolder(dir, join(root, "mixed-ok"), { recipe: taskRecipe(noise, "in"), seed: 1 });
     writeFileSync(join(root, "mixed-ok", "mine.txt"), "keep me");
-    await expect(degradeFolder(dir, join(root, "mixed-ok"), { task: noise, dist: "in", seed: 1 })).rejects.toThrow(
-      /files no previous build wrote \(mine.txt\)/,
-    );
+    await expect(
+      degradeFolder(dir, join(root, "mixed-ok"), { recipe: taskRecipe(noise, "in"), seed: 1 }),
+    ).rejects.toThrow(/files no previous build wrote \(mine.txt\)/);
     expect(readFileSync(join(out, "mine.txt"), "utf8")).toBe("keep me");
     expect(readFileSync(join(root, "mixed-ok", "mine.txt"), "utf8")).toBe("keep me");
   });
@@ -315,23 +341,42 @@ describe("mioc degrade / testsets (stdlib tasks)", () => {
     const m = JSON.parse(readFileSync(join(o1, "manifest.json"), "utf8"));
     expect(m.task).toBe("rain");
     for (const im of m.images) {
-      expect(im.params.amount).toBeGreaterThanOrEqual(50);
-      expect(im.params.amount).toBeLessThanOrEqual(99);
-      expect([3, 5, 7, 9, 11]).toContain(im.params.width);
+      expect(im.params[0]?.amount).toBeGreaterThanOrEqual(50);
+      expect(im.params[0]?.amount).toBeLessThanOrEqual(99);
+      expect([3, 5, 7, 9, 11]).toContain(im.params[0]?.width);
     }
     expect(readFileSync(join(o1, "p1.png")).equals(readFileSync(join(o2, "p1.png")))).toBe(true);
   });
 
-  it("builds the 14 test sets and prints their PSNR table", () => {
+  it("builds the 19 test sets and prints their PSNR tables", () => {
     const o = join(root, "cli-ts");
     const r = mioc(["testsets", "build", src, o, "--seed", "2"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("14 test sets of 2 images");
+    expect(r.stdout).toContain("19 test sets of 2 images");
+    expect(readdirSync(join(o, "unknown")).sort()).toEqual(["difficult", "mild", "ntire20", "toled", "wild"]);
     expect(readdirSync(join(o, "indist")).sort()).toEqual(["blur", "dark", "haze", "jpeg", "noise", "rain", "sr"]);
     expect(readdirSync(join(o, "outdist")).sort()).toEqual(["blur", "dark", "haze", "jpeg", "noise", "rain", "sr"]);
     const t = mioc(["testsets", "psnr", o]);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stdout).toMatch(/\| In-Dis \| \d+\.\d\d \|/);
+    expect(t.stdout).toContain("| set | difficult | mild | wild | ntire20 | toled |");
+    expect(t.stdout).toMatch(/\| Unknown \| \d+\.\d\d \|/);
+  });
+
+  it("degrades a folder with an Unknown testset, which takes no --dist", () => {
+    const o = join(root, "cli-mild");
+    const r = mioc(["degrade", "--task", "mild", "--seed", "3", src, o]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("2 images degraded with mild (unknown, seed 3)");
+    const m = JSON.parse(readFileSync(join(o, "manifest.json"), "utf8"));
+    expect(m.steps.map((s: { fn: string }) => s.fn)).toEqual(["anisotropic_blur", "bicubic_down_up", "gaussian_noise"]);
+    expect(m.images[0].params).toHaveLength(3);
+    const bad = mioc(["degrade", "--task", "mild", "--dist", "out", src, join(root, "cli-mild2")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("'mild' is an Unknown testset: it has one recipe and no --dist");
+    const typo = mioc(["degrade", "--task", "mildd", src, join(root, "cli-mild3")]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain("Unknown testsets (stdlib/unknown.mio): difficult, mild, wild, ntire20, toled");
   });
 
   it("refuses to write over or inside the sources: exit 2 naming both paths, the originals unchanged", async () => {

@@ -14,12 +14,15 @@ describe("mioc report", () => {
     const res = mioc(["report", r.dir]);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout.split("\n")[0]).toBe("|  | SR | Blur | Noise | JPEG | Rain | Haze | Low-Light | Avg |");
-    expect(res.stdout).toContain("| In-Dis | 24.12 | 25.49 | 26.86 | 28.23 | 29.60 | 30.97 | 32.34 | 28.23 |");
+    expect(res.stdout).toContain(
+      "| In-Dis | 24.12 ▲ | 25.49 ▲ | 26.86 ▲ | 28.23 ▲ | 29.60 ▲ | 30.97 ▲ | 32.34 ▲ | 28.23 ▲ |",
+    );
+    expect(res.stdout).toContain("|  | Out-Dis Avg | Difficult | Mild | Wild | Ntire20 | Toled | Unknown Avg |");
     expect(res.stderr).toContain(join(r.dir, "report.md"));
     expect(readFileSync(join(r.dir, "report.html"), "utf8")).toContain("<td>In-Dis</td>");
   });
 
-  it("compares several runs in one table and writes it with --out", async () => {
+  it("compares several runs in the paper's two tables and writes them with --out", async () => {
     const runs = [
       await syntheticRun("srresnet_m", { samples: false }),
       await syntheticRun("srresnet_s", { offset: 0.25, samples: false }),
@@ -30,17 +33,17 @@ describe("mioc report", () => {
     const res = mioc(["report", ...runs.map((r) => r.dir), "--out", out]);
     expect(res.code, res.stderr).toBe(0);
     const lines = res.stdout.split("\n");
-    expect(lines[0]).toBe("| Run | SR | Blur | Noise | JPEG | Rain | Haze | Low-Light | Avg | Out-Dis Avg | Ipv. |");
+    expect(lines[0]).toBe("| Run | SR | Blur | Noise | JPEG | Rain | Haze | Low-Light | Avg | Ipv. |");
+    const rowsOf = ["| input (LQ)", "| srresnet_m", "| srresnet_s", "| srresnet_s_ep", "| srresnet_s_ap"];
     expect(lines.filter((l) => l.startsWith("| ")).map((l) => l.split(" | ")[0])).toEqual([
-      "| Run",
-      "| ---",
-      "| input (LQ)",
-      "| srresnet_m",
-      "| srresnet_s",
-      "| srresnet_s_ep",
-      "| srresnet_s_ap",
+      ...["| Run", "| ---", ...rowsOf],
+      ...["| Run", "| ---", ...rowsOf],
     ]);
-    expect(res.stdout).toMatch(/\| srresnet_s_ap \| 24\.87 .* \+0\.75 \|/);
+    expect(res.stdout).toContain(
+      "| Run | Out-Dis Avg | Ipv. | Difficult | Mild | Wild | Ntire20 | Toled | Unknown Avg | Ipv. |",
+    );
+    // The last run is the best everywhere: bold.
+    expect(res.stdout).toMatch(/\| srresnet_s_ap \| \*\*24\.87\*\* .* \+0\.75 \|/);
     expect(readFileSync(out, "utf8")).toBe(res.stdout);
     rmSync(join(out, ".."), { recursive: true });
   });

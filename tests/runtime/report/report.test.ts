@@ -1,11 +1,11 @@
 // writeReport over a synthetic run folder: the tables carry metrics.json's numbers in the paper's layout, the
 // averages are right, and report.html and loss.png are written next to report.md.
-import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeReport } from "../../../runtime/report/report.js";
-import { removeSyntheticRuns, syntheticRun, TASKS } from "./synthetic.js";
+import { removeSyntheticRuns, syntheticRun, TASKS, UNKNOWN_SETS } from "./synthetic.js";
 
 afterAll(removeSyntheticRuns);
 
@@ -39,7 +39,9 @@ describe("writeReport", () => {
       const psnr = scores.map((s) => s?.psnr as number);
       const lq = scores.map((s) => s?.lq_psnr as number);
       const ssim = scores.map((s) => s?.ssim as number);
-      expect(row(md, "## PSNR", label)).toEqual([label, ...psnr.map((v) => v.toFixed(2)), mean(psnr).toFixed(2)]);
+      // Every output cell beats its input in these scores, so each is marked ▲.
+      const up = (v: number) => `${v.toFixed(2)} ▲`;
+      expect(row(md, "## PSNR", label)).toEqual([label, ...psnr.map(up), up(mean(psnr))]);
       expect(row(md, "## PSNR", `${label} input (LQ)`)).toEqual([
         `${label} input (LQ)`,
         ...lq.map((v) => v.toFixed(2)),
@@ -48,8 +50,53 @@ describe("writeReport", () => {
       expect(row(md, "## SSIM", label)).toEqual([label, ...ssim.map((v) => v.toFixed(4)), mean(ssim).toFixed(4)]);
     }
     // Spot checks by hand: In-Dis SR 24.123, Low-Light 24.123 + 6 * 1.37 = 32.343, Avg 24.123 + 3 * 1.37 = 28.233.
-    expect(row(md, "## PSNR", "In-Dis")).toEqual(expect.arrayContaining(["24.12", "32.34", "28.23"]));
-    expect(files.psnrTable).toContain("| In-Dis | 24.12 | 25.49 |");
+    expect(row(md, "## PSNR", "In-Dis")).toEqual(expect.arrayContaining(["24.12 ▲", "32.34 ▲", "28.23 ▲"]));
+    expect(files.psnrTable).toContain("| In-Dis | 24.12 ▲ | 25.49 ▲ |");
+    expect(md).toContain("▲: above the input (LQ) row's value, ▼: below it.");
+
+    // Table 4's layout: Out-Dis Avg, the five Unknown sets, Unknown Avg; each output below its input here (▼).
+    const table4 = "## Out-Dis and Unknown PSNR";
+    expect(row(md, table4, "")).toEqual([
+      "",
+      "Out-Dis Avg",
+      "Difficult",
+      "Mild",
+      "Wild",
+      "Ntire20",
+      "Toled",
+      "Unknown Avg",
+    ]);
+    const out = TASKS.map((t) => run.sets.out_dist?.[t]?.psnr as number);
+    const outLq = TASKS.map((t) => run.sets.out_dist?.[t]?.lq_psnr as number);
+    const unknown = UNKNOWN_SETS.map((t) => run.sets.unknown?.[t]?.psnr as number);
+    const unknownLq = UNKNOWN_SETS.map((t) => run.sets.unknown?.[t]?.lq_psnr as number);
+    const down = (v: number) => `${v.toFixed(2)} ▼`;
+    expect(row(md, table4, "output")).toEqual([
+      "output",
+      `${mean(out).toFixed(2)} ▲`,
+      ...unknown.map(down),
+      down(mean(unknown)),
+    ]);
+    expect(row(md, table4, "input (LQ)")).toEqual([
+      "input (LQ)",
+      mean(outLq).toFixed(2),
+      ...unknownLq.map((v) => v.toFixed(2)),
+      mean(unknownLq).toFixed(2),
+    ]);
+    expect(files.psnrTable).toContain("| output |");
+  });
+
+  it("marks a loss, and an output equal to its input at the digits shown, not at all", async () => {
+    const run = await syntheticRun("srresnet_m", { samples: false });
+    const metrics = JSON.parse(readFileSync(join(run.dir, "metrics.json"), "utf8"));
+    metrics.sets.in_dist.sr = { psnr: 20.001, lq_psnr: 21.456 };
+    metrics.sets.in_dist.blur = { psnr: 22.5612, lq_psnr: 22.5638 };
+    writeFileSync(join(run.dir, "metrics.json"), JSON.stringify(metrics));
+    await writeReport(run.dir);
+    const md = readFileSync(join(run.dir, "report.md"), "utf8");
+    expect(row(md, "## PSNR", "In-Dis").slice(1, 3)).toEqual(["20.00 ▼", "22.56"]);
+    const html = readFileSync(join(run.dir, "report.html"), "utf8");
+    expect(html).toContain('<td class="loss">20.00 ▼</td><td>22.56</td>');
   });
 
   it("explains a quick run and quotes the paper's row for the same recipe", async () => {
@@ -60,6 +107,12 @@ describe("writeReport", () => {
     expect(row(md, "What the numbers mean", "SRResNet-S+AP (paper)")).toEqual([
       "SRResNet-S+AP (paper)",
       ...["25.73", "30.66", "30.60", "32.68", "34.13", "25.51", "28.97", "29.76", "24.88"],
+    ]);
+    // And its Table 4 Unknown row, after the In-Dis one.
+    const unknownPaper = md.slice(md.indexOf("| Difficult | Mild |", md.indexOf("What the numbers mean")));
+    expect(row(unknownPaper, "| Difficult", "SRResNet-S+AP (paper)")).toEqual([
+      "SRResNet-S+AP (paper)",
+      ...["17.87", "17.35", "17.66", "22.48", "20.06", "19.08"],
     ]);
     expect(md).not.toContain("## SSIM"); // metrics.json has no ssim
     for (const text of [
@@ -83,9 +136,13 @@ describe("writeReport", () => {
     const html = readFileSync(join(run.dir, "report.html"), "utf8");
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain("<td>In-Dis</td>");
+    expect(html).toContain('<td class="gain">24.12 ▲</td>');
+    expect(html).toContain("td.gain{color:#1a7f37}");
     expect(html).toContain('<img src="loss.png"');
-    expect(html).toContain('<img src="samples/in_dist/sr.png"');
-    expect(html).not.toContain("samples/in_dist/noise.png"); // only the grids that exist
+    // One grid per task and Unknown set, tasks first.
+    const grids = [...html.matchAll(/<img src="(samples\/[^"]+)"/g)].map((m) => m[1]);
+    expect(grids).toEqual(["samples/sr.png", "samples/blur.png", "samples/mild.png"]);
+    expect(html).toContain("<figcaption>Mild</figcaption>");
     expect(html).not.toMatch(/(src|href)="(https?:|\/)/); // nothing outside the run folder
     expect(html).toContain("Prompt selection at test time: oracle");
     expect(html).toContain("SRResNet-S+EP (paper)");
@@ -105,6 +162,19 @@ describe("writeReport", () => {
     expect(dark).toBeGreaterThan(500);
     expect(red).toBeGreaterThan(200);
     expect(existsSync(join(run.dir, "report.md"))).toBe(true);
+  });
+
+  it("says why an EP run without a classifier has no Unknown scores", async () => {
+    const run = await syntheticRun("srresnet_s_ep", { samples: false });
+    const metrics = JSON.parse(readFileSync(join(run.dir, "metrics.json"), "utf8"));
+    delete metrics.sets.unknown;
+    writeFileSync(join(run.dir, "metrics.json"), JSON.stringify(metrics));
+    await writeReport(run.dir);
+    const md = readFileSync(join(run.dir, "report.md"), "utf8");
+    expect(md).toContain(
+      "## Out-Dis and Unknown PSNR (dB), as the paper's Table 4\n\nNo Unknown scores: the Unknown sets have no true task",
+    );
+    expect(md).toContain("(give --classifier CKPT)");
   });
 
   it("says how many training files were skipped, and which, once each", async () => {

@@ -1,5 +1,5 @@
 // A small synthetic run folder, as the trainer writes one (docs/reports.md): a real spec from a pipeline's quick
-// profile, a log.jsonl with every entry type, metrics.json with numbers chosen here, and two sample grids.
+// profile, a log.jsonl with every entry type, metrics.json with numbers chosen here, and three sample grids.
 import { mkdtempSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { checkFile, printSpec } from "../../../compiler/compile.js";
 import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import type { RgbImage } from "../../../runtime/data/image.js";
-import { writeTriptych } from "../../../runtime/report/grid.js";
+import { writeSampleGrid } from "../../../runtime/report/grid.js";
 import { root } from "../../helpers/cli.js";
 
 const made: string[] = [];
@@ -18,6 +18,7 @@ export async function removeSyntheticRuns(): Promise<void> {
 }
 
 export const TASKS = ["sr", "blur", "noise", "jpeg", "rain", "haze", "dark"] as const;
+export const UNKNOWN_SETS = ["difficult", "mild", "wild", "ntire20", "toled"] as const;
 
 export function quickSpec(pipeline: string): ExperimentSpec {
   const { specs, diagnostics } = checkFile(join(root, "pipelines", `${pipeline}.mio`), { profile: "quick" });
@@ -32,7 +33,10 @@ export interface Scores {
   ssim?: number;
 }
 
-/** Made-up scores: task i of set s gets a distinct PSNR so a wrong column shows. */
+/**
+ * Made-up scores: task i of set s gets a distinct PSNR so a wrong column shows; the Unknown sets' outputs are a
+ * little below their inputs, so a loss shows too.
+ */
 export function makeScores(offset: number, withSsim: boolean): Record<string, Record<string, Scores>> {
   const sets: Record<string, Record<string, Scores>> = {};
   ["in_dist", "out_dist"].forEach((set, s) => {
@@ -45,6 +49,9 @@ export function makeScores(offset: number, withSsim: boolean): Record<string, Re
       };
     });
   });
+  sets.unknown = Object.fromEntries(
+    UNKNOWN_SETS.map((t, i) => [t, { psnr: 17.5 + i * 0.9 + offset - 0.3, lq_psnr: 17.5 + i * 0.9 }]),
+  );
   return sets;
 }
 
@@ -119,12 +126,18 @@ export async function syntheticRun(
   };
   await writeFile(join(dir, "metrics.json"), `${JSON.stringify(metrics, null, 2)}\n`);
   if (options.samples ?? true) {
-    for (const task of ["sr", "blur"]) {
-      await writeTriptych(
-        join(dir, "samples", "in_dist", `${task}.png`),
-        image(24, 16, 1),
-        image(24, 16, 2),
-        image(24, 16, 3),
+    for (const task of ["sr", "blur", "mild"]) {
+      const row = (label: string) => ({
+        label,
+        lq: image(24, 16, 1),
+        out: image(24, 16, 2),
+        gt: image(24, 16, 3),
+        lqPsnr: 20,
+        outPsnr: 21.5,
+      });
+      await writeSampleGrid(
+        join(dir, "samples", `${task}.png`),
+        task === "mild" ? [row("Unknown")] : [row("In-Dis"), row("Out-Dis")],
       );
     }
   }

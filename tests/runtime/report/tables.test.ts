@@ -1,4 +1,4 @@
-// The comparison table (paper's Table 3 layout plus Table 4's Out-Dis average) and the run-folder checks.
+// The comparison tables (the paper's Table 3 and Table 4 layouts, best values in bold) and the run-folder checks.
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,47 +6,68 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compareRuns } from "../../../runtime/report/compare.js";
 import { loadRun, parseLog, RunFolderError } from "../../../runtime/report/run.js";
 import { markdownTable, scoreTable } from "../../../runtime/report/tables.js";
-import { removeSyntheticRuns, syntheticRun, TASKS } from "./synthetic.js";
+import { removeSyntheticRuns, syntheticRun, TASKS, UNKNOWN_SETS } from "./synthetic.js";
 
 afterAll(removeSyntheticRuns);
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 describe("comparison table", () => {
-  it("has a row per run (by experiment name), the task columns, Avg, Out-Dis Avg and Ipv.", async () => {
+  it("has a row per run (by experiment name), the task columns, Avg and Ipv.; the best of each column in bold", async () => {
     const m = await syntheticRun("srresnet_m", { samples: false });
     const s = await syntheticRun("srresnet_s", { offset: 0.4, samples: false });
-    const { table, markdown } = await compareRuns([m.dir, s.dir]);
+    const { tables, markdown } = await compareRuns([m.dir, s.dir]);
+    const table = tables[0] as NonNullable<(typeof tables)[0]>;
     expect(table.header).toEqual([
       "Run",
       ...["SR", "Blur", "Noise", "JPEG", "Rain", "Haze", "Low-Light"],
-      ...["Avg", "Out-Dis Avg", "Ipv."],
+      ...["Avg", "Ipv."],
     ]);
     const inM = TASKS.map((t) => m.sets.in_dist?.[t]?.psnr as number);
-    const outS = TASKS.map((t) => s.sets.out_dist?.[t]?.psnr as number);
+    const inS = TASKS.map((t) => s.sets.in_dist?.[t]?.psnr as number);
     const lq = TASKS.map((t) => m.sets.in_dist?.[t]?.lq_psnr as number);
-    const outLq = TASKS.map((t) => m.sets.out_dist?.[t]?.lq_psnr as number);
     // Both runs were measured on the same inputs, so the LQ row comes first.
     expect(table.rows.map((r) => r[0])).toEqual(["input (LQ)", "srresnet_m", "srresnet_s"]);
-    expect(table.rows[0]).toEqual([
-      "input (LQ)",
-      ...lq.map((v) => v.toFixed(2)),
-      mean(lq).toFixed(2),
-      mean(outLq).toFixed(2),
-      "",
+    expect(table.rows[0]).toEqual(["input (LQ)", ...lq.map((v) => v.toFixed(2)), mean(lq).toFixed(2), ""]);
+    expect(table.rows[1]).toEqual(["srresnet_m", ...inM.map((v) => v.toFixed(2)), mean(inM).toFixed(2), "baseline"]);
+    expect(table.rows[2]?.slice(-2)).toEqual([mean(inS).toFixed(2), "+0.40"]);
+    // srresnet_s is 0.4 dB better everywhere: its cells are the best, the input row is never marked, nor Ipv.
+    expect(markdown).toContain("| srresnet_s | **24.52** |");
+    expect(markdown).toContain(`| srresnet_m | 24.12 |`);
+    expect(markdown).toContain(`| **${mean(inS).toFixed(2)}** | +0.40 |`);
+    expect(markdown.split("\n")[1]).toBe("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  });
+
+  it("has Table 4's layout: Out-Dis Avg, the Unknown sets, Unknown Avg, each with an Ipv.", async () => {
+    const m = await syntheticRun("srresnet_m", { samples: false });
+    const ap = await syntheticRun("srresnet_s_ap", { offset: 0.5, samples: false });
+    const { tables, markdown } = await compareRuns([m.dir, ap.dir]);
+    const t4 = tables[1] as NonNullable<(typeof tables)[1]>;
+    expect(t4.header).toEqual([
+      "Run",
+      "Out-Dis Avg",
+      "Ipv.",
+      ...["Difficult", "Mild", "Wild", "Ntire20", "Toled"],
+      "Unknown Avg",
+      "Ipv.",
     ]);
-    expect(table.rows[1]).toEqual([
-      "srresnet_m",
-      ...inM.map((v) => v.toFixed(2)),
-      mean(inM).toFixed(2),
-      expect.any(String),
-      "baseline",
+    const outM = mean(TASKS.map((t) => m.sets.out_dist?.[t]?.psnr as number));
+    const unknownAp = UNKNOWN_SETS.map((t) => ap.sets.unknown?.[t]?.psnr as number);
+    const unknownLq = UNKNOWN_SETS.map((t) => m.sets.unknown?.[t]?.lq_psnr as number);
+    expect(t4.rows.map((r) => r[0])).toEqual(["input (LQ)", "srresnet_m", "srresnet_s_ap"]);
+    expect(t4.rows[0]?.slice(3)).toEqual([...unknownLq.map((v) => v.toFixed(2)), mean(unknownLq).toFixed(2), ""]);
+    expect(t4.rows[1]?.slice(0, 3)).toEqual(["srresnet_m", outM.toFixed(2), "baseline"]);
+    expect(t4.rows[2]).toEqual([
+      "srresnet_s_ap",
+      (outM + 0.5).toFixed(2),
+      "+0.50",
+      ...unknownAp.map((v) => v.toFixed(2)),
+      mean(unknownAp).toFixed(2),
+      "+0.50",
     ]);
-    expect(table.rows[2]?.slice(-2)).toEqual([mean(outS).toFixed(2), "+0.40"]);
-    expect(markdown).toContain("| srresnet_s | 24.52 |");
-    expect(markdown.split("\n")[1]).toBe(
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    );
+    expect(t4.marks?.[2]?.filter((x) => x === "best")).toHaveLength(7);
+    expect(markdown).toContain("| Run | Out-Dis Avg | Ipv. | Difficult |");
+    expect(markdown).toContain(`| srresnet_s_ap | **${(outM + 0.5).toFixed(2)}** | +0.50 |`);
   });
 
   it("marks an average over fewer tasks and tells runs of the same experiment apart", async () => {
@@ -56,7 +77,8 @@ describe("comparison table", () => {
     delete metrics.sets.in_dist.dark;
     metrics.run = "srresnet_s_ap-ffffffffffff";
     await writeFile(join(b.dir, "metrics.json"), JSON.stringify(metrics));
-    const { table } = await compareRuns([a.dir, b.dir]);
+    const [table] = (await compareRuns([a.dir, b.dir])).tables;
+    if (!table) throw new Error("no comparison table");
     expect(table.rows.map((r) => r[0])).toEqual(["srresnet_s_ap-0123456789ab", "srresnet_s_ap-ffffffffffff"]);
     const six = TASKS.slice(0, 6).map((t) => b.sets.in_dist?.[t]?.psnr as number);
     expect(table.rows[1]?.[7]).toBe("–");
@@ -74,7 +96,7 @@ describe("comparison table", () => {
     const t = scoreTable(await loadRun(r.dir), "psnr");
     expect(t?.rows[0]?.[1]).toBe("∞");
     expect(t?.rows[0]?.[8]).toBe("∞");
-    expect(markdownTable(t as NonNullable<typeof t>)).toContain("| In-Dis | ∞ |");
+    expect(markdownTable(t as NonNullable<typeof t>)).toContain("| In-Dis | ∞ ▲ |");
   });
 });
 
