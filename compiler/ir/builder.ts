@@ -141,6 +141,24 @@ export class GraphBuilder extends GraphOps {
     return b ? this.add(y, this.reshape(b, [1, out])) : y;
   }
 
+  /**
+   * `nn.LayerNorm(C, eps)` over `axis` (the last by default: tokens (B, L, C); 1 for an NCHW map); creates
+   * `<name>.weight` [C] (ones) and, with `bias`, `<name>.bias` [C] (zeros), PyTorch's init.
+   */
+  layerNorm(x: Node, name: string, o: { axis?: number; eps?: number; bias?: boolean } = {}): Node {
+    const axis = (o.axis ?? -1) < 0 ? (o.axis ?? -1) + x.shape.length : (o.axis ?? -1);
+    const c = x.shape[axis] ?? 0;
+    // The affine parameters broadcast along the axes after `axis`: [C] for the last, [C, 1, 1] for NCHW channels.
+    const along = [c, ...x.shape.slice(axis + 1).map(() => 1)];
+    let y = this.mul(
+      this.normalize(x, axis, o.eps ?? 1e-5),
+      this.reshape(this.param(`${name}.weight`, [c], { kind: "const", value: 1 }), along),
+    );
+    if (o.bias ?? true)
+      y = this.add(y, this.reshape(this.param(`${name}.bias`, [c], { kind: "const", value: 0 }), along));
+    return y;
+  }
+
   /** Global spatial mean of NCHW to [B, C] (`AdaptiveAvgPool2d(1)` + flatten). */
   globalMean(x: Node): Node {
     return this.mean(x, [2, 3], false);
