@@ -151,6 +151,18 @@ export const OP_CASES: OpCase[] = [
     },
   },
   {
+    // A shifted Swin transformer layer from the builder's composites, with its named parameters.
+    name: "swin transformer layer (layer norm, window attention, mlp)",
+    inputs: { x: [1, 4, 4, 4] },
+    build: (b, i) => {
+      const t = b.add(
+        i("x"),
+        b.windowAttention(b.layerNorm(i("x"), "norm1"), "attn", { heads: 2, window: 2, shift: 1 }),
+      );
+      return b.add(t, b.mlp(b.layerNorm(t, "norm2"), "mlp", 8));
+    },
+  },
+  {
     name: "tokens <-> map",
     inputs: { x: [2, 3, 2, 4] },
     build: (b, i) => toMap(b, b.mul(toTokens(b, i("x")), toTokens(b, i("x"))), 2, 4),

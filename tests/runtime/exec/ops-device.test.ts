@@ -50,6 +50,20 @@ async function runCase(
 }
 
 describe("op kernels on the device", () => {
+  it("rand draws the CPU reference's values exactly, fresh for each step written to its counter", async () => {
+    const b = new GraphBuilder();
+    const step = b.input("step", [1], "scalar");
+    const u = b.rand(step, [3, 1000], 0xdeadbeef);
+    const exe = await Executor.create(gpu, compileProgram({ g: b.g, outputs: new Map([["u", u]]), updates: [] }));
+    for (const t of [0, 1, 2 ** 24 - 1]) {
+      exe.write("step", [t]);
+      const got = await exe.run(["u"]);
+      const [want] = interpret([u], { step: [t] });
+      expect(Array.from(got.u ?? []), `step ${t}`).toEqual(Array.from(want ?? []));
+    }
+    exe.destroy();
+  });
+
   // 70,000 products exceed the 65,535 workgroups of one grid dimension: workgroup z strides over the rest.
   it("batched matmul with more products than one grid dimension holds", async () => {
     const b = new GraphBuilder();
