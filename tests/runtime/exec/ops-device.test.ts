@@ -26,9 +26,10 @@ async function runCase(
   const { b, y, wrt, values } = buildCase(c);
   const loss = cotangentLoss(b, y, "cot");
   const grads = grad(b, loss, wrt);
-  const outputs = new Map<string, Node>([["y", y]]);
+  // Fetched by name, where an input's name would win: these names are no case's input.
+  const outputs = new Map<string, Node>([["out.y", y]]);
   grads.forEach((g, i) => {
-    outputs.set(`grad${i}`, g);
+    outputs.set(`out.grad${i}`, g);
   });
   const all = {
     ...values,
