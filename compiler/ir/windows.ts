@@ -1,5 +1,5 @@
 // Swin attention's data movement and constants, composed from primitives (reshape, permute, roll, iota and
-// elementwise arithmetic): tokens <-> maps, window partition/reverse, the relative position index and the
+// elementwise arithmetic): tokens <-> maps (tokens are channels-last (B, H, W, C)), window partition/reverse, the relative position index and the
 // shifted-window mask. The constants are small graphs of `iota` rather than uploaded tables, so a model has no
 // buffers besides its parameters and hash-consing shares them between all layers of one window size.
 // Layouts and semantics are MiOIR's basicsr/archs/swinir_arch.py (docs/compiler.md, "Windows and attention").
@@ -12,22 +12,22 @@ const dims4 = (x: Node): [number, number, number, number] => {
 };
 
 /**
- * Tokens (B, H·W, C) of an NCHW map, PatchEmbed's `x.flatten(2).transpose(1, 2)`.
- * @example toTokens(o, x) // [2, 16, 8, 8] -> [2, 64, 16]
+ * Tokens of an NCHW map, channels last: (B, H, W, C), which is PatchEmbed's `x.flatten(2).transpose(1, 2)`
+ * (B, H·W, C) in the same memory with the map's height and width kept, so window attention needs no side input.
+ * @example toTokens(o, x) // [2, 16, 8, 8] -> [2, 8, 8, 16]
  */
 export function toTokens(o: GraphOps, x: Node): Node {
-  const [b, c, h, w] = dims4(x);
-  return o.permute(o.reshape(x, [b, c, h * w]), [0, 2, 1]);
+  dims4(x);
+  return o.permute(x, [0, 2, 3, 1]);
 }
 
 /**
- * The NCHW map of tokens (B, H·W, C), PatchUnEmbed's `x.transpose(1, 2).view(B, C, H, W)`.
- * @example toMap(o, t, 8, 8) // [2, 64, 16] -> [2, 16, 8, 8]
+ * The NCHW map of channels-last tokens (B, H, W, C), PatchUnEmbed's `x.transpose(1, 2).view(B, C, H, W)`.
+ * @example toMap(o, t) // [2, 8, 8, 16] -> [2, 16, 8, 8]
  */
-export function toMap(o: GraphOps, t: Node, h: number, w: number): Node {
-  const [b, l, c] = t.shape as [number, number, number];
-  assert(t.shape.length === 3 && l === h * w, () => `tokens [${t.shape}] are not a ${h}x${w} map`, t);
-  return o.reshape(o.permute(t, [0, 2, 1]), [b, c, h, w]);
+export function toMap(o: GraphOps, t: Node): Node {
+  dims4(t);
+  return o.permute(t, [0, 3, 1, 2]);
 }
 
 /**
