@@ -1,7 +1,8 @@
 // Backward rules: for node n = op(src...) and the gradient g of the loss with respect to n, each rule returns the
 // gradient with respect to every source (a vector-Jacobian product), written with other primitive ops, or null
 // where the op is constant in that source. Linear ops come in adjoint pairs (pad/pad_bwd, slice/embed,
-// resize/resize_bwd, conv2d/conv2d_bwd_x/conv2d_bwd_w), so the set is closed: every rule's output has rules too.
+// resize/resize_bwd, index_select/index_select_bwd, conv2d/conv2d_bwd_x/conv2d_bwd_w; roll with negated shifts), so
+// the set is closed: every rule's output has rules too.
 import { at, type Node } from "../ir/node.js";
 import { num, nums, type OpName, str } from "../ir/ops.js";
 import type { GraphOps } from "../ir/tensor-ops.js";
@@ -14,6 +15,7 @@ const src = (n: Node, i: number): Node => at(n.src, i);
 export const gradRules = {
   input: () => [],
   const: () => [],
+  iota: () => [],
   affine: (o, g, n) => [o.scale(g, num(n.attrs, "a"))],
   leaky_relu: (o, g, n) => [o.mul(g, o.leakyStep(src(n, 0), num(n.attrs, "alpha")))],
   // NOTE: the derivative of a step is zero almost everywhere; finite differences agree away from x = 0.
@@ -23,6 +25,11 @@ export const gradRules = {
   exp: (o, g, n) => [o.mul(g, n)],
   log: (o, g, n) => [o.div(g, src(n, 0))],
   sqrt: (o, g, n) => [o.div(o.scale(g, 0.5), n)],
+  // d erf(x)/dx = 2/sqrt(pi) * exp(-x^2).
+  erf: (o, g, n) => {
+    const x = src(n, 0);
+    return [o.mul(g, o.scale(o.exp(o.neg(o.mul(x, x))), 2 / Math.sqrt(Math.PI)))];
+  },
   add: (o, g, n) => [o.sumTo(g, src(n, 0).shape), o.sumTo(g, src(n, 1).shape)],
   sub: (o, g, n) => [o.sumTo(g, src(n, 0).shape), o.sumTo(o.neg(g), src(n, 1).shape)],
   mul: (o, g, n) => [o.sumTo(o.mul(g, src(n, 1)), src(n, 0).shape), o.sumTo(o.mul(g, src(n, 0)), src(n, 1).shape)],
@@ -53,12 +60,26 @@ export const gradRules = {
   },
   resize: (o, g, n) => [o.resizeBwd(g, [src(n, 0).shape[2] ?? 0, src(n, 0).shape[3] ?? 0])],
   resize_bwd: (o, g, n) => [o.resize(g, [src(n, 0).shape[2] ?? 0, src(n, 0).shape[3] ?? 0])],
+  roll: (o, g, n) => [
+    o.roll(
+      g,
+      nums(n.attrs, "shifts").map((s) => -s),
+      nums(n.attrs, "axes"),
+    ),
+  ],
+  // The index is piecewise constant: no gradient flows into it.
+  index_select: (o, g, n) => {
+    const axis = num(n.attrs, "axis");
+    return [o.indexSelectBwd(g, src(n, 1), axis, src(n, 0).shape[axis] ?? 0), null];
+  },
+  index_select_bwd: (o, g, n) => [o.indexSelect(g, src(n, 1), num(n.attrs, "axis")), null],
   sum: (o, g, n) => [o.expand(g, src(n, 0).shape)],
   // dx = y * (g - sum(g * y)) along the softmax axis.
   softmax: (o, g, n) => {
     const axis = num(n.attrs, "axis");
     return [o.mul(n, o.sub(g, o.sum(o.mul(g, n), [axis], true)))];
   },
+  rand: () => [null],
   matmul: (o, g, n) => [o.matmul(g, o.t(src(n, 1))), o.matmul(o.t(src(n, 0)), g)],
   conv2d: (o, g, n) => {
     const [x, w] = [src(n, 0), src(n, 1)];

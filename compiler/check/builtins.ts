@@ -1,9 +1,10 @@
 // The layers a .mio backbone can call, as one table: parameters, the shape rule (channels and spatial stride), the
 // weight tensors a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Transformer
-// layers are here without a lowering so SwinIR-, Restormer- and PromptIR-shaped backbones check today; an experiment
-// that uses one is rejected at the call until the compiler core has kernels for it.
+// layers without a lowering (Restormer's, PromptIR's) are here so those backbones check today; an experiment that uses
+// one is rejected at the call until the compiler core has kernels for it.
 import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
+import { toMap, toTokens } from "../ir/windows.js";
 
 /** The shape a checker tracks: what kind of tensor, its channels, and its spatial downscale vs the input image. */
 export interface TShape {
@@ -45,8 +46,12 @@ export interface Uncompilable {
 
 /** How a layer becomes IR, given arguments and inputs the checker has already accepted. */
 export interface LayerLowering {
-  /** `where` is the call's label (the parameter-name prefix); the checker guarantees it for layers with weights. */
-  build(b: GraphBuilder, a: Args, inputs: Node[], where: string | undefined): Node;
+  /**
+   * `where` is the call's label (the parameter-name prefix); the checker guarantees it for layers with weights.
+   * `shapes` are the inputs' checked shapes: a map and channels-last tokens are both rank 4 (docs/compiler.md,
+   * "Windows and attention").
+   */
+  build(b: GraphBuilder, a: Args, inputs: Node[], where: string | undefined, shapes: TShape[]): Node;
   /**
    * Argument values `build` cannot honour yet, as a diagnostic: checked at the call, so an experiment never trains a
    * different network than the one it declares.
@@ -206,14 +211,18 @@ export const builtins: Record<string, Builtin> = {
     [{ name: "slope", type: "float", default: 0.01 }],
     unary((b, x, a) => b.leakyRelu(x, num(a.slope))),
   ),
-  gelu: elementwise("GELU (erf form)"),
+  gelu: elementwise(
+    "GELU (erf form)",
+    [],
+    unary((b, x) => b.gelu(x)),
+  ),
   sigmoid: elementwise("1 / (1 + exp(-x))"),
   softmax: {
     doc: "softmax over channels",
     params: [],
     inputs: 1,
     shape: same("softmax", ["vector", "tokens"]),
-    lower: unary((b, x) => b.softmax(x, 1)),
+    lower: unary((b, x) => b.softmax(x, -1)),
   },
   add_rgb: {
     doc: "adds a constant per RGB channel (SwinIR's mean shift: add_rgb(-0.4488, -0.4371, -0.4040))",
@@ -229,6 +238,7 @@ export const builtins: Record<string, Builtin> = {
         throw new ShapeError("channel", `add_rgb needs a 3-channel image, got ${first(ins).c} channels`);
       return first(ins);
     },
+    lower: unary((b, x, a) => b.add(x, b.constants([num(a.r), num(a.g), num(a.b)], [1, 3, 1, 1]))),
   },
   zero_pad: {
     doc: "zero padding of p pixels on each side (nn.ZeroPad2d)",
@@ -252,7 +262,10 @@ export const builtins: Record<string, Builtin> = {
       needKind(first(ins), ["map", "tokens"], "mean");
       return { kind: "vector", c: first(ins).c, down: 0 };
     },
-    lower: unary((b, x) => b.globalMean(x)),
+    lower: {
+      build: (b, _, inputs, __, shapes) =>
+        first(shapes).kind === "tokens" ? b.mean(first(inputs), [1, 2], false) : b.globalMean(first(inputs)),
+    },
   },
   layer_norm: {
     doc: "layer norm over channels (with bias unless bias: false)",
@@ -263,6 +276,14 @@ export const builtins: Record<string, Builtin> = {
       ["weight", [first(ins).c]],
       ...(a.bias ? [["bias", [first(ins).c]] as [string, number[]]] : []),
     ],
+    lower: {
+      // Over the channels: the last axis of tokens, axis 1 of an NCHW map.
+      build: (b, a, inputs, where, shapes) =>
+        b.layerNorm(first(inputs), where as string, {
+          axis: first(shapes).kind === "map" ? 1 : -1,
+          bias: Boolean(a.bias),
+        }),
+    },
   },
   to_tokens: {
     doc: "flatten a map (B,C,H,W) into tokens (B,HW,C)",
@@ -272,6 +293,8 @@ export const builtins: Record<string, Builtin> = {
       needKind(first(ins), ["map"], "to_tokens");
       return { ...first(ins), kind: "tokens" };
     },
+    // Channels last, (B, H, W, C): the reference's (B, H·W, C) in the same memory, with H and W kept.
+    lower: unary((b, x) => toTokens(b, x)),
   },
   to_map: {
     doc: "fold tokens (B,HW,C) back into a map (B,C,H,W)",
@@ -281,6 +304,7 @@ export const builtins: Record<string, Builtin> = {
       needKind(first(ins), ["tokens"], "to_map");
       return { ...first(ins), kind: "map" };
     },
+    lower: unary((b, t) => toMap(b, t)),
   },
   window_attention: {
     doc: "Swin (shifted) window multi-head self-attention with a relative position bias",
@@ -308,6 +332,14 @@ export const builtins: Record<string, Builtin> = {
         ["proj.bias", [c]],
       ];
     },
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.windowAttention(first(inputs), where as string, {
+          heads: num(a.heads),
+          window: num(a.window),
+          shift: num(a.shift),
+        }),
+    },
   },
   mlp: {
     doc: "two linear layers with GELU between them (hidden = ratio * channels)",
@@ -323,6 +355,10 @@ export const builtins: Record<string, Builtin> = {
         ["fc2.weight", [c, h]],
         ["fc2.bias", [c]],
       ];
+    },
+    lower: {
+      build: (b, a, inputs, where, shapes) =>
+        b.mlp(first(inputs), where as string, Math.floor(first(shapes).c * num(a.ratio))),
     },
   },
   mdta: {
@@ -447,7 +483,7 @@ export const builtins: Record<string, Builtin> = {
       }
       return { kind: first(ins).kind, c: ins.reduce((n, s) => n + s.c, 0), down };
     },
-    lower: { build: (b, _, inputs) => b.concat(inputs, 1) },
+    lower: { build: (b, _, inputs, __, shapes) => b.concat(inputs, first(shapes).kind === "tokens" ? 3 : 1) },
   },
 };
 

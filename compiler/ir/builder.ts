@@ -4,14 +4,34 @@ import { Graph } from "./graph.js";
 import { assert, type Node, numel, type Shape } from "./node.js";
 import { hashString, SequentialRng } from "./rng.js";
 import { GraphOps } from "./tensor-ops.js";
+import { relativePositionIndex, shiftedWindowMask, windowPartition, windowReverse } from "./windows.js";
+
+/**
+ * timm's trunc_normal_(std=0.02) as SwinIR calls it, with bounds ±2 absolute: 100 standard deviations out. Our
+ * Box-Muller draws from u ≥ 2^-32 never pass sqrt(-2 ln 2^-32) = 6.67 standard deviations, so the plain normal is
+ * exactly the truncated one.
+ */
+const TRUNC_NORMAL_002 = { kind: "normal", std: 0.02 } as const;
 
 /**
  * How a conv/linear layer is initialised:
  * - `pytorch`: PyTorch's default, kaiming_uniform(a=√5) weights (U(±1/√fan_in)) and bias U(±1/√fan_in);
  * - `kaiming0.1`: BasicSR `default_init_weights(scale=0.1)`: kaiming_normal (fan_in, gain √2) × 0.1, bias 0;
+ * - `trunc_normal0.02`: SwinIR's `_init_weights` for Linear layers: timm `trunc_normal_(std=0.02)` (normal within
+ *   ±2), bias 0;
  * - `zeros`: weights and bias 0.
  */
-export type LayerInit = "pytorch" | "kaiming0.1" | "zeros";
+export type LayerInit = "pytorch" | "kaiming0.1" | "trunc_normal0.02" | "zeros";
+
+export interface WindowAttentionOptions {
+  heads: number;
+  /** Window side (SwinIR's window_size). */
+  window: number;
+  /** Cyclic shift of a shifted layer (window / 2 in SwinIR), 0 for a plain one. */
+  shift: number;
+  /** Init of the qkv and proj layers (default `trunc_normal0.02`, SwinIR's). */
+  init?: LayerInit;
+}
 
 /** A trainable parameter: its input node and its initial value. */
 export interface Param {
@@ -100,7 +120,9 @@ export class GraphBuilder extends GraphOps {
         ? { kind: "uniform", bound }
         : init === "kaiming0.1"
           ? { kind: "normal", std: 0.1 * Math.sqrt(2 / fanIn) }
-          : { kind: "const", value: 0 },
+          : init === "trunc_normal0.02"
+            ? TRUNC_NORMAL_002
+            : { kind: "const", value: 0 },
     );
     if (!bias) return [w];
     const out = wshape[0] ?? 0;
@@ -132,13 +154,77 @@ export class GraphBuilder extends GraphOps {
     return b ? this.add(y, this.reshape(b, [1, o.out, 1, 1])) : y;
   }
 
-  /** `nn.Linear(in, out)` on [B, in]; creates `<name>.weight` [out, in] and `<name>.bias` [out]. */
+  /**
+   * `nn.Linear(in, out)` over the last axis of [..., in] (a vector [B, in] or tokens); creates `<name>.weight`
+   * [out, in] and `<name>.bias` [out].
+   */
   linear(v: Node, name: string, out: number, o: LinearOptions = {}): Node {
-    assert(v.shape.length === 2, () => `linear '${name}' expects [B, in], got [${v.shape}]`);
-    const cin = v.shape[1] ?? 0;
+    assert(v.shape.length >= 2, () => `linear '${name}' expects [..., in], got [${v.shape}]`);
+    const cin = v.shape[v.shape.length - 1] ?? 0;
     const [w, b] = this.weightAndBias(name, [out, cin], cin, o.bias ?? true, o.init ?? "pytorch");
-    const y = this.matmul(v, this.t(w));
-    return b ? this.add(y, this.reshape(b, [1, out])) : y;
+    // Tokens are one matrix of rows: (B·L, in) x (in, out), then the leading axes again.
+    const rows = this.reshape(v, [numel(v.shape) / cin, cin]);
+    const y = this.matmul(rows, this.t(w));
+    return this.reshape(b ? this.add(y, this.reshape(b, [1, out])) : y, [...v.shape.slice(0, -1), out]);
+  }
+
+  /**
+   * SwinIR's `WindowAttention` on channels-last tokens (B, H, W, C) (the reference's (B, H·W, C) in the same memory),
+   * with a shifted layer's cyclic shift and mask as `SwinTransformerBlock` applies them: roll by −shift, split into
+   * window×window windows, multi-head attention with the relative position bias (q scaled by head_dim^−0.5), merge,
+   * roll back. Creates `<name>.relative_position_bias_table` [(2w−1)², heads] (trunc normal 0.02, as the reference),
+   * `<name>.qkv.*` and `<name>.proj.*`.
+   * @example b.windowAttention(t, "layers.0.residual_group.blocks.1.attn", { heads: 6, window: 8, shift: 4 })
+   */
+  windowAttention(x: Node, name: string, o: WindowAttentionOptions): Node {
+    const [bsz, h, w, c] = x.shape as [number, number, number, number];
+    const { heads, window: ws, shift } = o;
+    assert(x.shape.length === 4 && c % heads === 0, () => `window attention of [${x.shape}] with ${heads} heads`, x);
+    assert(shift >= 0 && shift < ws, () => `shift ${shift} is not in [0, ${ws})`, x);
+    const [d, n, nw] = [c / heads, ws * ws, (h * w) / (ws * ws)];
+    const init = o.init ?? "trunc_normal0.02";
+    const table = this.param(`${name}.relative_position_bias_table`, [(2 * ws - 1) ** 2, heads], TRUNC_NORMAL_002);
+
+    const windows = windowPartition(this, this.roll(x, [-shift, -shift], [1, 2]), ws); // (B·nW, N, C)
+    const qkv = this.linear(windows, `${name}.qkv`, 3 * c, { init });
+    // (B, nW, N, 3, heads, d) -> (3, B, nW, heads, N, d): q, k and v per window and head.
+    const split = this.permute(this.reshape(qkv, [bsz, nw, n, 3, heads, d]), [3, 0, 1, 4, 2, 5]);
+    const part = (i: number) =>
+      this.reshape(this.slice(split, [i, 0, 0, 0, 0, 0], [1, bsz, nw, heads, n, d]), [bsz, nw, heads, n, d]);
+    const bias = this.permute(
+      this.reshape(this.indexSelect(table, relativePositionIndex(this, ws), 0), [n, n, heads]),
+      [2, 0, 1],
+    );
+    let attn = this.add(this.matmul(this.scale(part(0), d ** -0.5), this.t(part(1))), bias);
+    if (shift > 0) attn = this.add(attn, this.reshape(shiftedWindowMask(this, h, w, ws, shift), [nw, 1, n, n]));
+    const heads5 = this.matmul(this.softmax(attn, -1), part(2)); // (B, nW, heads, N, d)
+    const merged = this.reshape(this.permute(heads5, [0, 1, 3, 2, 4]), [bsz * nw, n, c]);
+    const out = windowReverse(this, this.linear(merged, `${name}.proj`, c, { init }), ws, h, w);
+    return this.roll(out, [shift, shift], [1, 2]);
+  }
+
+  /** SwinIR's `Mlp` on tokens: `<name>.fc1` (C → hidden), exact GELU, `<name>.fc2` (hidden → C). */
+  mlp(x: Node, name: string, hidden: number, init: LayerInit = "trunc_normal0.02"): Node {
+    const c = x.shape[x.shape.length - 1] ?? 0;
+    return this.linear(this.gelu(this.linear(x, `${name}.fc1`, hidden, { init })), `${name}.fc2`, c, { init });
+  }
+
+  /**
+   * `nn.LayerNorm(C, eps)` over `axis` (the last by default: tokens (B, L, C); 1 for an NCHW map); creates
+   * `<name>.weight` [C] (ones) and, with `bias`, `<name>.bias` [C] (zeros), PyTorch's init.
+   */
+  layerNorm(x: Node, name: string, o: { axis?: number; eps?: number; bias?: boolean } = {}): Node {
+    const axis = (o.axis ?? -1) < 0 ? (o.axis ?? -1) + x.shape.length : (o.axis ?? -1);
+    const c = x.shape[axis] ?? 0;
+    // The affine parameters broadcast along the axes after `axis`: [C] for the last, [C, 1, 1] for NCHW channels.
+    const along = [c, ...x.shape.slice(axis + 1).map(() => 1)];
+    let y = this.mul(
+      this.normalize(x, axis, o.eps ?? 1e-5),
+      this.reshape(this.param(`${name}.weight`, [c], { kind: "const", value: 1 }), along),
+    );
+    if (o.bias ?? true)
+      y = this.add(y, this.reshape(this.param(`${name}.bias`, [c], { kind: "const", value: 0 }), along));
+    return y;
   }
 
   /** Global spatial mean of NCHW to [B, C] (`AdaptiveAvgPool2d(1)` + flatten). */

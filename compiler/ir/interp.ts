@@ -1,9 +1,11 @@
 // The CPU reference interpreter: float64, written for clarity, not speed. It is the definition of every op that
 // the WGSL kernels, the backward rules (finite differences) and the PyTorch fixtures are tested against.
 
+import { erf } from "./erf.js";
 import { bilinearTaps, broadcastStrides, reflectIndex } from "./indexing.js";
 import { type Attrs, assert, at, CompilerBug, type Node, numel, type Shape, stridesOf } from "./node.js";
 import { num, nums, type OpName, str } from "./ops.js";
+import { counterUniform } from "./rng.js";
 
 export type CpuRule = (src: readonly Float64Array[], n: Node) => Float64Array;
 
@@ -67,6 +69,13 @@ function gather(make: (src: readonly Float64Array[], n: Node) => (c: readonly nu
     });
     return out;
   };
+}
+
+/** Position `index[p]` of an index tensor: an integer in [0, size), else the graph is broken. */
+function indexAt(index: ArrayLike<number>, p: number, size: number, n: Node): number {
+  const r = at(index, p);
+  assert(Number.isInteger(r) && r >= 0 && r < size, () => `index ${r} at position ${p} is not in [0, ${size})`, n);
+  return r;
 }
 
 /** Weight with which input index `i` contributes to output `o` under bilinear resize (0 if it does not). */
@@ -150,6 +159,10 @@ export const cpuRules = {
     throw new CompilerBug(`input '${String(n.attrs.name)}' has no value`, n);
   },
   const: (_s, n) => new Float64Array(numel(n.shape)).fill(num(n.attrs, "value")),
+  iota: gather((_s, n) => {
+    const axis = num(n.attrs, "axis");
+    return (c) => c[axis] ?? 0;
+  }),
   affine: unary((x, a) => num(a, "a") * x + num(a, "b")),
   leaky_relu: unary((x, a) => (x > 0 ? x : num(a, "alpha") * x)),
   leaky_step: unary((x, a) => (x > 0 ? 1 : num(a, "alpha"))),
@@ -158,6 +171,7 @@ export const cpuRules = {
   exp: unary((x) => Math.exp(x)),
   log: unary((x) => Math.log(x)),
   sqrt: unary((x) => Math.sqrt(x)),
+  erf: unary((x) => erf(x)),
   add: binary((a, b) => a + b),
   sub: binary((a, b) => a - b),
   mul: binary((a, b) => a * b),
@@ -275,6 +289,44 @@ export const cpuRules = {
       return acc;
     };
   }),
+  roll: gather(([x], n) => {
+    const shifts = nums(n.attrs, "shifts");
+    const axes = nums(n.attrs, "axes");
+    const s = n.shape;
+    const xs = stridesOf(s);
+    return (c) => {
+      let off = 0;
+      for (let i = 0; i < c.length; i++) {
+        const k = axes.indexOf(i);
+        const d = s[i] ?? 1;
+        const from = k < 0 ? (c[i] ?? 0) : ((((c[i] ?? 0) - (shifts[k] ?? 0)) % d) + d) % d;
+        off += from * (xs[i] ?? 0);
+      }
+      return at(x ?? [], off);
+    };
+  }),
+  index_select: gather(([x, index], n) => {
+    const axis = num(n.attrs, "axis");
+    const ss = shapeOf(n, 0);
+    const xs = stridesOf(ss);
+    return (c) =>
+      at(
+        x ?? [],
+        c.reduce((o, v, i) => o + (i === axis ? indexAt(index ?? [], v, ss[axis] ?? 0, n) : v) * (xs[i] ?? 0), 0),
+      );
+  }),
+  index_select_bwd: ([g, index], n) => {
+    // The adjoint: every position p of g adds to the output position index[p] along the axis.
+    const axis = num(n.attrs, "axis");
+    const size = num(n.attrs, "size");
+    const st = stridesOf(n.shape);
+    const out = new Float64Array(numel(n.shape));
+    forEachIndex(shapeOf(n, 0), (i, c) => {
+      const o = c.reduce((a, v, k) => a + (k === axis ? indexAt(index ?? [], v, size, n) : v) * (st[k] ?? 0), 0);
+      addAt(out, o, at(g ?? [], i));
+    });
+    return out;
+  },
   sum: ([x], n) => {
     const ss = n.src[0]?.shape ?? [];
     const t = stridesOf(n.shape);
@@ -302,16 +354,25 @@ export const cpuRules = {
     });
     return out;
   },
+  rand: ([counter], n) => {
+    const step = at(counter ?? [], 0);
+    assert(Number.isInteger(step) && step >= 0 && step < 2 ** 24, () => `rand counter ${step} is not in [0, 2^24)`, n);
+    const seed = num(n.attrs, "seed");
+    return Float64Array.from({ length: numel(n.shape) }, (_, i) => counterUniform(seed, step, i));
+  },
   matmul: ([a, b], n) => {
-    const [m, k] = shapeOf(n, 0) as [number, number];
-    const nn = n.shape[1] ?? 0;
-    const out = new Float64Array(m * nn);
-    for (let i = 0; i < m; i++)
-      for (let j = 0; j < nn; j++) {
-        let acc = 0;
-        for (let p = 0; p < k; p++) acc += at(a ?? [], i * k + p) * at(b ?? [], p * nn + j);
-        out[i * nn + j] = acc;
-      }
+    const sa = shapeOf(n, 0);
+    const [m, k] = sa.slice(-2) as [number, number];
+    const nn = n.shape[n.shape.length - 1] ?? 0;
+    const batch = numel(sa.slice(0, -2));
+    const out = new Float64Array(batch * m * nn);
+    for (let z = 0; z < batch; z++)
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < nn; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += at(a ?? [], (z * m + i) * k + p) * at(b ?? [], (z * k + p) * nn + j);
+          out[(z * m + i) * nn + j] = acc;
+        }
     return out;
   },
   conv2d: ([x, w], n) =>

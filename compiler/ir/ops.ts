@@ -4,11 +4,15 @@
 import { type Attrs, assert, numel, type Shape, type ShapeRule } from "./node.js";
 
 export const OPS = [
-  // Leaves: named buffers the host writes (data, parameters, optimizer state, step scalars) and constants.
+  // Leaves: named buffers the host writes (data, parameters, optimizer state, step scalars) and constants. `iota`
+  // is the coordinate along one axis: with elementwise arithmetic it builds constant index tensors and masks (the
+  // relative position index and shifted-window mask of Swin attention) that no host has to upload.
   "input",
   "const",
+  "iota",
   // Unary elementwise. `affine` is a*x+b with constant a, b (scales, negation, 1-x); `leaky_step` is the
-  // derivative of leaky_relu (x > 0 ? 1 : alpha), `sign` the derivative of abs; both have zero gradient.
+  // derivative of leaky_relu (x > 0 ? 1 : alpha), `sign` the derivative of abs; both have zero gradient. `erf` is
+  // primitive because nothing else builds it (GELU's exact form is a composite of it).
   "affine",
   "leaky_relu",
   "leaky_step",
@@ -17,13 +21,16 @@ export const OPS = [
   "exp",
   "log",
   "sqrt",
+  "erf",
   // Binary elementwise with NumPy broadcasting (shapes aligned from the right, size-1 axes stretch).
   "add",
   "sub",
   "mul",
   "div",
   // Data movement: each output element reads inputs at computed positions. `*_bwd` and `embed` are the exact
-  // adjoints (transposes) of `pad`, `resize` and `slice`, so their gradients are the forward ops again.
+  // adjoints (transposes) of `pad`, `resize`, `index_select` and `slice`, so their gradients are the forward ops
+  // again; `roll` (torch.roll) is its own adjoint with the shifts negated. `index_select` reads along one axis at
+  // the positions an index tensor holds (integer-valued f32, torch.index_select).
   "reshape",
   "permute",
   "expand",
@@ -34,11 +41,18 @@ export const OPS = [
   "concat",
   "resize",
   "resize_bwd",
+  "roll",
+  "index_select",
+  "index_select_bwd",
   // Reductions keep the reduced axes with size 1 (reshape after if needed).
   "sum",
   // Softmax is primitive for numerical stability (max subtraction).
   "softmax",
-  // Contractions (implicit GEMM kernels). conv2d pads with zeros by `pad` on every side; reflect padding is an
+  // Random: `rand` is uniform in [0, 1) from a hash of (seed, counter, element), so a step counter input gives
+  // fresh, reproducible draws each step (stochastic depth) with no generator state.
+  "rand",
+  // Contractions (implicit GEMM kernels). matmul multiplies the last two axes and batches over the leading ones
+  // (attention's q·kᵀ and attn·v per window and head). conv2d pads with zeros by `pad` on every side; reflect padding is an
   // explicit `pad` node before it. conv2d_bwd_x/_w are the adjoints with respect to the input and the weight.
   "matmul",
   "conv2d",
@@ -47,7 +61,7 @@ export const OPS = [
 ] as const;
 export type OpName = (typeof OPS)[number];
 
-export const UNARY_OPS = ["affine", "leaky_relu", "leaky_step", "abs", "sign", "exp", "log", "sqrt"] as const;
+export const UNARY_OPS = ["affine", "leaky_relu", "leaky_step", "abs", "sign", "exp", "log", "sqrt", "erf"] as const;
 export const BINARY_OPS = ["add", "sub", "mul", "div"] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 export type BinaryOp = (typeof BINARY_OPS)[number];
@@ -110,6 +124,12 @@ const rank = (s: Shape | undefined, r: number, what: string): Shape => {
 export const shapeRules = {
   input: (_s, a) => nums(a, "shape"),
   const: (_s, a) => nums(a, "shape"),
+  iota: (_s, a) => {
+    const shape = nums(a, "shape");
+    const axis = num(a, "axis");
+    assert(axis >= 0 && axis < shape.length, () => `iota axis ${axis} out of range for [${shape}]`);
+    return shape;
+  },
   affine: same,
   leaky_relu: same,
   leaky_step: same,
@@ -118,6 +138,7 @@ export const shapeRules = {
   exp: same,
   log: same,
   sqrt: same,
+  erf: same,
   add: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
   sub: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
   mul: ([a, b]) => broadcastShapes(a ?? [], b ?? []),
@@ -204,6 +225,30 @@ export const shapeRules = {
     const [h, w] = nums(a, "size");
     return [s[0] ?? 0, s[1] ?? 0, h ?? 0, w ?? 0];
   },
+  roll: ([x], a) => {
+    const s = x ?? [];
+    const shifts = nums(a, "shifts");
+    const axes = nums(a, "axes");
+    const distinct = new Set(axes).size === axes.length;
+    const ok = shifts.length === axes.length && distinct && axes.every((ax) => ax >= 0 && ax < s.length);
+    assert(ok, () => `roll shifts [${shifts}] over axes [${axes}] do not fit [${s}]`);
+    return s;
+  },
+  index_select: ([x, index], a) => {
+    const s = x ?? [];
+    const axis = num(a, "axis");
+    assert(axis >= 0 && axis < s.length, () => `index_select axis ${axis} out of range for [${s}]`);
+    const k = rank(index, 1, "index_select index")[0] ?? 0;
+    return s.map((d, i) => (i === axis ? k : d));
+  },
+  index_select_bwd: ([g, index], a) => {
+    const s = g ?? [];
+    const axis = num(a, "axis");
+    const size = num(a, "size");
+    const k = rank(index, 1, "index_select_bwd index")[0];
+    assert(axis >= 0 && axis < s.length && s[axis] === k, () => `index_select_bwd: [${s}] and index [${k}] differ`);
+    return s.map((d, i) => (i === axis ? size : d));
+  },
   sum: ([x], a) => {
     const axes = nums(a, "axes");
     const s = x ?? [];
@@ -215,11 +260,19 @@ export const shapeRules = {
     assert(x !== undefined && axis >= 0 && axis < x.length, () => `softmax axis ${axis} out of range for [${x}]`);
     return x;
   },
+  rand: ([counter], a) => {
+    assert(numel(counter ?? []) === 1, () => `rand takes a one-element counter, got [${counter}]`);
+    const seed = num(a, "seed");
+    assert(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32, () => `rand seed ${seed} is not a u32`);
+    return nums(a, "shape");
+  },
   matmul: ([a, b]) => {
-    const sa = rank(a, 2, "matmul");
-    const sb = rank(b, 2, "matmul");
-    assert(sa[1] === sb[0], () => `matmul [${sa}] x [${sb}]: inner sizes differ`);
-    return [sa[0] ?? 0, sb[1] ?? 0];
+    const [sa, sb] = [a ?? [], b ?? []];
+    const r = sa.length;
+    const batchOk = sb.length === r && sa.slice(0, -2).every((d, i) => d === sb[i]);
+    assert(r >= 2 && batchOk, () => `matmul [${sa}] x [${sb}]: batch axes differ`);
+    assert(sa[r - 1] === sb[r - 2], () => `matmul [${sa}] x [${sb}]: inner sizes differ`);
+    return [...sa.slice(0, -1), sb[r - 1] ?? 0];
   },
   conv2d: ([x, w], a) => {
     const sx = rank(x, 4, "conv2d input");

@@ -14,6 +14,19 @@ export function fmix32(h: number): number {
 }
 
 /**
+ * The `rand` op's draw for element `index` at step `counter` under `seed`: uniform in [0, 1) on a 2^-24 grid, so the
+ * f32 kernels compute exactly the same values (compiler/wgsl/rules.ts mirrors it). Three rounds of `fmix32`, each a
+ * bijection, so distinct (counter, index) pairs of one seed give unrelated words.
+ *
+ * @example counterUniform(7, 1, 0) // the first draw of step 1 under seed 7
+ */
+export function counterUniform(seed: number, counter: number, index: number): number {
+  const step = fmix32(seed ^ fmix32((counter ^ 0x9e3779b9) >>> 0));
+  const h = fmix32((step + Math.imul(index, 0x9e3779b9)) >>> 0);
+  return (h >>> 8) / 16777216;
+}
+
+/**
  * The project's one string hash: 32-bit FNV-1a of the UTF-16 code units, started from `seed`. It seeds each
  * parameter's init from (model seed, name); the data pipeline's `dataHash` (runtime/data/rng.ts) is this hash with
  * `fmix32` on top. Plain FNV-1a here because the committed PyTorch goldens (tests/fixtures/compiler) were made from

@@ -23,6 +23,24 @@ export class GraphOps {
   constant(value: number, shape: Shape = [1]): Node {
     return this.g.node("const", [], { value, shape: [...shape] });
   }
+  /**
+   * A small constant tensor holding `values` in row-major order (SwinIR's RGB mean as [1, 3, 1, 1]): a concat of
+   * fills, so its values are exact and nothing is uploaded.
+   */
+  constants(values: readonly number[], shape: Shape): Node {
+    assert(values.length === numel(shape), () => `${values.length} values for shape [${shape}]`);
+    return this.reshape(
+      this.concat(
+        values.map((v) => this.constant(v, [1])),
+        0,
+      ),
+      shape,
+    );
+  }
+  /** The coordinate along `axis` at every element of `shape` (NumPy's arange, broadcast to the shape). */
+  iota(shape: Shape, axis: number): Node {
+    return this.g.node("iota", [], { shape: [...shape], axis: axis < 0 ? axis + shape.length : axis });
+  }
 
   // ---- unary ----
   affine(x: Node, a: number, b = 0): Node {
@@ -59,6 +77,13 @@ export class GraphOps {
   sqrt(x: Node): Node {
     return this.g.node("sqrt", [x]);
   }
+  erf(x: Node): Node {
+    return this.g.node("erf", [x]);
+  }
+  /** GELU in PyTorch's exact form, `x * 0.5 * (1 + erf(x / sqrt(2)))` (nn.GELU(), not the tanh approximation). */
+  gelu(x: Node): Node {
+    return this.mul(x, this.affine(this.erf(this.scale(x, Math.SQRT1_2)), 0.5, 0.5));
+  }
 
   // ---- binary (broadcasting) ----
   add(a: Node, b: Node): Node {
@@ -82,9 +107,14 @@ export class GraphOps {
   permute(x: Node, perm: readonly number[]): Node {
     return this.g.node("permute", [x], { perm: [...perm] });
   }
-  /** Transpose of a matrix. */
+  /** Transpose of a matrix, or of the last two axes of a batch of them. */
   t(x: Node): Node {
-    return this.permute(x, [1, 0]);
+    const r = x.shape.length;
+    assert(r >= 2, () => `transpose needs two axes, got [${x.shape}]`);
+    return this.permute(
+      x,
+      x.shape.map((_, i) => (i < r - 2 ? i : 2 * r - 3 - i)),
+    );
   }
   expand(x: Node, shape: Shape): Node {
     if (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i])) return x;
@@ -114,6 +144,20 @@ export class GraphOps {
   }
   resizeBwd(g: Node, size: readonly [number, number]): Node {
     return this.g.node("resize_bwd", [g], { size: [...size] });
+  }
+  /** torch.roll: element i of each axis moves to i + shift (mod its size). */
+  roll(x: Node, shifts: readonly number[], axes: readonly number[]): Node {
+    const norm = axes.map((a) => (a < 0 ? a + x.shape.length : a));
+    if (shifts.every((s, i) => s % (x.shape[norm[i] ?? 0] ?? 1) === 0)) return x;
+    return this.g.node("roll", [x], { shifts: [...shifts], axes: norm });
+  }
+  /** torch.index_select: output position p along `axis` reads `x` at `index[p]` (a 1-D, integer-valued tensor). */
+  indexSelect(x: Node, index: Node, axis: number): Node {
+    return this.g.node("index_select", [x, index], { axis: axis < 0 ? axis + x.shape.length : axis });
+  }
+  /** The adjoint of `indexSelect`: position r along `axis` (of `size`) sums `g` where `index` is r. */
+  indexSelectBwd(g: Node, index: Node, axis: number, size: number): Node {
+    return this.g.node("index_select_bwd", [g, index], { axis, size });
   }
 
   // ---- reductions ----
@@ -155,6 +199,37 @@ export class GraphOps {
   }
   softmax(x: Node, axis: number): Node {
     return this.g.node("softmax", [x], { axis: axis < 0 ? axis + x.shape.length : axis });
+  }
+  /**
+   * Normalises over `axis` to zero mean and unit variance, `(x - mean) / sqrt(var + eps)` with the biased variance,
+   * as nn.LayerNorm does before its affine step (the builder's `layerNorm` adds that). Two passes (mean, then the
+   * mean square of the deviations) keep it as stable as PyTorch's.
+   */
+  normalize(x: Node, axis = -1, eps = 1e-5): Node {
+    const xc = this.sub(x, this.mean(x, [axis]));
+    return this.div(xc, this.sqrt(this.affine(this.mean(this.mul(xc, xc), [axis]), 1, eps)));
+  }
+
+  // ---- random ----
+  /** Uniform draws in [0, 1) of `shape`, a pure function of (seed, the value of `counter`, element index). */
+  rand(counter: Node, shape: Shape, seed: number): Node {
+    return this.g.node("rand", [counter], { seed: seed >>> 0, shape: [...shape] });
+  }
+  /**
+   * Stochastic depth (timm `drop_path`, SwinIR's DropPath): each sample (axis 0) is zeroed with probability `prob`
+   * and the kept ones scaled by 1 / (1 - prob); identity when `prob` is 0. `counter` (a step number) and `seed`
+   * pick the draws, so a step is reproducible and every step draws afresh.
+   */
+  dropPath(x: Node, prob: number, counter: Node, seed: number): Node {
+    if (prob === 0) return x;
+    assert(prob > 0 && prob < 1, () => `drop_path probability ${prob} is outside [0, 1)`);
+    const u = this.rand(
+      counter,
+      x.shape.map((d, i) => (i === 0 ? d : 1)),
+      seed,
+    );
+    // u > prob keeps a sample: probability 1 - prob, as floor(1 - prob + u) in timm.
+    return this.mul(x, this.scale(this.leakyStep(this.affine(u, 1, -prob), 0), 1 / (1 - prob)));
   }
 
   // ---- contractions ----

@@ -3,7 +3,7 @@
 // and initialised as in PyTorch/BasicSR.
 
 import type { CallableDecl } from "../../grammar/ast.js";
-import { type Args, builtins } from "../check/builtins.js";
+import { type Args, builtins, type TShape } from "../check/builtins.js";
 import { Elaborator, type Lowering, type Value } from "../check/elaborate.js";
 import { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
@@ -44,6 +44,11 @@ const node = (v: Value): Node => {
 
 const isVector = (v: Value) => v.t === "tensor" && v.shape.kind === "vector";
 
+const shapeOf = (v: Value): TShape => {
+  if (v.t !== "tensor") throw new CompilerBug(`lowering met a ${v.t} where a tensor was checked`);
+  return v.shape;
+};
+
 /** Builds IR through each builtin's lowering; names come from the labels elaboration computed. */
 class GraphLowering implements Lowering {
   promptVector?: Node;
@@ -57,7 +62,7 @@ class GraphLowering implements Lowering {
     // Elaboration with a lowering rejects, at the call, a layer without one or with arguments it does not support.
     const lower = builtins[name]?.lower;
     if (!lower) throw new CompilerBug(`layer '${name}' has no lowering but reached it`);
-    return lower.build(this.b, a, inputs.map(node), where);
+    return lower.build(this.b, a, inputs.map(node), where, inputs.map(shapeOf));
   }
 
   binary(op: "+" | "-" | "*" | "/" | "%", l: Value, r: Value): Node {
@@ -71,10 +76,12 @@ class GraphLowering implements Lowering {
       if (op === "/" && tensorLeft) return b.scale(x, 1 / n);
       throw new CompilerBug(`'${op}' of a number and a tensor passed the checker`);
     }
-    // A vector (B, C) broadcasts over a map's positions as (B, C, 1, 1).
+    // A vector (B, C) broadcasts over a map's positions as (B, C, 1, 1), over tokens (B, H, W, C) as (B, 1, 1, C).
     const lift = (v: Value, other: Value) => {
       const n = node(v);
-      return isVector(v) && !isVector(other) ? b.reshape(n, [n.shape[0] ?? 1, n.shape[1] ?? 1, 1, 1]) : n;
+      if (!isVector(v) || isVector(other)) return n;
+      const [bsz, c] = [n.shape[0] ?? 1, n.shape[1] ?? 1];
+      return b.reshape(n, shapeOf(other).kind === "tokens" ? [bsz, 1, 1, c] : [bsz, c, 1, 1]);
     };
     const [x, y] = [lift(l, r), lift(r, l)];
     if (op === "+") return b.add(x, y);
@@ -92,7 +99,7 @@ class GraphLowering implements Lowering {
   site(name: string, x: Value): Node {
     const i = this.wired.get(name);
     if (i === undefined || !this.promptVector) return node(x);
-    return modulate(this.b, node(x), this.promptVector, i);
+    return modulate(this.b, node(x), this.promptVector, i, shapeOf(x).kind === "tokens");
   }
 }
 

@@ -3,11 +3,15 @@
 import type { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 
-/** Residual modulation `feat * (1 + s) + t`, with s, t = Linear(nf, C)(prompt) per channel. */
-export function modulate(b: GraphBuilder, feat: Node, prompt: Node, site: number): Node {
-  const c = feat.shape[1] ?? 0;
+/**
+ * Residual modulation `feat * (1 + s) + t`, with s, t = Linear(nf, C)(prompt) per channel: axis 1 of an NCHW map, the
+ * last axis of channels-last tokens (B, H, W, C).
+ */
+export function modulate(b: GraphBuilder, feat: Node, prompt: Node, site: number, channelsLast = false): Node {
+  const c = feat.shape[channelsLast ? feat.shape.length - 1 : 1] ?? 0;
   const bsz = feat.shape[0] ?? 0;
-  const s = b.reshape(b.linear(prompt, `scale_fc.${site}`, c), [bsz, c, 1, 1]);
-  const t = b.reshape(b.linear(prompt, `shift_fc.${site}`, c), [bsz, c, 1, 1]);
+  const per = channelsLast ? [bsz, 1, 1, c] : [bsz, c, 1, 1];
+  const s = b.reshape(b.linear(prompt, `scale_fc.${site}`, c), per);
+  const t = b.reshape(b.linear(prompt, `shift_fc.${site}`, c), per);
   return b.add(b.mul(feat, b.affine(s, 1, 1)), t);
 }

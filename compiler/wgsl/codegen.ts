@@ -94,6 +94,11 @@ export function renderGroup(
   const rows = schedule.conv === "rows" ? gemmSpec?.rows : undefined;
   const wgrad = schedule.conv === "rows" ? gemmSpec?.wgrad : undefined;
   const vec4Reads = new Set<string>(rows ? [rows.inBuf] : wgrad ? [wgrad.xBuf, wgrad.dyBuf] : []);
+  // Functions the members' expressions call (erf) are module-scope declarations of every kernel form.
+  const memberHelpers = gr.members.slice(1).flatMap((m) => {
+    const r = wgslRules[m.op];
+    return r.kind === "elementwise" ? (r.helpers ?? []) : [];
+  });
   const decls = [
     ...gr.reads.map(
       (_, i) =>
@@ -102,6 +107,7 @@ export function renderGroup(
     ...gr.outs.map(
       (_, i) => `@group(0) @binding(${gr.reads.length + i}) var<storage, read_write> out${i}: array<f32>;`,
     ),
+    ...new Set(memberHelpers),
   ];
   const bindings = [...gr.reads.map(tid), ...gr.outs.map(tid)];
   const writes = [...gr.reads.map(() => false), ...gr.outs.map(() => true)];
@@ -150,10 +156,9 @@ export function renderGroup(
     const lets = shape.map((d, i) => `let c${i} = (${flat} / ${st[i] ?? 1}) % ${d};`);
     return [c, lets];
   };
-  const pointwise = (rootStmts: string[], rootValue: string, helpers: string[], extraDecls: string[] = []) => {
-    const [c, lets] = coordLets("i");
-    const body = [...lets, ...rootStmts, ...memberCode(c, rootValue, "i")];
-    return [
+  // A grid-stride loop over `count` work items `i`, each running `body`.
+  const gridStride = (count: number, body: string[], helpers: string[], extraDecls: string[] = []) =>
+    [
       ...decls,
       ...extraDecls,
       ...helpers,
@@ -161,14 +166,35 @@ export function renderGroup(
       `@compute @workgroup_size(${POINTWISE_WG})`,
       "fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {",
       `  let stride = i32(nwg.x) * ${POINTWISE_WG};`,
-      `  for (var i = i32(gid.x); i < ${total}; i += stride) {`,
+      `  for (var i = i32(gid.x); i < ${count}; i += stride) {`,
       ...body.map((l) => `    ${l.replace(/\n/g, "\n    ")}`),
       "  }",
       "}",
     ].join("\n");
+  const pointwise = (rootStmts: string[], rootValue: string, helpers: string[], extraDecls: string[] = []) => {
+    const [c, lets] = coordLets("i");
+    return gridStride(total, [...lets, ...rootStmts, ...memberCode(c, rootValue, "i")], helpers, extraDecls);
   };
-  const pointwiseGroups = (): [number, number, number] => [
-    Math.max(1, Math.min(Math.ceil(total / POINTWISE_WG), 4096)),
+  // A row kernel: work item i is a row along `axis`; the root's statements run once, then every element of the row
+  // (coordinate c<axis> in an inner loop) takes the root's value and the members.
+  const rowwise = (axis: number, rootStmts: string[], rootValue: string, helpers: string[]) => {
+    const len = shape[axis] ?? 1;
+    const rowShape = shape.map((d, i) => (i === axis ? 1 : d));
+    const st = stridesOf(rowShape);
+    const c = shape.map((_, i) => `c${i}`);
+    const lets = shape.flatMap((d, i) => (i === axis ? [] : [`let c${i} = (i / ${st[i] ?? 1}) % ${d};`]));
+    const element = [`let e = ${flatten(c, shape)};`, ...memberCode(c, rootValue, "e")];
+    const body = [
+      ...lets,
+      ...rootStmts,
+      `for (var c${axis} = 0; c${axis} < ${len}; c${axis}++) {`,
+      ...element.map((l) => `  ${l}`),
+      "}",
+    ];
+    return gridStride(total / len, body, helpers);
+  };
+  const pointwiseGroups = (count = total): [number, number, number] => [
+    Math.max(1, Math.min(Math.ceil(count / POINTWISE_WG), 4096)),
     1,
     1,
   ];
@@ -180,7 +206,8 @@ export function renderGroup(
       root.src.map((s) => operand(s, c)),
       root,
     );
-    const wgsl = pointwise([], value, []);
+    const helpers = (rule.helpers ?? []).filter((h) => !memberHelpers.includes(h));
+    const wgsl = pointwise([], value, helpers);
     return { kernels: [{ name, wgsl, bindings, writes, workgroups: pointwiseGroups(), flops: total }], scratch: [] };
   }
   if (rule.kind === "gather") {
@@ -194,8 +221,12 @@ export function renderGroup(
       },
     };
     const code = rule.code(ctx, root);
-    const wgsl = pointwise(code.stmts, code.value, [...new Set(code.helpers ?? [])]);
-    return { kernels: [{ name, wgsl, bindings, writes, workgroups: pointwiseGroups(), flops: total }], scratch: [] };
+    const helpers = [...new Set(code.helpers ?? [])].filter((h) => !memberHelpers.includes(h));
+    const axis = rule.row?.(root);
+    const wgsl =
+      axis === undefined ? pointwise(code.stmts, code.value, helpers) : rowwise(axis, code.stmts, code.value, helpers);
+    const workgroups = pointwiseGroups(axis === undefined ? total : total / (shape[axis] ?? 1));
+    return { kernels: [{ name, wgsl, bindings, writes, workgroups, flops: total }], scratch: [] };
   }
 
   // GEMM root.
@@ -204,7 +235,7 @@ export function renderGroup(
   const tiles = chooseTiles(spec.N);
   const grid = gemmGrid(spec, tiles, 1);
   const splitK = wgrad ? 1 : spec.splitK === -1 ? chooseSplitK(grid[0] * grid[1], spec.K) : spec.splitK;
-  const flops = spec.M * spec.N * spec.K;
+  const flops = (spec.batch ?? 1) * spec.M * spec.N * spec.K;
   if (splitK === 1) {
     const c = spec.coords("m", "n");
     const epi = [...c.map((ci, i) => `let c${i} = ${ci};`)];

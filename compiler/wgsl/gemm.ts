@@ -4,7 +4,10 @@
 // register block (up to 4 x 8 = 32 accumulators), so every value loaded from workgroup memory feeds RN or RM FMAs
 // (lavapipe is fast only with >= 8 FMAs per load: docs/bench.md, "What lavapipe allows"). The K loop stages TK-deep
 // slices of A and B through workgroup memory. With splitK > 1, workgroup z sums only its K range and writes a partial
-// tile; a second kernel adds the partials in a fixed order (deterministic, no float atomics).
+// tile; a second kernel adds the partials in a fixed order (deterministic, no float atomics). A batched GEMM (spec.batch)
+// puts its products on workgroup z instead, looping over them in strides of the grid so any count fits the
+// 65535-workgroup limit of one dimension (a 1024x768 image has 73,728 window-head products per attention).
+import { assert } from "../ir/node.js";
 import type { GemmSpec } from "./rules.js";
 
 export interface GemmTiles {
@@ -39,9 +42,13 @@ export interface GemmKernelParts {
   readonly partial?: string;
 }
 
-/** Number of workgroups along x (n tiles), y (m tiles) and z (K splits). */
+/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS = 65535;
+
+/** Number of workgroups along x (n tiles), y (m tiles) and z (K splits, or the products of a batched GEMM). */
 export function gemmGrid(spec: GemmSpec, t: GemmTiles, splitK: number): [number, number, number] {
-  return [Math.ceil(spec.N / (t.WN * t.RN)), Math.ceil(spec.M / (t.WM * t.RM)), splitK];
+  const z = spec.batch === undefined ? splitK : Math.min(spec.batch, MAX_WORKGROUPS);
+  return [Math.ceil(spec.N / (t.WN * t.RN)), Math.ceil(spec.M / (t.WM * t.RM)), z];
 }
 
 /** Renders the GEMM kernel source. */
@@ -68,26 +75,37 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
       "    }",
     ];
   };
+  const batched = spec.batch !== undefined;
+  assert(!batched || splitK === 1, () => "a batched GEMM does not split K");
   lines.push(
     parts.decls,
     `var<workgroup> As: array<vec4<f32>, ${(t.TK * TM) / 4}>;`,
     `var<workgroup> Bs: array<vec4<f32>, ${(t.TK * TN) / 4}>;`,
+    ...(batched ? ["var<private> bz: i32;"] : []),
     "",
     `fn loadA(m: i32, k: i32) -> f32 {\n  ${spec.loadA}\n}`,
     `fn loadB(k: i32, n: i32) -> f32 {\n  ${spec.loadB}\n}`,
   );
   if (parts.epilogue !== null) lines.push(`fn epilogue(m: i32, n: i32, acc: f32) {\n${parts.epilogue}\n}`);
-  lines.push(
-    "",
-    "@compute @workgroup_size(64)",
-    "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+  const prologue = [
     "  let tid = i32(lid);",
     `  let tn = tid % ${t.WN};`,
     `  let tm = tid / ${t.WN};`,
     `  let m0 = i32(wg.y) * ${TM};`,
     `  let n0 = i32(wg.x) * ${TN};`,
-    `  let kBegin = i32(wg.z) * ${kPer};`,
+    `  let kBegin = ${batched ? "0" : `i32(wg.z) * ${kPer}`};`,
     `  let kEnd = min(kBegin + ${kPer}, ${spec.K});`,
+  ];
+  const body: string[] = [];
+  lines.push(
+    "",
+    "@compute @workgroup_size(64)",
+    batched
+      ? "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {"
+      : "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+    ...prologue,
+  );
+  body.push(
     ...accs.map((a) => `  var ${a} = vec4<f32>();`),
     `  for (var k0 = kBegin; k0 < kEnd; k0 += ${t.TK}) {`,
     ...tileLoad("A", TM, spec.M),
@@ -96,10 +114,10 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
     `    for (var kk = 0; kk < ${t.TK}; kk++) {`,
     `      let a = As[kk * ${TM / 4} + tm];`,
   );
-  for (let q = 0; q < QN; q++) lines.push(`      let b${q} = Bs[kk * ${TN / 4} + tn * ${QN} + ${q}];`);
+  for (let q = 0; q < QN; q++) body.push(`      let b${q} = Bs[kk * ${TN / 4} + tn * ${QN} + ${q}];`);
   for (let i = 0; i < t.RM; i++)
-    for (let q = 0; q < QN; q++) lines.push(`      acc${i}_${q} = fma(vec4<f32>(a[${i}]), b${q}, acc${i}_${q});`);
-  lines.push("    }", "    workgroupBarrier();", "  }");
+    for (let q = 0; q < QN; q++) body.push(`      acc${i}_${q} = fma(vec4<f32>(a[${i}]), b${q}, acc${i}_${q});`);
+  body.push("    }", "    workgroupBarrier();", "  }");
   for (let i = 0; i < t.RM; i++)
     for (let j = 0; j < t.RN; j++) {
       const m = `m0 + tm * ${t.RM} + ${i}`;
@@ -109,8 +127,17 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
         parts.epilogue !== null
           ? `epilogue(${m}, ${n}, ${acc});`
           : `${parts.partial}[(i32(wg.z) * ${spec.M} + ${m}) * ${spec.N} + ${n}] = ${acc};`;
-      lines.push(`  if (${m} < ${spec.M} && ${n} < ${spec.N}) { ${store} }`);
+      body.push(`  if (${m} < ${spec.M} && ${n} < ${spec.N}) { ${store} }`);
     }
+  if (batched) {
+    // The loop bounds are workgroup-uniform, so the barriers inside stay in uniform control flow.
+    lines.push(
+      `  for (var z = i32(wg.z); z < ${spec.batch}; z += i32(nwg.z)) {`,
+      "    bz = z;",
+      ...body.map((l) => `  ${l}`),
+      "  }",
+    );
+  } else lines.push(...body);
   lines.push("}");
   return lines.join("\n");
 }

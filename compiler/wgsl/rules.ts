@@ -1,7 +1,8 @@
 // How each op becomes WGSL. Four kinds:
 // - `leaf`: a buffer the host writes (inputs); a constant is a literal.
 // - `elementwise`: an expression of the operands' values at the same element (fuses into chains and epilogues).
-// - `gather`: statements computing the output element at coordinates `c` by loading sources anywhere.
+// - `gather`: statements computing the output element at coordinates `c` by loading sources anywhere. A `row`
+//   gather (softmax) computes its statements once per row along one axis and every element of the row from them.
 // - `gemm`: C[m, n] = sum_k A(m, k) B(k, n), with A and B given as index code (implicit GEMM, see gemm.ts).
 import { assert, at, type Node, stridesOf } from "../ir/node.js";
 import { num, nums, type OpName, str } from "../ir/ops.js";
@@ -33,6 +34,11 @@ export interface GemmSpec {
   readonly M: number;
   readonly N: number;
   readonly K: number;
+  /**
+   * Independent products C_z = A_z B_z for z < batch (batched matmul); `loadA`, `loadB` and `coords` read z as
+   * `bz`. Absent: one product.
+   */
+  readonly batch?: number;
   /** Body of `fn loadA(m: i32, k: i32) -> f32`, for 0 <= m < M, 0 <= k < K; `buf(i)` names source i. */
   readonly loadA: string;
   /** Body of `fn loadB(k: i32, n: i32) -> f32`. */
@@ -66,11 +72,28 @@ export interface DirectSpec {
 
 export type WgslRule =
   | { readonly kind: "leaf" }
-  | { readonly kind: "elementwise"; expr(a: readonly string[], n: Node): string }
-  | { readonly kind: "gather"; code(ctx: GatherCtx, n: Node): GatherCode }
+  | {
+      readonly kind: "elementwise";
+      expr(a: readonly string[], n: Node): string;
+      /** Module-scope functions the expression calls. */
+      readonly helpers?: readonly string[];
+    }
+  | {
+      readonly kind: "gather";
+      code(ctx: GatherCtx, n: Node): GatherCode;
+      /**
+       * The axis whose coordinate the statements never read (a row reduction): the kernel runs them once per row and
+       * evaluates the value at every coordinate of the row, instead of once per element.
+       */
+      row?(n: Node): number;
+    }
   | { readonly kind: "gemm"; spec(n: Node, buf: (i: number) => string): GemmSpec };
 
-const ew = (expr: (a: readonly string[], n: Node) => string): WgslRule => ({ kind: "elementwise", expr });
+const ew = (expr: (a: readonly string[], n: Node) => string, helpers?: readonly string[]): WgslRule => ({
+  kind: "elementwise",
+  expr,
+  ...(helpers ? { helpers } : {}),
+});
 const gather = (code: (ctx: GatherCtx, n: Node) => GatherCode): WgslRule => ({ kind: "gather", code });
 const srcShape = (n: Node, i: number) => at(n.src, i).shape;
 
@@ -85,6 +108,31 @@ const RESIZE_WEIGHT = `fn rbw(s: f32, c: i32, size: i32) -> f32 {
   let i1 = min(i0 + 1, size - 1);
   let l1 = s - f32(i0);
   return select(0.0, 1.0 - l1, i0 == c) + select(0.0, l1, i1 == c);
+}`;
+
+// erf in f32: the odd Taylor series near 0 (keeps relative accuracy where erf is small), else 1 - erfc by Numerical
+// Recipes' erfcc (relative error of erfc below 1.2e-7). Within 2e-7 of the float64 erf everywhere (docs/compiler.md).
+const ERF = `fn erf32(x: f32) -> f32 {
+  let z = abs(x);
+  if (z < 0.5) {
+    let x2 = x * x;
+    return 1.1283791671 * x * (1.0 + x2 * (-0.33333333 + x2 * (0.1 + x2 * (-0.023809524 + x2 * (0.0046296296 - x2 * 0.00075757576)))));
+  }
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  let r = 1.0 - t * exp(-z * z + p);
+  return select(-r, r, x >= 0.0);
+}`;
+
+// The rand op's draw (compiler/ir/rng.ts counterUniform, bit for bit): three rounds of murmur3's finaliser.
+const RAND = `fn fmix32(x: u32) -> u32 {
+  var h = x;
+  h ^= h >> 16u; h *= 0x85ebca6bu; h ^= h >> 13u; h *= 0xc2b2ae35u; h ^= h >> 16u;
+  return h;
+}
+fn counter_uniform(seed: u32, counter: u32, index: u32) -> f32 {
+  let step = fmix32(seed ^ fmix32(counter ^ 0x9e3779b9u));
+  return f32(fmix32(step + index * 0x9e3779b9u) >> 8u) / 16777216.0;
 }`;
 
 /** Decomposes an i32 expression `x` into coordinates of `shape` (row-major). */
@@ -104,6 +152,7 @@ function unflatten(ctx: GatherCtx, x: string, shape: readonly number[], prefix: 
 export const wgslRules = {
   input: { kind: "leaf" },
   const: ew((_a, n) => lit(num(n.attrs, "value"))),
+  iota: gather((ctx, n) => ({ stmts: [], value: `f32(${at(ctx.c, num(n.attrs, "axis"))})` })),
   affine: ew(([x], n) => `(${lit(num(n.attrs, "a"))} * ${x} + ${lit(num(n.attrs, "b"))})`),
   leaky_relu: ew(([x], n) => `select(${lit(num(n.attrs, "alpha"))} * ${x}, ${x}, ${x} > 0.0)`),
   leaky_step: ew(([x], n) => `select(${lit(num(n.attrs, "alpha"))}, 1.0, ${x} > 0.0)`),
@@ -112,6 +161,7 @@ export const wgslRules = {
   exp: ew(([x]) => `exp(${x})`),
   log: ew(([x]) => `log(${x})`),
   sqrt: ew(([x]) => `sqrt(${x})`),
+  erf: ew(([x]) => `erf32(${x})`, [ERF]),
   add: ew(([a, b]) => `(${a} + ${b})`),
   sub: ew(([a, b]) => `(${a} - ${b})`),
   mul: ew(([a, b]) => `(${a} * ${b})`),
@@ -269,6 +319,38 @@ export const wgslRules = {
     ];
     return { stmts, value: acc, helpers: [RESIZE_WEIGHT] };
   }),
+  roll: gather((ctx, n) => {
+    const shifts = nums(n.attrs, "shifts");
+    const axes = nums(n.attrs, "axes");
+    // Output i of an axis of size d reads (i - shift) mod d, written as (i + k) % d with k in [0, d).
+    const coords = ctx.c.map((c, i) => {
+      const j = axes.indexOf(i);
+      const d = n.shape[i] ?? 1;
+      const k = j < 0 ? 0 : ((-(shifts[j] ?? 0) % d) + d) % d;
+      return k === 0 ? c : `((${c} + ${k}) % ${d})`;
+    });
+    return { stmts: [], value: ctx.load(0, coords) };
+  }),
+  index_select: gather((ctx, n) => {
+    const axis = num(n.attrs, "axis");
+    const r = ctx.fresh("ix");
+    const coords = ctx.c.map((c, i) => (i === axis ? r : c));
+    return { stmts: [`let ${r} = i32(${ctx.load(1, [at(ctx.c, axis)])});`], value: ctx.load(0, coords) };
+  }),
+  index_select_bwd: gather((ctx, n) => {
+    // Gather form of the scatter: output r along the axis sums g at every position p whose index is r, in order.
+    const axis = num(n.attrs, "axis");
+    const k = srcShape(n, 0)[axis] ?? 0;
+    const [acc, p] = [ctx.fresh("acc"), ctx.fresh("p")];
+    const coords = ctx.c.map((c, i) => (i === axis ? p : c));
+    const stmts = [
+      `var ${acc} = 0.0;`,
+      `for (var ${p} = 0; ${p} < ${k}; ${p}++) {`,
+      `  if (i32(${ctx.load(1, [p])}) == ${at(ctx.c, axis)}) { ${acc} += ${ctx.load(0, coords)}; }`,
+      "}",
+    ];
+    return { stmts, value: acc };
+  }),
   sum: gather((ctx, n) => {
     const s = srcShape(n, 0);
     const axes = nums(n.attrs, "axes");
@@ -286,34 +368,64 @@ export const wgslRules = {
     ];
     return { stmts, value: acc };
   }),
-  softmax: gather((ctx, n) => {
-    const axis = num(n.attrs, "axis");
-    const len = n.shape[axis] ?? 1;
-    const [m, z, k] = [ctx.fresh("m"), ctx.fresh("z"), ctx.fresh("k")];
-    const at_ = ctx.load(
-      0,
-      ctx.c.map((c, i) => (i === axis ? k : c)),
-    );
-    const stmts = [
-      `var ${m} = -3.4e38;`,
-      `for (var ${k} = 0; ${k} < ${len}; ${k}++) { ${m} = max(${m}, ${at_}); }`,
-      `var ${z} = 0.0;`,
-      `for (var ${k} = 0; ${k} < ${len}; ${k}++) { ${z} += exp(${at_} - ${m}); }`,
-    ];
-    return { stmts, value: `(exp(${ctx.load(0, ctx.c)} - ${m}) / ${z})` };
+  softmax: {
+    kind: "gather",
+    row: (n) => num(n.attrs, "axis"),
+    code: (ctx, n) => {
+      const axis = num(n.attrs, "axis");
+      const len = n.shape[axis] ?? 1;
+      const [m, z, k] = [ctx.fresh("m"), ctx.fresh("z"), ctx.fresh("k")];
+      const at_ = ctx.load(
+        0,
+        ctx.c.map((c, i) => (i === axis ? k : c)),
+      );
+      const stmts = [
+        `var ${m} = -3.4e38;`,
+        `for (var ${k} = 0; ${k} < ${len}; ${k}++) { ${m} = max(${m}, ${at_}); }`,
+        `var ${z} = 0.0;`,
+        `for (var ${k} = 0; ${k} < ${len}; ${k}++) { ${z} += exp(${at_} - ${m}); }`,
+      ];
+      return { stmts, value: `(exp(${ctx.load(0, ctx.c)} - ${m}) / ${z})` };
+    },
+  },
+  rand: gather((ctx, n) => {
+    const st = stridesOf(n.shape);
+    const flat = ctx.c.map((c, i) => `u32(${c}) * ${st[i] ?? 1}u`).join(" + ") || "0u";
+    const counter = ctx.load(0, ["0"]);
+    return {
+      stmts: [],
+      value: `counter_uniform(${num(n.attrs, "seed")}u, u32(${counter}), ${flat})`,
+      helpers: [RAND],
+    };
   }),
   matmul: {
     kind: "gemm",
     spec: (n, buf) => {
-      const [M, K] = srcShape(n, 0) as [number, number];
-      const N = n.shape[1] ?? 0;
+      const r = n.shape.length;
+      const [M, K] = srcShape(n, 0).slice(-2) as [number, number];
+      const N = n.shape[r - 1] ?? 0;
+      if (r === 2) {
+        return {
+          M,
+          N,
+          K,
+          loadA: `return ${buf(0)}[m * ${K} + k];`,
+          loadB: `return ${buf(1)}[k * ${N} + n];`,
+          coords: (m, nn) => [m, nn],
+          splitK: 1,
+        };
+      }
+      // Batched: product bz of the leading axes (row-major), whose coordinates the epilogue needs.
+      const lead = n.shape.slice(0, -2);
+      const ls = stridesOf(lead);
       return {
         M,
         N,
         K,
-        loadA: `return ${buf(0)}[m * ${K} + k];`,
-        loadB: `return ${buf(1)}[k * ${N} + n];`,
-        coords: (m, nn) => [m, nn],
+        batch: lead.reduce((p, d) => p * d, 1),
+        loadA: `return ${buf(0)}[(bz * ${M} + m) * ${K} + k];`,
+        loadB: `return ${buf(1)}[(bz * ${K} + k) * ${N} + n];`,
+        coords: (m, nn) => [...lead.map((d, i) => `((bz / ${ls[i] ?? 1}) % ${d})`), m, nn],
         splitK: 1,
       };
     },

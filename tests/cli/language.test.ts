@@ -38,7 +38,23 @@ writeFileSync(
   ].join("\n"),
 );
 
-/** A valid experiment on SwinIR, whose transformer layers check but have no kernels yet. */
+/** A valid experiment on Restormer, whose attention and feed-forward layers check but have no kernels yet. */
+const restormer = join(dir, "restormer.mio");
+writeFileSync(
+  restormer,
+  [
+    "use stdlib/tasks",
+    "use stdlib/backbones/restormer",
+    "",
+    "experiment restore {",
+    "  model Restormer",
+    "  curriculum mixed { tasks sr; iters 10 }",
+    "}",
+    "",
+  ].join("\n"),
+);
+
+/** A small SwinIR experiment: every transformer layer lowers. */
 const swinir = join(dir, "swinir.mio");
 writeFileSync(
   swinir,
@@ -47,7 +63,11 @@ writeFileSync(
     "use stdlib/backbones/swinir",
     "",
     "experiment swin {",
-    "  model SwinIR",
+    "  model SwinIR(embed: 12, groups: 2, depth: 2, heads: 2, window: 4, feat: 8)",
+    "  data {",
+    "    crop 16",
+    "    batch 2",
+    "  }",
     "  curriculum mixed { tasks sr; iters 10 }",
     "}",
     "",
@@ -347,17 +367,26 @@ describe("mioc compile", () => {
   });
 
   it("--emit ir of an experiment with layers that have no kernels is exit code 2 at their calls, not a stack", () => {
-    const r = mioc(["compile", swinir, "--emit", "ir"]);
+    const r = mioc(["compile", restormer, "--emit", "ir"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    const source = readFileSync("stdlib/backbones/swinir.mio", "utf8").split("\n");
-    const line = source.findIndex((l) => l.includes("patch_embed.norm: layer_norm")) + 1;
+    const source = readFileSync("stdlib/backbones/restormer.mio", "utf8").split("\n");
+    const line = source.findIndex((l) => l.includes("attn: mdta")) + 1;
+    const col = (source[line - 1] ?? "").indexOf("attn: mdta") + 1;
     expect(r.stderr).toContain(
-      `stdlib/backbones/swinir.mio:${line}:25 error MIO6001: layer 'layer_norm' is declared but cannot be compiled yet\n`,
+      `stdlib/backbones/restormer.mio:${line}:${col} error MIO6001: layer 'mdta' is declared but cannot be compiled yet\n`,
     );
-    expect(r.stderr).toContain(` ${line} |   t = f |> to_tokens |> patch_embed.norm: layer_norm\n`);
-    expect(r.stderr).toContain(`  note: ${swinir}:5:9: the experiment compiles 'SwinIR' here`);
+    expect(r.stderr).toContain(`  note: ${restormer}:5:9: the experiment compiles 'Restormer' here`);
     expect(r.stderr).not.toMatch(noStack);
+  });
+
+  it("--emit wgsl of a SwinIR experiment prints its kernels: batched attention GEMMs, row softmax, erf", () => {
+    const r = mioc(["compile", swinir, "--emit", "wgsl"]);
+    expect(r.stderr).toMatch(/^run id swin-[0-9a-f]+\n$/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("var<private> bz: i32;");
+    expect(r.stdout).toMatch(/for \(var c4 = 0; c4 < 16; c4\+\+\)/); // softmax over a 4×4 window's 16 tokens
+    expect(r.stdout).toContain("fn erf32(x: f32) -> f32");
   });
 
   it("an unknown --emit lists the stages", () => {

@@ -40,6 +40,22 @@ describe("graph builder", () => {
     expect(make(1, "a").params.get("a.weight")?.init).not.toEqual(w);
   });
 
+  it("initialises SwinIR's layers as its _init_weights does: trunc normal 0.02, zero bias, LayerNorm 1 and 0", () => {
+    const b = new GraphBuilder({ seed: 0 });
+    const x = b.input("x", [1, 8, 8, 60]);
+    b.windowAttention(b.layerNorm(x, "norm1"), "attn", { heads: 6, window: 8, shift: 4 });
+    const init = (name: string) => [...(b.params.get(name)?.init ?? [])];
+    for (const name of ["attn.qkv.weight", "attn.proj.weight", "attn.relative_position_bias_table"]) {
+      const w = init(name);
+      const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+      expect(std, name).toBeGreaterThan(0.95 * 0.02);
+      expect(std, name).toBeLessThan(1.05 * 0.02);
+    }
+    expect(init("attn.qkv.bias").every((v) => v === 0)).toBe(true);
+    expect(init("norm1.weight").every((v) => v === 1)).toBe(true);
+    expect(init("norm1.bias").every((v) => v === 0)).toBe(true);
+  });
+
   it("matches the paper's parameter counts (docs/training.md)", () => {
     const n = (prompt: "none" | "explicit" | "adaptive") =>
       count(buildSRResNet({ feat: 64, blocks: 16, prompt, batch: 1, height: 16, width: 16, promptSize: 16 }).b);

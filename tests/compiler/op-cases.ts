@@ -2,6 +2,14 @@
 // least one case (a test asserts that), with shapes small enough for finite differences.
 import { GraphBuilder } from "../../compiler/ir/builder.js";
 import type { Node } from "../../compiler/ir/node.js";
+import {
+  relativePositionIndex,
+  shiftedWindowMask,
+  toMap,
+  toTokens,
+  windowPartition,
+  windowReverse,
+} from "../../compiler/ir/windows.js";
 import { awayFromZero, uniform } from "./helpers.js";
 
 export interface OpCase {
@@ -13,6 +21,7 @@ export interface OpCase {
 }
 
 const pos = (seed: number, n: number) => uniform(seed, n, 0.5, 2);
+const wide = (seed: number, n: number) => uniform(seed, n, -4, 4);
 const away = (seed: number, n: number) => awayFromZero(seed, n);
 
 export const OP_CASES: OpCase[] = [
@@ -36,6 +45,9 @@ export const OP_CASES: OpCase[] = [
   { name: "exp", inputs: { x: [2, 4] }, build: (b, i) => b.exp(i("x")) },
   { name: "log", inputs: { x: [2, 4] }, values: { x: pos }, build: (b, i) => b.log(i("x")) },
   { name: "sqrt", inputs: { x: [2, 4] }, values: { x: pos }, build: (b, i) => b.sqrt(i("x")) },
+  { name: "erf", inputs: { x: [3, 7] }, values: { x: wide }, build: (b, i) => b.erf(i("x")) },
+  { name: "gelu (erf form)", inputs: { x: [4, 9] }, values: { x: wide }, build: (b, i) => b.gelu(i("x")) },
+  { name: "iota", inputs: { x: [2, 3, 4] }, build: (b, i) => b.mul(i("x"), b.iota([1, 3, 4], 2)) },
   { name: "add broadcast", inputs: { a: [2, 3, 4, 5], b: [1, 3, 1, 1] }, build: (b, i) => b.add(i("a"), i("b")) },
   { name: "sub broadcast", inputs: { a: [2, 3, 4], b: [4] }, build: (b, i) => b.sub(i("a"), i("b")) },
   { name: "mul broadcast", inputs: { a: [2, 3, 4, 5], b: [2, 3, 1, 1] }, build: (b, i) => b.mul(i("a"), i("b")) },
@@ -67,11 +79,94 @@ export const OP_CASES: OpCase[] = [
   { name: "resize down", inputs: { x: [2, 1, 8, 7] }, build: (b, i) => b.resize(i("x"), [3, 4]) },
   { name: "resize x4", inputs: { x: [1, 1, 3, 2] }, build: (b, i) => b.resize(i("x"), [12, 8]) },
   { name: "resize_bwd", inputs: { x: [1, 2, 5, 6] }, build: (b, i) => b.resizeBwd(i("x"), [3, 4]) },
+  {
+    name: "roll (cyclic shift of shifted windows)",
+    inputs: { x: [2, 5, 6, 3] },
+    build: (b, i) => b.roll(i("x"), [-2, 7], [1, 2]),
+  },
+  {
+    name: "index_select of a bias table by the relative position index",
+    inputs: { table: [9, 2] },
+    build: (b, i) => b.indexSelect(i("table"), relativePositionIndex(b, 2), 0),
+  },
+  {
+    // index |p - 1.5| - 0.5 = [1, 0, 0, 1]: repeated and skipped rows, along a middle axis.
+    name: "index_select axis 1",
+    inputs: { x: [2, 5, 3] },
+    build: (b, i) => b.indexSelect(i("x"), b.affine(b.abs(b.affine(b.iota([4], 0), 1, -1.5)), 1, -0.5), 1),
+  },
+  {
+    name: "index_select_bwd",
+    inputs: { g: [2, 4, 3] },
+    build: (b, i) => b.indexSelectBwd(i("g"), b.affine(b.abs(b.affine(b.iota([4], 0), 1, -1.5)), 1, -0.5), 1, 5),
+  },
   { name: "sum axes", inputs: { x: [2, 3, 4, 5] }, build: (b, i) => b.sum(i("x"), [0, 2, 3]) },
   { name: "mean global spatial", inputs: { x: [2, 3, 4, 5] }, build: (b, i) => b.globalMean(i("x")) },
   { name: "softmax", inputs: { x: [3, 7] }, build: (b, i) => b.softmax(i("x"), 1) },
   { name: "softmax axis 0", inputs: { x: [4, 2, 3] }, build: (b, i) => b.softmax(i("x"), 0) },
+  {
+    // The softmax row kernel with an elementwise member in its loop (attention's softmax then a scale).
+    name: "softmax last axis with a fused member",
+    inputs: { x: [2, 3, 5, 6], s: [2, 3, 5, 6] },
+    build: (b, i) => b.mul(b.softmax(i("x"), -1), i("s")),
+  },
+  {
+    name: "layer norm over tokens (normalize, weight, bias)",
+    inputs: { x: [2, 5, 8] },
+    build: (b, i) => b.layerNorm(i("x"), "norm"),
+  },
+  {
+    name: "layer norm over NCHW channels",
+    inputs: { x: [2, 4, 3, 3] },
+    build: (b, i) => b.layerNorm(i("x"), "norm", { axis: 1, bias: false }),
+  },
+  {
+    name: "rand (drop_path, per sample)",
+    inputs: { x: [6, 3, 2] },
+    build: (b, i) => b.dropPath(i("x"), 0.5, b.constant(3, [1]), 11),
+  },
   { name: "matmul", inputs: { a: [5, 7], b: [7, 9] }, build: (b, i) => b.matmul(i("a"), i("b")) },
+  {
+    name: "batched matmul (q @ k^T per window and head)",
+    inputs: { q: [2, 3, 5, 4], k: [2, 3, 6, 4] },
+    build: (b, i) => b.matmul(i("q"), b.t(i("k"))),
+  },
+  {
+    // One shifted-window attention of a 4x4 map in 2x2 windows with 2 heads: roll, partition, q·kᵀ + relative
+    // position bias + mask, softmax, attn·v, reverse, roll back; every new primitive and composite at once.
+    name: "shifted window attention",
+    inputs: { x: [1, 4, 4, 4], table: [9, 2] },
+    build: (b, i) => {
+      const [ws, heads, d] = [2, 2, 2];
+      const win = windowPartition(b, b.roll(i("x"), [-1, -1], [1, 2]), ws); // [4, 4, 4]
+      const qkv = b.permute(b.reshape(win, [1, 4, 4, heads, d]), [0, 1, 3, 2, 4]); // [1, nW, heads, N, d]
+      const bias = b.permute(
+        b.reshape(b.indexSelect(i("table"), relativePositionIndex(b, ws), 0), [4, 4, heads]),
+        [2, 0, 1],
+      );
+      const mask = b.reshape(shiftedWindowMask(b, 4, 4, ws, 1), [1, 4, 1, 4, 4]);
+      const attn = b.softmax(b.add(b.add(b.scale(b.matmul(qkv, b.t(qkv)), d ** -0.5), bias), mask), -1);
+      const out = b.reshape(b.permute(b.matmul(attn, qkv), [0, 1, 3, 2, 4]), [4, 4, 4]);
+      return b.roll(windowReverse(b, out, ws, 4, 4), [1, 1], [1, 2]);
+    },
+  },
+  {
+    // A shifted Swin transformer layer from the builder's composites, with its named parameters.
+    name: "swin transformer layer (layer norm, window attention, mlp)",
+    inputs: { x: [1, 4, 4, 4] },
+    build: (b, i) => {
+      const t = b.add(
+        i("x"),
+        b.windowAttention(b.layerNorm(i("x"), "norm1"), "attn", { heads: 2, window: 2, shift: 1 }),
+      );
+      return b.add(t, b.mlp(b.layerNorm(t, "norm2"), "mlp", 8));
+    },
+  },
+  {
+    name: "tokens <-> map",
+    inputs: { x: [2, 3, 2, 4] },
+    build: (b, i) => toMap(b, b.mul(toTokens(b, i("x")), b.iota([1, 2, 4, 3], 3))),
+  },
   {
     name: "conv2d k3 s1 p1",
     inputs: { x: [2, 3, 6, 5], w: [4, 3, 3, 3] },

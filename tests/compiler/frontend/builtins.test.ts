@@ -17,9 +17,10 @@ const candidates: TShape[] = [
   { kind: "tokens", c: 8, down: 1 },
   { kind: "map", c: 3, down: 1 },
 ];
-/** The IR layout of each kind: a map is NCHW, a vector (B, C), tokens (B, HW, C). */
-const dims = (s: TShape) => (s.kind === "vector" ? [1, s.c] : s.kind === "map" ? [1, s.c, SIZE, SIZE] : [1, 4, s.c]);
-const channels = (n: Node, kind: TShape["kind"]) => n.shape[kind === "tokens" ? 2 : 1];
+/** The IR layout of each kind: a map is NCHW, a vector (B, C), tokens channels-last (B, H, W, C). */
+const dims = (s: TShape) =>
+  s.kind === "vector" ? [1, s.c] : s.kind === "map" ? [1, s.c, SIZE, SIZE] : [1, SIZE, SIZE, s.c];
+const channels = (n: Node, kind: TShape["kind"]) => n.shape[kind === "tokens" ? 3 : 1];
 
 /** Elaborates `x |> NAME(required args)` on `shape` with a lowering that builds each builtin through the registry. */
 function lowerOne(name: string, shape: TShape) {
@@ -41,6 +42,7 @@ function lowerOne(name: string, shape: TShape) {
         a,
         inputs.map((v) => (v as { node: Node }).node),
         where,
+        inputs.map((v) => (v as { shape: TShape }).shape),
       ),
     binary: () => undefined,
     neg: () => undefined,
@@ -89,10 +91,17 @@ describe("every builtin lowers or is rejected at its call", () => {
       "linear",
       "relu",
       "lrelu",
+      "gelu",
       "softmax",
+      "add_rgb",
       "zero_pad",
       "reflect_pad",
       "mean",
+      "layer_norm",
+      "to_tokens",
+      "to_map",
+      "window_attention",
+      "mlp",
       "upsample",
       "concat",
     ]);

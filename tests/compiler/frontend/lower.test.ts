@@ -52,3 +52,24 @@ describe.each([
     expect(maxDiff).toBeLessThan(1e-12);
   });
 });
+
+describe("stdlib SwinIR lowers (tests/fixtures/compiler/swinir.mio)", () => {
+  it("the paper configuration has the reference's 11,604,775 parameters under its state-dict names", () => {
+    const { program, specs, diagnostics } = checkFile("tests/fixtures/compiler/swinir.mio");
+    expect(diagnostics).toEqual([]);
+    const spec = specs.get("swinir_paper");
+    if (!spec) throw new Error("no swinir_paper experiment");
+    // 64×64 is 8×8 windows of 8: the parameters do not depend on the size.
+    const m = lowerModel(program, spec, { batch: 1, height: 64, width: 64 });
+    expect(m.out.shape).toEqual([1, 3, 64, 64]);
+    const shapes = new Map(m.b.paramList().map((p) => [p.name, p.node.shape]));
+    expect([...shapes.values()].reduce((n, s) => n + s.reduce((a, d) => a * d, 1), 0)).toBe(11_604_775);
+    expect(shapes.get("layers.5.residual_group.blocks.5.attn.relative_position_bias_table")).toEqual([225, 6]);
+    expect(shapes.get("layers.0.residual_group.blocks.1.attn.qkv.weight")).toEqual([540, 180]);
+    expect(shapes.get("layers.3.conv.weight")).toEqual([180, 180, 3, 3]);
+    expect(shapes.get("patch_embed.norm.bias")).toEqual([180]);
+    expect(shapes.get("conv_before_upsample.0.weight")).toEqual([64, 180, 3, 3]);
+    // conv_first, patch_embed.norm; 6 groups of 6 layers (13 tensors each) and a conv; norm; three convs.
+    expect(shapes.size).toBe(4 + 6 * (6 * 13 + 2) + 2 + 6);
+  });
+});
