@@ -36,6 +36,12 @@ export function assert(cond: unknown, msg: () => string, n?: Node): asserts cond
   if (!cond) throw new CompilerBug(msg(), n);
 }
 
+/**
+ * The most elements one tensor may have: kernels index with i32 (compiler/wgsl), so 2^31 - 1 (8 GiB of float32).
+ * The checker refuses a model whose tensors would pass it at the batch and size it checks (MIO7002).
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
 /** Number of elements of a shape. */
 export function numel(shape: Shape): number {
   let n = 1;
