@@ -74,8 +74,8 @@ export interface Elaboration {
 
 type Note = NonNullable<Diagnostic["notes"]>[number];
 
-/** `128×96`: a size as the messages print it. */
-export const showSize = (s: Size): string => `${s[0]}×${s[1]}`;
+/** A size [height, width] as messages print it, width first as for images: [96, 128] is `128×96`. */
+export const showSize = (s: Size): string => `${s[1]}×${s[0]}`;
 
 /** Bails out of the current statement after a diagnostic, so one mistake is reported once. */
 class Reported extends Error {}

@@ -9,16 +9,21 @@ import type { KernelDraft, TensorInfo } from "../wgsl/codegen.js";
 import { hashKey, tensorId } from "../wgsl/codegen.js";
 import type { Program } from "./program.js";
 
-/** Assigns buffers to the tensors the kernels bind and assembles the plan. */
+/**
+ * Assigns buffers to the tensors the kernels bind and assembles the plan. A tensor that fits one binding but shares a
+ * buffer larger than `maxBindingBytes` is bound as the range it takes (its start), not the whole buffer.
+ */
 export function planBuffers(
   p: Program,
   kernels: readonly KernelDraft[],
   tensors: ReadonlyMap<string, TensorInfo>,
   tid: (n: Node) => string = tensorId,
+  maxBindingBytes = Number.POSITIVE_INFINITY,
 ): Plan {
   const buffers: PlanBuffer[] = [];
   const home = new Map<string, number>();
   const inputs: Record<string, PlanInput> = {};
+  const inputShapes = new Map<string, readonly number[]>();
   // Inputs first, in node order, so buffer ids of parameters are stable across programs of the same model.
   for (const n of p.g.nodes) {
     if (n.op !== "input") continue;
@@ -26,6 +31,7 @@ export function planBuffers(
     const id = buffers.length;
     buffers.push({ id, bytes: 4 * numel(n.shape), kind: "input", label: name });
     home.set(tensorId(n), id);
+    inputShapes.set(tensorId(n), n.shape);
     inputs[name] = { buffer: id, shape: n.shape, role: n.attrs.role as InputRole };
   }
 
@@ -82,16 +88,25 @@ export function planBuffers(
     assert(b !== undefined, () => `tensor ${t} was never written by any kernel`);
     return b;
   };
-  const planKernels: PlanKernel[] = kernels.map((k) => ({
-    name: k.name,
-    key: hashKey(k.wgsl),
-    wgsl: k.wgsl,
-    bindings: k.bindings.map(bufferOf),
-    writes: k.writes,
-    workgroups: k.workgroups,
-    flops: k.flops,
-    ...(k.ranges ? { ranges: k.ranges } : {}),
-  }));
+  const bytesOf = (t: string) => 4 * (tensors.get(t)?.elements ?? numel(inputShapes.get(t) ?? []));
+  const planKernels: PlanKernel[] = kernels.map((k) => {
+    const bindings = k.bindings.map(bufferOf);
+    const ranges = k.bindings.map((t, i) => {
+      const own = k.ranges?.[i];
+      const whole = buffers[bindings[i] as number]?.bytes ?? 0;
+      return own ?? (whole > maxBindingBytes ? { offset: 0, size: bytesOf(t) } : undefined);
+    });
+    return {
+      name: k.name,
+      key: hashKey(k.wgsl),
+      wgsl: k.wgsl,
+      bindings,
+      writes: k.writes,
+      workgroups: k.workgroups,
+      flops: k.flops,
+      ...(ranges.some((r) => r) ? { ranges } : {}),
+    };
+  });
   const outputs: Record<string, TensorRef> = {};
   for (const [name, n] of p.outputs) outputs[name] = { buffer: bufferOf(tid(n)), shape: n.shape };
   const updates = p.updates.map((u) => {
