@@ -63,6 +63,13 @@ export function dim(shape: Shape, i: number): number {
   return d;
 }
 
+/** Appends `value` to the list under `key` in place (copying the list each time made the passes quadratic). */
+export function append<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
+}
+
 /** `a[i]` for arrays that are known to be long enough (noUncheckedIndexedAccess without `!`). */
 export function at<T>(a: ArrayLike<T>, i: number): T {
   const v = a[i];

@@ -2,7 +2,7 @@
 // every other tensor lives from the kernel that writes it to the last kernel that reads it, and tensors whose
 // lives do not overlap share a buffer (best fit, growing a free buffer when none is big enough). Fetched outputs
 // and update values stay alive to the end of the step.
-import { assert, type Node, numel } from "../ir/node.js";
+import { append, assert, type Node, numel } from "../ir/node.js";
 import type { InputRole } from "../ir/tensor-ops.js";
 import type { Plan, PlanBuffer, PlanInput, PlanKernel, TensorRef } from "../plan/plan.js";
 import type { KernelDraft, TensorInfo } from "../wgsl/codegen.js";
@@ -46,12 +46,24 @@ export function planBuffers(
     });
   });
   const startsAt = new Map<number, string[]>();
-  for (const [t, i] of first) startsAt.set(i, [...(startsAt.get(i) ?? []), t]);
+  for (const [t, i] of first) append(startsAt, i, t);
   const endsAt = new Map<number, string[]>();
-  for (const [t, i] of last) endsAt.set(i, [...(endsAt.get(i) ?? []), t]);
+  for (const [t, i] of last) append(endsAt, i, t);
 
   const size = new Map<number, number>();
+  // Free buffers by size, ascending; a buffer freed goes after those of its size (as a stable sort would put it).
   const free: number[] = [];
+  /** The first position in `free` of a buffer of at least `bytes` (`orEqual`), or of more than `bytes`. */
+  const firstAbove = (bytes: number, orEqual: boolean) => {
+    let [lo, hi] = [0, free.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const s = size.get(free[mid] as number) ?? 0;
+      if (s < bytes || (!orEqual && s === bytes)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   let unplanned = 0;
   kernels.forEach((_, i) => {
     for (const t of startsAt.get(i) ?? []) {
@@ -59,9 +71,8 @@ export function planBuffers(
       assert(info !== undefined, () => `tensor ${t} has no size`);
       const bytes = 4 * info.elements;
       unplanned += bytes;
-      free.sort((a, b) => (size.get(a) ?? 0) - (size.get(b) ?? 0));
-      let pick = free.findIndex((b) => (size.get(b) ?? 0) >= bytes);
-      if (pick < 0 && free.length > 0) pick = free.length - 1;
+      let pick = firstAbove(bytes, true);
+      if (pick === free.length) pick = free.length - 1;
       let id: number;
       if (pick >= 0) {
         id = free.splice(pick, 1)[0] as number;
@@ -75,7 +86,7 @@ export function planBuffers(
     }
     for (const t of endsAt.get(i) ?? []) {
       const b = home.get(t);
-      if (b !== undefined) free.push(b);
+      if (b !== undefined) free.splice(firstAbove(size.get(b) ?? 0, false), 0, b);
     }
   });
   for (const [id, bytes] of size) {
