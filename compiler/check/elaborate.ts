@@ -99,6 +99,12 @@ export const MAX_EXPR_DEPTH = 400;
  * stdlib's models take under 500 (PromptIR 470, SwinIR's 6 groups of 6 layers 403); 200,000 check in about 0.5 s.
  */
 export const MAX_STEPS = 200_000;
+/**
+ * The most layer calls and tensor operations a compiled model (an experiment's model, extractor or classifier) may
+ * have: compiling takes milliseconds per operation, so a model far past this is refused rather than compiled for
+ * minutes (SRResNet(blocks: 1000), 4,000 of them and a 440 GiB train step, took 15 s). stdlib's SRResNet has 70.
+ */
+export const MAX_TENSOR_OPS = 2_000;
 
 export class Elaborator {
   readonly params: ParamTensor[] = [];
@@ -127,6 +133,8 @@ export class Elaborator {
   private imageSize?: Size;
   private readonly sizeContext: string;
   private readonly batch: number;
+  /** Layer calls and tensor operations so far, against MAX_TENSOR_OPS. */
+  private tensorOps = 0;
 
   constructor(
     private scope: Map<string, NamedDecl>,
@@ -497,8 +505,22 @@ export class Elaborator {
     return Math.abs(s.size[0] * s.down - img[0]) < 1e-9 && Math.abs(s.size[1] * s.down - img[1]) < 1e-9;
   }
 
-  /** A tensor the model makes at `span`: at the batch it runs at, it must stay within what a kernel indexes. */
+  /**
+   * A tensor the model makes at `span`: at the batch it runs at, it must stay within what a kernel indexes, and a
+   * compiled model makes at most MAX_TENSOR_OPS of them (reported once, at the outermost loop making them).
+   */
   private produced(s: TShape, span: Span): void {
+    if (this.compiled && ++this.tensorOps > MAX_TENSOR_OPS) {
+      if (this.tensorOps === MAX_TENSOR_OPS + 1) {
+        this.record(
+          codes.modelTooLarge,
+          span,
+          `this model has more than ${MAX_TENSOR_OPS.toLocaleString("en-US")} layer calls and tensor operations, more than mio compiles`,
+          "use fewer blocks or layers (stdlib's SRResNet has 70)",
+        );
+      }
+      throw new Reported();
+    }
     const elements = this.batch * s.c * (s.size ? s.size[0] * s.size[1] : 1);
     if (elements <= MAX_TENSOR_ELEMENTS) return;
     const shape = s.size ? `${s.c} × ${showSize(s.size)}` : `${s.c}`;

@@ -1034,6 +1034,14 @@ describe("MIO3004 sizes (issue 15: kernel, pad and stride followed at the crop a
 });
 
 describe("MIO7002 model too large", () => {
+  // SRResNet has 6 layer calls and tensor operations outside its blocks and 4 in each (conv, lrelu, conv, +).
+  it("a model of more than 2,000 layer calls and tensor operations, at the user's call", () =>
+    expectDiagnostic(
+      exp("  model SRResNet(feat: 8, blocks: 500)", MIXED),
+      "MIO7002 5:9 this model has more than 2,000 layer calls and tensor operations, more than mio compiles",
+      "use fewer blocks or layers (stdlib's SRResNet has 70)",
+    ));
+  it("one of 1,990 compiles", () => expectParses(exp("  model SRResNet(feat: 8, blocks: 496)", MIXED)));
   it("a tensor past what a kernel indexes, at the crop and batch", () =>
     expectDiagnostic(
       exp("  model SRResNet(feat: 64, blocks: 2)", MIXED, "  data { crop 2048; batch 64 }"),
