@@ -112,7 +112,7 @@ async function prepareTestsets(o: RunOptions, cacheDir: string): Promise<void> {
 
 /**
  * Lowers and compiles the train step for this adapter, and the eval tile's forward plan too (compiled, not
- * allocated), so a crop, batch or tile too large for the adapter fails now, before anything is written or trained.
+ * allocated), so a crop, batch or tile too large for the adapter fails before a run folder is made or training starts.
  */
 function compileRun(o: RunOptions) {
   const { spec, gpu } = o;
@@ -134,12 +134,14 @@ function compileRun(o: RunOptions) {
 
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { spec, gpu } = o;
-  const { step, plan } = compileRun(o);
   const hash = specHash(spec);
   const runId = `${spec.name}-${hash}`;
-  const runDir = await prepareRunDir(o, runId, hash);
+  // Test images first (no GPU needed), then the plans against the adapter, then the run folder: a run that cannot
+  // start leaves nothing behind.
   const testsetCache = join(o.runsRoot, ".testsets");
   await prepareTestsets(o, testsetCache);
+  const { step, plan } = compileRun(o);
+  const runDir = await prepareRunDir(o, runId, hash);
   const logPath = join(runDir, "log.jsonl");
   const emit = (e: LogEvent) => {
     // Synchronous, so lines keep their order; a line every log_every iterations costs nothing.

@@ -511,10 +511,11 @@ export class Elaborator {
    */
   private produced(s: TShape, span: Span): void {
     if (this.compiled && ++this.tensorOps > MAX_TENSOR_OPS) {
+      this.failures++; // the calls it bails out of did not just return nothing
       if (this.tensorOps === MAX_TENSOR_OPS + 1) {
         this.record(
           codes.modelTooLarge,
-          span,
+          this.loops[0] ?? span,
           `this model has more than ${MAX_TENSOR_OPS.toLocaleString("en-US")} layer calls and tensor operations, more than mio compiles`,
           "use fewer blocks or layers (stdlib's SRResNet has 70)",
         );

@@ -1338,9 +1338,13 @@ describe("diagnostics point at the user's line (issue 15, item 7)", () => {
 // sites took 26 s (quadratic) and the self-calling block overflowed the stack.
 describe("MIO7001 too large", () => {
   const TOO_LONG = "MIO7001 3:12 this unrolls to more than 200,000 steps (loop iterations, statements and layer calls)";
+  // Checked on their own (no experiment compiles them, which would stop at MIO7002's 2,000 tensor operations).
+  const alone = (src: string) => src.replace("experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }", "");
   it("three nested loops of 4096 iterations, reported once at the outermost", { timeout: 5000 }, () =>
     expectDiagnostic(
-      net("  for i in 0..4096 {", "    for j in 0..4096 { for k in 0..4096 { lq = lq + lq } }", "  }", "  return lq"),
+      alone(
+        net("  for i in 0..4096 {", "    for j in 0..4096 { for k in 0..4096 { lq = lq + lq } }", "  }", "  return lq"),
+      ),
       TOO_LONG,
       "nested loops multiply; use fewer or shorter loops",
     ),
@@ -1357,23 +1361,24 @@ describe("MIO7001 too large", () => {
         "  for i in 0..16 { for j in 0..4096 { lq = l[i].m[j]: B(3)(lq) } }",
         "  return lq",
         "}",
-        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
       ].join("\n"),
       "MIO7001 4:12 this unrolls to more than 200,000 steps",
     ),
   );
+  const smallBlocks = [
+    "use stdlib/tasks",
+    "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
+    "backbone Net(c: int = 3)(lq: image) {",
+    "  for i in 0..4096 { lq = l[i]: B(3)(lq) }",
+    "  return lq",
+    "}",
+    "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+  ].join("\n");
   it("a loop of 4096 iterations of a small block is within the limit", { timeout: 5000 }, () =>
-    expectParses(
-      [
-        "use stdlib/tasks",
-        "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
-        "backbone Net(c: int = 3)(lq: image) {",
-        "  for i in 0..4096 { lq = l[i]: B(3)(lq) }",
-        "  return lq",
-        "}",
-        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
-      ].join("\n"),
-    ),
+    expectParses(alone(smallBlocks)),
+  );
+  it("the same loop as an experiment's model is more than mio compiles (MIO7002)", { timeout: 5000 }, () =>
+    expectDiagnostic(smallBlocks, "MIO7002 4:12 this model has more than 2,000 layer calls and tensor operations"),
   );
   it("80,000 prompt sites check in linear time", { timeout: 5000 }, () =>
     expectParses(
