@@ -24,6 +24,7 @@ export const codes = {
   channelMismatch: "MIO3001",
   strideMismatch: "MIO3002",
   badOutput: "MIO3003",
+  sizeMismatch: "MIO3004",
   unknownTask: "MIO4001",
   unmatchedSite: "MIO4002",
   badCurriculum: "MIO4003",
@@ -31,6 +32,7 @@ export const codes = {
   schema: "MIO5001",
   uncompilable: "MIO6001",
   tooLarge: "MIO7001",
+  modelTooLarge: "MIO7002",
 } as const;
 export type DiagnosticCode = (typeof codes)[keyof typeof codes];
 

@@ -4,10 +4,11 @@ import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { initialParams } from "../compiler/ir/builder.js";
+import { forwardProgram, lowerModel } from "../compiler/lower/model.js";
 import { lowerTrainStep } from "../compiler/lower/train-step.js";
 import type { LoadedProgram } from "../compiler/program.js";
 import { printSpec, specHash } from "../compiler/schema/emit.js";
-import { type ExperimentSpec, isClassifier } from "../compiler/schema/experiment.js";
+import { type ExperimentSpec, evalTile, isClassifier } from "../compiler/schema/experiment.js";
 import { ImageReadError, writeFileAtomic } from "./data/image.js";
 import { promptMaps } from "./data/prompts.js";
 import { DataError } from "./data/testsets.js";
@@ -15,7 +16,7 @@ import { fileProblem, MioInputError, MioRuntimeError } from "./errors.js";
 import { loadClassifier, promptSelection, writeClassifier } from "./eval/classifier.js";
 import { ensureTestsets } from "./eval/evaluate.js";
 import { evaluateExperiment } from "./eval/experiment.js";
-import { compileForDevice } from "./exec/forward.js";
+import { compileForDevice } from "./exec/fit.js";
 import { writeSampleGrids } from "./report/grid.js";
 import { writeReport } from "./report/report.js";
 import type { LogEvent, RunEvent, RunMetrics } from "./run-folder.js";
@@ -109,13 +110,38 @@ async function prepareTestsets(o: RunOptions, cacheDir: string): Promise<void> {
   }
 }
 
+/**
+ * Lowers and compiles the train step for this adapter, and the eval tile's forward plan too (compiled, not
+ * allocated), so a crop, batch or tile too large for the adapter fails before a run folder is made or training starts.
+ */
+function compileRun(o: RunOptions) {
+  const { spec, gpu } = o;
+  const step = lowerTrainStep(o.program, spec);
+  const crop = `${spec.data.crop}×${spec.data.crop}`;
+  const plan = compileForDevice(gpu, step.program, {
+    what: `training on batches of ${spec.data.batch} crops of ${crop}`,
+    hint: "lower data { crop } or data { batch }",
+  });
+  if (!isClassifier(spec)) {
+    const tile = evalTile(spec);
+    compileForDevice(gpu, forwardProgram(lowerModel(o.program, spec, { batch: 1, height: tile, width: tile })), {
+      what: `evaluating in tiles of ${tile}×${tile}`,
+      hint: "lower eval { tile }",
+    });
+  }
+  return { step, plan };
+}
+
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { spec, gpu } = o;
   const hash = specHash(spec);
   const runId = `${spec.name}-${hash}`;
-  const runDir = await prepareRunDir(o, runId, hash);
+  // Test images first (no GPU needed), then the plans against the adapter, then the run folder: a run that cannot
+  // start leaves nothing behind.
   const testsetCache = join(o.runsRoot, ".testsets");
   await prepareTestsets(o, testsetCache);
+  const { step, plan } = compileRun(o);
+  const runDir = await prepareRunDir(o, runId, hash);
   const logPath = join(runDir, "log.jsonl");
   const emit = (e: LogEvent) => {
     // Synchronous, so lines keep their order; a line every log_every iterations costs nothing.
@@ -123,12 +149,10 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     o.onEvent?.(e);
   };
 
-  const step = lowerTrainStep(o.program, spec);
   // Explicit prompts at test time: the classifier, if there is one, is loaded before training, so a bad path
   // fails now and not after hours of training.
   const picker = promptSelection(spec, o).classifier;
   const classifier = picker ? await loadClassifier(picker, o.program, spec) : undefined;
-  const plan = compileForDevice(gpu, step.program);
   const initial = initialParams(step.model.b);
   const prompts = await promptMaps(spec);
   const resume = o.resume ? await loadLatestCheckpoint(runDir) : undefined;

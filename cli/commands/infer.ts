@@ -90,7 +90,7 @@ export function registerInfer(cli: Command): void {
       const img = await readImage(input);
       const gpu = await acquireGpu();
       try {
-        const restored = await restoreImage(gpu, program, spec, tensors, img, promptMap?.data, file);
+        const restored = await restoreImage(gpu, program, spec, tensors, img, promptMap?.data, file, note);
         await writeRestored(opts.output, restored);
       } finally {
         gpu.destroy();
@@ -125,6 +125,9 @@ function checkOutput(input: string, opts: InferOptions): void {
         "choose another -o",
       );
 }
+
+/** A note on stderr: what infer did differently from what was asked, and why. */
+const note = (text: string) => process.stderr.write(`mioc: note: ${text}\n`);
 
 /** Writes an image (PNG/JPEG/WebP by extension), or for `.safetensors` the float output as `out` (3 x H x W). */
 async function writeRestored(path: string, r: Restored): Promise<void> {
@@ -178,7 +181,8 @@ async function inferWithModel(input: string, opts: InferOptions & { model: strin
     if (pick?.probability !== undefined)
       process.stdout.write(`predicted task: ${pick.task} (probability ${pick.probability.toFixed(3)})\n`);
     const prompt = pick?.map;
-    await writeRestored(opts.output, await restoreImage(gpu, result.program, spec, weights, img, prompt, opts.weights));
+    const restored = await restoreImage(gpu, result.program, spec, weights, img, prompt, opts.weights, note);
+    await writeRestored(opts.output, restored);
   } finally {
     gpu.destroy();
   }

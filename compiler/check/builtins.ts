@@ -1,16 +1,32 @@
-// The layers a .mio backbone can call, as one table: parameters, the shape rule (channels and spatial stride), the
-// weight tensors a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Transformer
-// layers without a lowering (Restormer's, PromptIR's) are here so those backbones check today; an experiment that uses
-// one is rejected at the call until the compiler core has kernels for it.
+// The layers a .mio backbone can call, as one table: parameters with their ranges, the shape rule (channels and
+// spatial stride), the side rule (an output side from an input side, as the lowering computes it), the weight tensors
+// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Transformer layers without
+// a lowering (Restormer's, PromptIR's) are here so those backbones check today; an experiment that uses one is
+// rejected at the call until the compiler core has kernels for it.
+import type { Span } from "../../grammar/ast.js";
 import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
+import { convOut } from "../ir/ops.js";
 import { toMap, toTokens } from "../ir/windows.js";
 
-/** The shape a checker tracks: what kind of tensor, its channels, and its spatial downscale vs the input image. */
+/** A spatial size: [height, width]. */
+export type Size = readonly [number, number];
+
+/**
+ * The shape a checker tracks: what kind of tensor, its channels, its spatial downscale vs the input image, and, when
+ * the input's size is known (an experiment's crop or tile, an image), its spatial size (docs/language.md, "Sizes").
+ */
 export interface TShape {
   kind: "map" | "vector" | "tokens";
   c: number;
   down: number;
+  /** [height, width] of a map (tokens: of the map they came from); absent for vectors and when no size is known. */
+  size?: Size;
+  /**
+   * The call that first made `size` differ from the input's size at this resolution (an even kernel, a pad, a stride
+   * that does not divide): shown as a note when two sizes disagree.
+   */
+  resized?: { span: Span; message: string };
 }
 
 export type ParamType = "int" | "float" | "bool" | "string";
@@ -23,6 +39,8 @@ export interface BuiltinParam {
   default?: Scalar;
   /** Smallest allowed value (sizes, strides, factors). */
   min?: number;
+  /** Largest allowed value: past it a size is a mistake (and its arithmetic would not be exact). */
+  max?: number;
 }
 
 export type Args = Record<string, Scalar>;
@@ -30,7 +48,7 @@ export type Args = Record<string, Scalar>;
 /** A shape error found by a rule: the checker reports it at the offending call. */
 export class ShapeError extends Error {
   constructor(
-    readonly code: "channel" | "stride" | "kind",
+    readonly code: "channel" | "stride" | "kind" | "size",
     message: string,
     readonly hint?: string,
   ) {
@@ -64,12 +82,24 @@ export interface Builtin {
   /** Number of tensor inputs; `many` for concat-like layers. */
   inputs: number | "many";
   shape(a: Args, ins: TShape[]): TShape;
+  /**
+   * The output's side (height or width, alike) for an input side `n`, exactly as the lowering computes it; throws a
+   * ShapeError ("size") when the layer cannot take that side. Absent: the side is kept (vectors have none).
+   */
+  side?(n: number, a: Args): number;
   /** Weight tensors (name suffix → shape) for a labeled call; absent for parameter-free layers. */
   weights?(a: Args, ins: TShape[]): [string, number[]][];
   /** Absent: the layer checks, but an experiment that calls it cannot be compiled yet. */
   lower?: LayerLowering;
   doc: string;
 }
+
+/** The largest spatial parameter (kernel, stride, pad, window, prompt size): the largest crop or tile side. */
+export const MAX_SPATIAL = 4096;
+/** The most channels, heads or prompts one layer may have. */
+export const MAX_WIDTH = 65536;
+/** The largest resampling factor (pixel_shuffle, upsample) or width ratio. */
+export const MAX_FACTOR = 64;
 
 const num = (v: Scalar | undefined) => Number(v);
 const first = <T>(xs: T[]): T => xs[0] as T;
@@ -120,6 +150,17 @@ const padding = (mode: "zeros" | "reflect") =>
     return b.pad(x, [p, p, p, p], mode);
   });
 
+/** Reflect padding mirrors the pixels inside the edge, so it needs more of them than it adds (as PyTorch does). */
+function reflectable(layer: string, n: number, p: number): void {
+  if (p >= n) {
+    throw new ShapeError(
+      "size",
+      `${layer} reflect-pads ${p} pixels, which needs an input side over ${p}, but the side here is ${n}`,
+      "reflect padding mirrors the pixels inside the edge: pad less, or zero-pad",
+    );
+  }
+}
+
 function convWeights(cin: number, a: Args): [string, number[]][] {
   const k = num(a.k);
   const w: [string, number[]][] = [["weight", [num(a.out), cin / num(a.groups ?? 1), k, k]]];
@@ -131,12 +172,12 @@ export const builtins: Record<string, Builtin> = {
   conv: {
     doc: "2-D convolution, NCHW; `pad` defaults to k/2 ('same' at stride 1)",
     params: [
-      { name: "out", type: "int", min: 1 },
-      { name: "k", type: "int", default: 3, min: 1 },
-      { name: "stride", type: "int", default: 1, min: 1 },
-      { name: "pad", type: "int", default: -1, min: -1 },
+      { name: "out", type: "int", min: 1, max: MAX_WIDTH },
+      { name: "k", type: "int", default: 3, min: 1, max: MAX_SPATIAL },
+      { name: "stride", type: "int", default: 1, min: 1, max: MAX_SPATIAL },
+      { name: "pad", type: "int", default: -1, min: -1, max: MAX_SPATIAL },
       { name: "pad_mode", type: "string", default: "zeros" },
-      { name: "groups", type: "int", default: 1, min: 1 },
+      { name: "groups", type: "int", default: 1, min: 1, max: MAX_WIDTH },
       { name: "bias", type: "bool", default: true },
       { name: "init", type: "string", default: "pytorch" },
     ],
@@ -155,7 +196,27 @@ export const builtins: Record<string, Builtin> = {
         throw new ShapeError("kind", `conv pad_mode must be "zeros" or "reflect", got "${a.pad_mode}"`);
       }
       checkInit("conv", a);
+      if (num(a.pad) >= num(a.k)) {
+        throw new ShapeError(
+          "size",
+          `conv pad ${a.pad} is not smaller than its kernel ${a.k}: the outer outputs would see only padding`,
+          "pad at most k - 1; an odd k with pad (k - 1) / 2 keeps the size at stride 1",
+        );
+      }
       return { kind: "map", c: num(a.out), down: x.down * num(a.stride) };
+    },
+    side(n, a) {
+      const [k, stride, pad] = [num(a.k), num(a.stride), num(a.pad)];
+      if (a.pad_mode === "reflect" && pad > 0) reflectable("conv", n, pad);
+      const out = convOut(n, k, stride, pad);
+      if (out < 1) {
+        throw new ShapeError(
+          "size",
+          `conv(k: ${k}, pad: ${pad}) needs an input side of at least ${k - 2 * pad}, but the side here is ${n}`,
+          "a smaller kernel, or a larger crop or tile",
+        );
+      }
+      return out;
     },
     weights: (a, ins) => convWeights(first(ins).c, a),
     lower: {
@@ -182,7 +243,7 @@ export const builtins: Record<string, Builtin> = {
   linear: {
     doc: "fully connected layer over the channel axis of a vector or tokens",
     params: [
-      { name: "out", type: "int", min: 1 },
+      { name: "out", type: "int", min: 1, max: MAX_WIDTH },
       { name: "bias", type: "bool", default: true },
       { name: "init", type: "string", default: "pytorch" },
     ],
@@ -242,16 +303,21 @@ export const builtins: Record<string, Builtin> = {
   },
   zero_pad: {
     doc: "zero padding of p pixels on each side (nn.ZeroPad2d)",
-    params: [{ name: "p", type: "int", min: 0 }],
+    params: [{ name: "p", type: "int", min: 0, max: MAX_SPATIAL }],
     inputs: 1,
     shape: same("zero_pad", ["map"]),
+    side: (n, a) => n + 2 * num(a.p),
     lower: padding("zeros"),
   },
   reflect_pad: {
     doc: "reflect padding of p pixels on each side",
-    params: [{ name: "p", type: "int", min: 0 }],
+    params: [{ name: "p", type: "int", min: 0, max: MAX_SPATIAL }],
     inputs: 1,
     shape: same("reflect_pad", ["map"]),
+    side(n, a) {
+      reflectable("reflect_pad", n, num(a.p));
+      return n + 2 * num(a.p);
+    },
     lower: padding("reflect"),
   },
   mean: {
@@ -309,9 +375,9 @@ export const builtins: Record<string, Builtin> = {
   window_attention: {
     doc: "Swin (shifted) window multi-head self-attention with a relative position bias",
     params: [
-      { name: "heads", type: "int", min: 1 },
-      { name: "window", type: "int", default: 8, min: 1 },
-      { name: "shift", type: "int", default: 0, min: 0 },
+      { name: "heads", type: "int", min: 1, max: MAX_WIDTH },
+      { name: "window", type: "int", default: 8, min: 1, max: MAX_SPATIAL },
+      { name: "shift", type: "int", default: 0, min: 0, max: MAX_SPATIAL },
     ],
     inputs: 1,
     shape(a, ins) {
@@ -343,7 +409,7 @@ export const builtins: Record<string, Builtin> = {
   },
   mlp: {
     doc: "two linear layers with GELU between them (hidden = ratio * channels)",
-    params: [{ name: "ratio", type: "float", default: 2, min: 0 }],
+    params: [{ name: "ratio", type: "float", default: 2, min: 0, max: MAX_FACTOR }],
     inputs: 1,
     shape: same("mlp", ["tokens", "vector"]),
     weights(a, ins) {
@@ -364,7 +430,7 @@ export const builtins: Record<string, Builtin> = {
   mdta: {
     doc: "Restormer's multi-Dconv head transposed attention (channel attention)",
     params: [
-      { name: "heads", type: "int", min: 1 },
+      { name: "heads", type: "int", min: 1, max: MAX_WIDTH },
       { name: "bias", type: "bool", default: false },
     ],
     inputs: 1,
@@ -392,7 +458,7 @@ export const builtins: Record<string, Builtin> = {
   gdfn: {
     doc: "Restormer's gated-Dconv feed-forward network (hidden = ffn * channels)",
     params: [
-      { name: "ffn", type: "float", default: 2.66, min: 0 },
+      { name: "ffn", type: "float", default: 2.66, min: 0, max: MAX_FACTOR },
       { name: "bias", type: "bool", default: false },
     ],
     inputs: 1,
@@ -414,9 +480,9 @@ export const builtins: Record<string, Builtin> = {
   prompt_gen: {
     doc: "PromptIR's prompt generation block: `len` learned prompts of (dim, size, size) mixed by input-driven weights",
     params: [
-      { name: "len", type: "int", default: 5, min: 1 },
-      { name: "dim", type: "int", min: 1 },
-      { name: "size", type: "int", min: 1 },
+      { name: "len", type: "int", default: 5, min: 1, max: MAX_WIDTH },
+      { name: "dim", type: "int", min: 1, max: MAX_WIDTH },
+      { name: "size", type: "int", min: 1, max: MAX_SPATIAL },
     ],
     inputs: 1,
     shape(a, ins) {
@@ -435,7 +501,7 @@ export const builtins: Record<string, Builtin> = {
   },
   pixel_shuffle: {
     doc: "(C·r², H, W) → (C, rH, rW)",
-    params: [{ name: "r", type: "int", min: 1 }],
+    params: [{ name: "r", type: "int", min: 1, max: MAX_FACTOR }],
     inputs: 1,
     shape(a, ins) {
       const x = first(ins);
@@ -445,24 +511,36 @@ export const builtins: Record<string, Builtin> = {
         throw new ShapeError("channel", `pixel_shuffle(${a.r}) needs channels divisible by ${r2}, got ${x.c}`);
       return { kind: "map", c: x.c / r2, down: x.down / num(a.r) };
     },
+    side: (n, a) => n * num(a.r),
   },
   pixel_unshuffle: {
     doc: "(C, rH, rW) → (C·r², H, W)",
-    params: [{ name: "r", type: "int", min: 1 }],
+    params: [{ name: "r", type: "int", min: 1, max: MAX_FACTOR }],
     inputs: 1,
     shape(a, ins) {
       needKind(first(ins), ["map"], "pixel_unshuffle");
       return { kind: "map", c: first(ins).c * num(a.r) ** 2, down: first(ins).down * num(a.r) };
     },
+    side(n, a) {
+      if (n % num(a.r) !== 0) {
+        throw new ShapeError(
+          "size",
+          `pixel_unshuffle(${a.r}) needs sides divisible by ${a.r}, but the side here is ${n}`,
+          `use a crop or tile divisible by ${a.r} at this point of the model`,
+        );
+      }
+      return n / num(a.r);
+    },
   },
   upsample: {
     doc: "bilinear resize by an integer factor (align_corners = false)",
-    params: [{ name: "scale", type: "int", default: 2, min: 1 }],
+    params: [{ name: "scale", type: "int", default: 2, min: 1, max: MAX_FACTOR }],
     inputs: 1,
     shape(a, ins) {
       needKind(first(ins), ["map"], "upsample");
       return { ...first(ins), down: first(ins).down / num(a.scale) };
     },
+    side: (n, a) => n * num(a.scale),
     lower: unary((b, x, a) => {
       const [, , h, w] = x.shape;
       return b.resize(x, [num(h) * num(a.scale), num(w) * num(a.scale)]);

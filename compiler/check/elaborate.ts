@@ -3,6 +3,7 @@
 // the rest of mio needs: parameter tensors with their PyTorch names, and prompt sites with their channel counts.
 import type { Arg, CallableDecl, Expr, LayerPath, Span, Stmt } from "../../grammar/ast.js";
 import { codes, type Diagnostic, type DiagnosticCode, didYouMean, error } from "../../grammar/diagnostics.js";
+import { MAX_TENSOR_ELEMENTS } from "../ir/node.js";
 import { declModules, type NamedDecl } from "../program.js";
 import {
   type Args,
@@ -11,6 +12,7 @@ import {
   type ParamType,
   type Scalar,
   ShapeError,
+  type Size,
   type TShape,
   whyUncompilable,
 } from "./builtins.js";
@@ -42,6 +44,13 @@ export interface ElaborateOptions {
    * yet is an error at its call. Off, a library backbone that only declares such layers still checks.
    */
   compiled?: boolean;
+  /**
+   * What the input's size stands for, for messages about sizes: "the 128×128 training crop". With a sized input,
+   * every layer's output size is followed (docs/language.md, "Sizes").
+   */
+  sizeContext?: string;
+  /** The batch the model runs at: with a sized input, no tensor may pass MAX_TENSOR_ELEMENTS (MIO7002). */
+  batch?: number;
 }
 
 export interface ParamTensor {
@@ -62,6 +71,11 @@ export interface Elaboration {
   sites: SiteInfo[];
   diagnostics: Diagnostic[];
 }
+
+type Note = NonNullable<Diagnostic["notes"]>[number];
+
+/** A size [height, width] as messages print it, width first as for images: [96, 128] is `128×96`. */
+export const showSize = (s: Size): string => `${s[1]}×${s[0]}`;
 
 /** Bails out of the current statement after a diagnostic, so one mistake is reported once. */
 class Reported extends Error {}
@@ -85,6 +99,12 @@ export const MAX_EXPR_DEPTH = 400;
  * stdlib's models take under 500 (PromptIR 470, SwinIR's 6 groups of 6 layers 403); 200,000 check in about 0.5 s.
  */
 export const MAX_STEPS = 200_000;
+/**
+ * The most layer calls and tensor operations a compiled model (an experiment's model, extractor or classifier) may
+ * have: compiling takes milliseconds per operation, so a model far past this is refused rather than compiled for
+ * minutes (SRResNet(blocks: 1000), 4,000 of them and a 440 GiB train step, took 15 s). stdlib's SRResNet has 70.
+ */
+export const MAX_TENSOR_OPS = 2_000;
 
 export class Elaborator {
   readonly params: ParamTensor[] = [];
@@ -109,6 +129,12 @@ export class Elaborator {
   /** Steps taken against MAX_STEPS, and the loops being unrolled (outermost first) to report an overrun at. */
   private steps = 0;
   private readonly loops: Span[] = [];
+  /** The size of the input image being elaborated at, if known: a tensor "on track" is this size over its `down`. */
+  private imageSize?: Size;
+  private readonly sizeContext: string;
+  private readonly batch: number;
+  /** Layer calls and tensor operations so far, against MAX_TENSOR_OPS. */
+  private tensorOps = 0;
 
   constructor(
     private scope: Map<string, NamedDecl>,
@@ -116,6 +142,8 @@ export class Elaborator {
   ) {
     this.lowering = options.lowering;
     this.compiled = options.compiled === true || options.lowering !== undefined;
+    this.sizeContext = options.sizeContext ?? "the input";
+    this.batch = options.batch ?? 1;
   }
 
   /**
@@ -124,6 +152,8 @@ export class Elaborator {
    * "Diagnostics").
    */
   run(decl: CallableDecl, params: Map<string, Value>, inputs: Value[], prefix: string, call?: Span): Value | undefined {
+    const first = inputs[0];
+    if (first?.t === "tensor" && first.shape.size) this.imageSize ??= first.shape.size;
     return this.within({ name: decl.name.text, file: decl.name.span.file, call }, () =>
       this.runIn(decl, params, inputs, prefix),
     );
@@ -163,14 +193,17 @@ export class Elaborator {
     }
   }
 
-  report(code: DiagnosticCode, span: Span, message: string, hint?: string): never {
+  report(code: DiagnosticCode, span: Span, message: string, hint?: string, notes: Note[] = []): never {
     this.failures++;
-    this.record(code, span, message, hint);
+    this.record(code, span, message, hint, notes);
     throw new Reported();
   }
 
-  /** Adds a diagnostic once per place and message (a call in a loop or a block is elaborated many times). */
-  private record(code: DiagnosticCode, span: Span, message: string, hint?: string): void {
+  /**
+   * Adds a diagnostic once per place and message (a call in a loop or a block is elaborated many times). `notes`
+   * follow those leading from the user's call to the mistake.
+   */
+  private record(code: DiagnosticCode, span: Span, message: string, hint?: string, notes: Note[] = []): void {
     // A layer that cannot compile is the library's limit, not the caller's mistake: it stays where it is.
     const home = code === codes.uncompilable ? undefined : this.rehome(span);
     if (home) {
@@ -178,14 +211,14 @@ export class Elaborator {
       if (this.rehomed.has(key)) return;
       this.rehomed.add(key);
       const d = error(code, home.at, message, hint ?? `the arguments make '${home.callee}' fail inside; see the note`);
-      d.notes = home.notes;
+      d.notes = [...home.notes, ...notes];
       this.diagnostics.push(d);
       return;
     }
     const key = `${code}@${span.file}:${span.start.offset}:${message}`;
     if (!this.seen.has(key)) {
       this.seen.add(key);
-      this.diagnostics.push(error(code, span, message, hint));
+      this.diagnostics.push({ ...error(code, span, message, hint), ...(notes.length ? { notes } : {}) });
     }
   }
 
@@ -194,7 +227,7 @@ export class Elaborator {
    * notes leading from it to where the mistake is: the user's arguments caused it, and the user's file is what they
    * can change.
    */
-  private rehome(span: Span): { at: Span; callee: string; notes: NonNullable<Diagnostic["notes"]> } | undefined {
+  private rehome(span: Span): { at: Span; callee: string; notes: Note[] } | undefined {
     const outer = this.frames[0];
     const file = outer?.call?.file ?? outer?.file;
     if (!outer || span.file === file) return undefined;
@@ -383,13 +416,22 @@ export class Elaborator {
     const l = this.expr(e.left, env, prefix);
     const r = this.expr(e.right, env, prefix);
     const v = this.binaryShape(e, l, r);
-    return this.lowering && v.t === "tensor" ? { ...v, node: this.lowering.binary(e.op, l, r, v.shape) } : v;
+    if (v.t !== "tensor") return v;
+    this.produced(v.shape, e.span);
+    return this.lowering ? { ...v, node: this.lowering.binary(e.op, l, r, v.shape) } : v;
   }
 
   private binaryShape(e: Extract<Expr, { kind: "binary" }>, l: Value, r: Value): Value {
     if (l.t === "num" && r.t === "num") {
       const ops = { "+": l.v + r.v, "-": l.v - r.v, "*": l.v * r.v, "/": l.v / r.v, "%": l.v % r.v };
       return { t: "num", v: ops[e.op] };
+    }
+    const n = l.t === "num" ? l : r.t === "num" ? r : undefined;
+    // A number that reaches a kernel must be finite, and a tensor divided by 0 is all infinities.
+    if (n && (l.t === "tensor" || r.t === "tensor")) {
+      if (!Number.isFinite(n.v))
+        this.report(codes.badValue, e.span, `'${e.op}' of a tensor and ${n.v}`, "the number must be finite");
+      if (e.op === "/" && r === n && n.v === 0) this.report(codes.badValue, e.span, "a tensor divided by 0");
     }
     if (l.t === "tensor" && r.t === "num" && e.op !== "%") return l;
     if (l.t === "num" && r.t === "tensor" && e.op !== "/" && e.op !== "%") return r;
@@ -411,7 +453,85 @@ export class Elaborator {
         "a strided conv or pixel_unshuffle changed one side; resample the other to match",
       );
     }
+    if (a.size && b.size && (a.size[0] !== b.size[0] || a.size[1] !== b.size[1])) {
+      this.report(
+        codes.sizeMismatch,
+        e.span,
+        `'${e.op}' of tensors of different sizes: ${showSize(a.size)} and ${showSize(b.size)} for ${this.sizeContext}`,
+        SIZE_HINT,
+        resizedNotes([a, b]),
+      );
+    }
     return { t: "tensor", shape: a };
+  }
+
+  /**
+   * The output shape of builtin `name` with its spatial size: each side through the layer's side rule, all inputs of
+   * one size (concat), and the call noted when it takes the size off track (not the input's size at this resolution).
+   */
+  private sized(name: string, b: Builtin, a: Args, ins: TShape[], out: TShape, span: Span): TShape {
+    const { size: _, resized: __, ...bare } = out;
+    const x = ins[0];
+    if (out.kind === "vector" || !x?.size) return bare;
+    const other = ins.find((s) => s.size && (s.size[0] !== x.size?.[0] || s.size[1] !== x.size?.[1]));
+    if (other?.size) {
+      this.report(
+        codes.sizeMismatch,
+        span,
+        `'${name}' of tensors of different sizes: ${showSize(x.size)} and ${showSize(other.size)} for ${this.sizeContext}`,
+        SIZE_HINT,
+        resizedNotes([x, other]),
+      );
+    }
+    let size: Size = x.size;
+    try {
+      if (b.side) size = [b.side(x.size[0], a), b.side(x.size[1], a)];
+    } catch (e) {
+      if (!(e instanceof ShapeError)) throw e;
+      return this.report(codes.sizeMismatch, span, `${e.message} (for ${this.sizeContext})`, e.hint, resizedNotes([x]));
+    }
+    const shape: TShape = { ...bare, size };
+    if (this.onTrack(shape)) return shape;
+    const resized = this.onTrack(x)
+      ? { span, message: `'${name}' here turns ${showSize(x.size)} into ${showSize(size)}` }
+      : x.resized;
+    return resized ? { ...shape, resized } : shape;
+  }
+
+  /** Whether a sized tensor is the input image's size at its resolution (what adding it to the input assumes). */
+  private onTrack(s: TShape): boolean {
+    const img = this.imageSize;
+    if (!img || !s.size) return true;
+    return Math.abs(s.size[0] * s.down - img[0]) < 1e-9 && Math.abs(s.size[1] * s.down - img[1]) < 1e-9;
+  }
+
+  /**
+   * A tensor the model makes at `span`: at the batch it runs at, it must stay within what a kernel indexes, and a
+   * compiled model makes at most MAX_TENSOR_OPS of them (reported once, at the outermost loop making them).
+   */
+  private produced(s: TShape, span: Span): void {
+    if (this.compiled && ++this.tensorOps > MAX_TENSOR_OPS) {
+      this.failures++; // the calls it bails out of did not just return nothing
+      if (this.tensorOps === MAX_TENSOR_OPS + 1) {
+        this.record(
+          codes.modelTooLarge,
+          this.loops[0] ?? span,
+          `this model has more than ${MAX_TENSOR_OPS.toLocaleString("en-US")} layer calls and tensor operations, more than mio compiles`,
+          "use fewer blocks or layers (stdlib's SRResNet has 70)",
+        );
+      }
+      throw new Reported();
+    }
+    const elements = this.batch * s.c * (s.size ? s.size[0] * s.size[1] : 1);
+    if (elements <= MAX_TENSOR_ELEMENTS) return;
+    const shape = s.size ? `${s.c} × ${showSize(s.size)}` : `${s.c}`;
+    this.report(
+      codes.modelTooLarge,
+      span,
+      `this makes a tensor of ${this.batch} × ${shape} = ${elements.toPrecision(3)} values for ${this.sizeContext}, ` +
+        `over the ${MAX_TENSOR_ELEMENTS.toLocaleString("en-US")} one kernel can index (8 GiB of float32)`,
+      "use fewer channels, or a smaller crop, tile or batch",
+    );
   }
 
   private channelMismatch(e: Extract<Expr, { kind: "binary" }>, a: TShape, b: TShape): never {
@@ -517,9 +637,16 @@ export class Elaborator {
       out = b.shape(a, shapes);
     } catch (e) {
       if (!(e instanceof ShapeError)) throw e;
-      const code = { channel: codes.channelMismatch, stride: codes.strideMismatch, kind: codes.typeMismatch }[e.code];
+      const code = {
+        channel: codes.channelMismatch,
+        stride: codes.strideMismatch,
+        kind: codes.typeMismatch,
+        size: codes.sizeMismatch,
+      }[e.code];
       return this.report(code, span, e.message, e.hint);
     }
+    out = this.sized(name, b, a, shapes, out, span);
+    this.produced(out, span);
     if (b.weights) {
       if (!where || !label) {
         return this.report(
@@ -576,9 +703,16 @@ export class Elaborator {
         out[p.name] = p.default;
         continue;
       }
-      out[p.name] = this.scalar(v.value, p.type, v.span, `${name}.${p.name}`);
+      out[p.name] = this.scalar(v.value, p.type, v.span, `${name}.${p.name}`, v.expr);
       if (p.min !== undefined && Number(out[p.name]) < p.min) {
         this.report(codes.badValue, v.span, `${name}.${p.name} must be at least ${p.min}, found ${out[p.name]}`);
+      }
+      if (p.max !== undefined && Number(out[p.name]) > p.max) {
+        this.report(
+          codes.badValue,
+          v.span,
+          `${name}.${p.name} must be at most ${p.max.toLocaleString("en-US")}, found ${out[p.name]}`,
+        );
       }
     }
     if (name === "conv" && out.pad === -1) out.pad = Math.floor(Number(out.k) / 2);
@@ -617,7 +751,7 @@ export class Elaborator {
     for (const p of decl.params) {
       const given = values.get(p.name.text);
       if (given) {
-        this.scalar(given.value, p.type.text as ParamType, given.span, `${decl.name.text}.${p.name.text}`);
+        this.scalar(given.value, p.type.text as ParamType, given.span, `${decl.name.text}.${p.name.text}`, given.expr);
         out.set(p.name.text, given.value);
         continue;
       }
@@ -626,7 +760,7 @@ export class Elaborator {
       // type is reported once, by check/static).
       const v = this.expr(p.default, out, prefix);
       if (["int", "float", "bool", "string"].includes(p.type.text))
-        this.scalar(v, p.type.text, p.default.span, `${decl.name.text}.${p.name.text}`);
+        this.scalar(v, p.type.text, p.default.span, `${decl.name.text}.${p.name.text}`, p.default);
       out.set(p.name.text, v);
     }
     return out;
@@ -639,8 +773,8 @@ export class Elaborator {
     span: Span,
     env: Map<string, Value>,
     prefix: string,
-  ): Map<string, { value: Value; span: Span }> {
-    const out = new Map<string, { value: Value; span: Span }>();
+  ): Map<string, { value: Value; span: Span; expr: Expr }> {
+    const out = new Map<string, { value: Value; span: Span; expr: Expr }>();
     let position = 0;
     for (const a of args) {
       const name = a.name?.text ?? names[position++];
@@ -657,13 +791,14 @@ export class Elaborator {
         this.report(codes.badArguments, a.name?.span ?? a.span, `'${callee}' has no parameter '${name}'`, hint);
       }
       if (out.has(name)) this.report(codes.duplicate, a.span, `parameter '${name}' is given twice`);
-      out.set(name, { value: this.expr(a.value, env, prefix), span: a.value.span });
+      out.set(name, { value: this.expr(a.value, env, prefix), span: a.value.span, expr: a.value });
     }
     void span;
     return out;
   }
 
-  private scalar(v: Value, type: ParamType | string, span: Span, what: string): Scalar {
+  /** `v` as a parameter of `type`; `e`, the expression it came from, tells a literal from a computed number. */
+  private scalar(v: Value, type: ParamType | string, span: Span, what: string, e?: Expr): Scalar {
     const ok =
       (type === "int" && v.t === "num" && Number.isInteger(v.v)) ||
       (type === "float" && v.t === "num") ||
@@ -678,6 +813,10 @@ export class Elaborator {
       );
     }
     if (!ok) this.report(codes.typeMismatch, span, `${what} must be ${article(type)} ${type}, found ${describe(v)}`);
+    // A computed number can still be infinite or NaN (`1e300 * 1e300`, `0 / 0`). An infinite literal is reported
+    // where it is written (compile.ts's checkFinite, and the experiment's call: resolve/experiment.ts).
+    if (v.t === "num" && !Number.isFinite(v.v) && e?.kind !== "number")
+      this.report(codes.badValue, span, `${what} must be a finite number, found ${v.v}`);
     return (v as { v: Scalar }).v;
   }
 }
@@ -701,5 +840,15 @@ export function describe(v: Value): string {
   }
 }
 
-/** An image input: 3 channels at full resolution. */
-export const imageShape = (c = 3): TShape => ({ kind: "map", c, down: 1 });
+/** An image input: 3 channels at full resolution, of `size` when it is known. */
+export const imageShape = (c = 3, size?: Size): TShape => ({ kind: "map", c, down: 1, ...(size ? { size } : {}) });
+
+/** The hint for two sizes that disagree. */
+const SIZE_HINT =
+  "at stride 1 a conv keeps the size with an odd k and pad (k - 1) / 2; a stride s needs sides divisible by s";
+
+/** Notes at the calls that took these tensors off the input's size. */
+function resizedNotes(shapes: TShape[]): Note[] {
+  const notes = shapes.flatMap((s) => (s.resized ? [s.resized] : []));
+  return notes.filter((n, i) => notes.findIndex((m) => m.span === n.span) === i);
+}

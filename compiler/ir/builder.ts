@@ -33,7 +33,10 @@ export interface WindowAttentionOptions {
   init?: LayerInit;
 }
 
-/** A trainable parameter: its input node and its initial value. */
+/**
+ * A trainable parameter: its input node and its initial value. The value is drawn when first read: lowering a model
+ * whose weights are then loaded (inference, evaluation) or only counted never pays for drawing them.
+ */
 export interface Param {
   readonly name: string;
   readonly node: Node;
@@ -91,23 +94,32 @@ export class GraphBuilder extends GraphOps {
   ): Node {
     assert(!this.params.has(name), () => `parameter '${name}' is declared twice`);
     const node = this.input(name, shape, "param");
-    let value: Float32Array;
-    if (init instanceof Float32Array) {
+    if (init instanceof Float32Array)
       assert(init.length === numel(shape), () => `init of '${name}' has ${init.length} values for [${shape}]`);
-      value = init;
-    } else {
-      const rng = new SequentialRng(hashString(name, this.seed));
-      value = new Float32Array(numel(shape));
-      for (let i = 0; i < value.length; i++) {
-        value[i] =
+    const seed = hashString(name, this.seed);
+    let value: Float32Array | undefined = init instanceof Float32Array ? init : undefined;
+    const draw = (): Float32Array => {
+      if (init instanceof Float32Array) return init;
+      const rng = new SequentialRng(seed);
+      const out = new Float32Array(numel(shape));
+      for (let i = 0; i < out.length; i++) {
+        out[i] =
           init.kind === "uniform"
             ? rng.uniform(-init.bound, init.bound)
             : init.kind === "normal"
               ? rng.normal() * init.std
               : init.value;
       }
-    }
-    this.params.set(name, { name, node, init: value });
+      return out;
+    };
+    this.params.set(name, {
+      name,
+      node,
+      get init() {
+        value ??= draw();
+        return value;
+      },
+    });
     return node;
   }
 

@@ -13,6 +13,8 @@ import { type OpName, shapeRules } from "./ops.js";
 export class Graph {
   readonly nodes: Node[] = [];
   private readonly memo = new Map<string, Node>();
+  /** Input nodes by name: a train step declares one per parameter and optimizer state, so a scan was quadratic. */
+  private readonly inputs = new Map<string, Node>();
 
   node(op: OpName, src: readonly Node[], attrs: Attrs = {}): Node {
     const key = nodeKey(op, src, attrs);
@@ -36,12 +38,13 @@ export class Graph {
     });
     this.nodes.push(n);
     this.memo.set(key, n);
+    if (op === "input" && !this.inputs.has(String(attrs.name))) this.inputs.set(String(attrs.name), n);
     return n;
   }
 
   /** The input node with this name, if any. */
   input(name: string): Node | undefined {
-    return this.nodes.find((n) => n.op === "input" && n.attrs.name === name);
+    return this.inputs.get(name);
   }
 
   /** Prints every node, one per line (what `--emit ir` shows). */

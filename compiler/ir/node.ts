@@ -36,6 +36,12 @@ export function assert(cond: unknown, msg: () => string, n?: Node): asserts cond
   if (!cond) throw new CompilerBug(msg(), n);
 }
 
+/**
+ * The most elements one tensor may have: kernels index with i32 (compiler/wgsl), so 2^31 - 1 (8 GiB of float32).
+ * The checker refuses a model whose tensors would pass it at the batch and size it checks (MIO7002).
+ */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
 /** Number of elements of a shape. */
 export function numel(shape: Shape): number {
   let n = 1;
@@ -55,6 +61,13 @@ export function dim(shape: Shape, i: number): number {
   const d = shape[i < 0 ? shape.length + i : i];
   assert(d !== undefined, () => `axis ${i} out of range for shape [${shape}]`);
   return d;
+}
+
+/** Appends `value` to the list under `key` in place (copying the list each time made the passes quadratic). */
+export function append<K, V>(lists: Map<K, V[]>, key: K, value: V): void {
+  const list = lists.get(key);
+  if (list) list.push(value);
+  else lists.set(key, [value]);
 }
 
 /** `a[i]` for arrays that are known to be long enough (noUncheckedIndexedAccess without `!`). */

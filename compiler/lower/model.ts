@@ -3,15 +3,16 @@
 // and initialised as in PyTorch/BasicSR.
 
 import type { CallableDecl } from "../../grammar/ast.js";
+import { codes, type Diagnostic, error } from "../../grammar/diagnostics.js";
 import { type Args, builtins, type TShape } from "../check/builtins.js";
-import { Elaborator, type Lowering, type Value } from "../check/elaborate.js";
+import { Elaborator, type Lowering, showSize, type Value } from "../check/elaborate.js";
 import { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { CompilerBug } from "../ir/node.js";
 import type { Program } from "../passes/program.js";
 import { PLAN_IO } from "../plan/io.js";
 import type { LoadedProgram } from "../program.js";
-import type { ExperimentSpec } from "../schema/experiment.js";
+import { type ExperimentSpec, isClassifier } from "../schema/experiment.js";
 import { modulate } from "./modulate.js";
 
 export interface LowerOptions {
@@ -49,6 +50,27 @@ const shapeOf = (v: Value): TShape => {
   return v.shape;
 };
 
+/**
+ * The model cannot take this input size: a layer cannot take a side, two sizes disagree, a tensor would be too large,
+ * or the output is not the input's size. The checker covered the crop and the eval tile; other sizes (whole images,
+ * an adaptive prompt's whole image) are the input's fault, not the compiler's.
+ */
+export class InputSizeError extends Error {
+  constructor(
+    readonly model: string,
+    readonly size: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
+    const d = diagnostics[0];
+    const where = d ? ` (${d.span.file}:${d.span.start.line}:${d.span.start.col})` : "";
+    super(`'${model}' cannot take a ${size} input: ${d?.message ?? "its output has another size"}${where}`);
+    this.name = "InputSizeError";
+  }
+}
+
+/** Codes a checked model can still meet at another input size. */
+const SIZE_CODES: string[] = [codes.sizeMismatch, codes.modelTooLarge];
+
 /** Builds IR through each builtin's lowering; names come from the labels elaboration computed. */
 class GraphLowering implements Lowering {
   promptVector?: Node;
@@ -58,11 +80,17 @@ class GraphLowering implements Lowering {
     readonly wired: Map<string, number>,
   ) {}
 
-  builtin(name: string, a: Args, inputs: Value[], where: string | undefined): Node {
+  builtin(name: string, a: Args, inputs: Value[], where: string | undefined, out: TShape): Node {
     // Elaboration with a lowering rejects, at the call, a layer without one or with arguments it does not support.
     const lower = builtins[name]?.lower;
     if (!lower) throw new CompilerBug(`layer '${name}' has no lowering but reached it`);
-    return lower.build(this.b, a, inputs.map(node), where, inputs.map(shapeOf));
+    const n = lower.build(this.b, a, inputs.map(node), where, inputs.map(shapeOf));
+    // What the checker promised for sizes is what the graph has: a side rule that drifts from its lowering is a bug.
+    // A map is (B, C, H, W); tokens are stored channels-last, (B, H, W, C).
+    const [h, w] = out.kind === "tokens" ? [n.shape[1], n.shape[2]] : [n.shape[2], n.shape[3]];
+    if (out.size && (h !== out.size[0] || w !== out.size[1]))
+      throw new CompilerBug(`'${name}' lowered to [${n.shape}] but its side rule gives ${showSize(out.size)}`, n);
+    return n;
   }
 
   binary(op: "+" | "-" | "*" | "/" | "%", l: Value, r: Value): Node {
@@ -133,22 +161,30 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
   const wired = new Map(spec.prompt.sites.map((s, i) => [s.name, i]));
   const lowering = new GraphLowering(b, wired);
   const lq = b.input(PLAN_IO.lq, [o.batch, 3, o.height, o.width]);
-  const input = (n: Node, c: number): Value => ({ t: "tensor", shape: { kind: "map", c, down: 1 }, node: n });
-  const run = (decl: CallableDecl, args: Record<string, unknown>, x: Value, prefix: string) => {
-    const el = new Elaborator(program.root.scope, { lowering });
+  type Tensor = Extract<Value, { t: "tensor" }>;
+  const input = (n: Node, c: number): Tensor => ({
+    t: "tensor",
+    shape: { kind: "map", c, down: 1, size: [n.shape[2] ?? 0, n.shape[3] ?? 0] },
+    node: n,
+  });
+  const run = (decl: CallableDecl, args: Record<string, unknown>, x: Tensor, prefix: string) => {
+    const size = showSize(x.shape.size ?? [0, 0]);
+    const el = new Elaborator(program.root.scope, { lowering, sizeContext: `a ${size} input`, batch: o.batch });
     const out = el.run(decl, bind(decl, args), [x], prefix);
-    if (el.diagnostics.length || !out) {
+    if (el.diagnostics.length && el.diagnostics.every((d) => SIZE_CODES.includes(d.code)))
+      throw new InputSizeError(decl.name.text, size, el.diagnostics);
+    if (el.diagnostics.length || out?.t !== "tensor") {
       throw new CompilerBug(
         `lowering '${decl.name.text}' reported: ${el.diagnostics.map((d) => d.message).join("; ")}`,
       );
     }
-    return node(out);
+    return out;
   };
 
   let prompt: Node | undefined;
   const ext = spec.prompt.extractor;
   if (ext) {
-    let p: Value = input(lq, 3);
+    let p = input(lq, 3);
     if (spec.prompt.kind === "explicit") {
       const size = spec.prompt.maps?.kind === "random" ? spec.prompt.maps.size : 128;
       prompt = b.input(PLAN_IO.prompt, [o.batch, 1, size, size]);
@@ -157,10 +193,22 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
       prompt = b.input(PLAN_IO.prompt, [o.batch, 3, o.promptImage.height, o.promptImage.width]);
       p = input(prompt, 3);
     }
-    lowering.promptVector = run(callable(program, ext.name), ext.args, p, "prompt_extractor.");
+    lowering.promptVector = node(run(callable(program, ext.name), ext.args, p, "prompt_extractor."));
   }
   const out = run(callable(program, spec.model.name), spec.model.args, input(lq, 3), "");
-  return { b, lq, out, ...(prompt ? { prompt } : {}) };
+  // A restoration model returns its input's size (checked at the crop and tile; here at any size).
+  const outSize = out.shape.size;
+  if (!isClassifier(spec) && outSize && (outSize[0] !== o.height || outSize[1] !== o.width))
+    throw new InputSizeError(spec.model.name, showSize([o.height, o.width]), [
+      {
+        ...error(
+          codes.sizeMismatch,
+          out.shape.resized?.span ?? callable(program, spec.model.name).name.span,
+          `it returns ${showSize(outSize)}`,
+        ),
+      },
+    ]);
+  return { b, lq, out: node(out), ...(prompt ? { prompt } : {}) };
 }
 
 /** The forward-only program of a lowered model: its output, fetchable as `out`; no updates. */

@@ -5,7 +5,7 @@
 //
 //   before: t1 = conv2d(x, w); t2 = add(t1, b); t3 = leaky_relu(t2)      3 kernels, 3 tensors written
 //   after:  group{conv2d ▶ add ▶ leaky_relu}, outs = [t2, t3]            1 kernel (t2 kept for the backward)
-import { assert, type Node } from "../ir/node.js";
+import { append, assert, type Node } from "../ir/node.js";
 import { isElementwise } from "../ir/ops.js";
 import type { Program } from "./program.js";
 
@@ -51,11 +51,45 @@ export function liveNodes(p: Program): Node[] {
 
 const sameShape = (a: Node, b: Node) => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
+/** A binary min-heap: Kahn's ready set, which sorting on every pop made quadratic in a large train step. */
+class MinHeap<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly less: (a: T, b: T) => number) {}
+  push(x: T): void {
+    const a = this.items;
+    a.push(x);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (this.less(a[i] as T, a[p] as T) >= 0) break;
+      [a[i], a[p]] = [a[p] as T, a[i] as T];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let m = i;
+        if (l < a.length && this.less(a[l] as T, a[m] as T) < 0) m = l;
+        if (r < a.length && this.less(a[r] as T, a[m] as T) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m] as T, a[i] as T];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 /** Groups the program's live nodes into kernels and orders them. */
 export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
   const nodes = liveNodes(p);
   const consumers = new Map<number, Node[]>();
-  for (const n of nodes) for (const s of n.src) consumers.set(s.id, [...(consumers.get(s.id) ?? []), n]);
+  for (const n of nodes) for (const s of n.src) append(consumers, s.id, n);
   const external = new Set<number>([...p.outputs.values(), ...p.updates.map((u) => u.value)].map((n) => n.id));
 
   const inlined = new Set<number>();
@@ -82,6 +116,31 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
       const h = groupOf.get(resolve(r).id);
       return h && h !== g ? [h] : [];
     });
+  // Each group's level is above the levels of the groups it reads (kept so as reads are added), so a search for a
+  // path to `to` never needs to enter a group at or below `to`'s level: without that bound, every residual add
+  // searched all earlier kernels, and a 1000-block SRResNet took minutes to fuse.
+  const level = new Map<number, number>();
+  const readers = new Map<number, Set<Group>>();
+  const levelOf = (g: Group) => level.get(g.id) ?? 0;
+  const raise = (g: Group, atLeast: number): void => {
+    const stack: [Group, number][] = [[g, atLeast]];
+    while (stack.length > 0) {
+      const [x, l] = stack.pop() as [Group, number];
+      if (levelOf(x) >= l) continue;
+      level.set(x.id, l);
+      for (const u of readers.get(x.id) ?? []) stack.push([u, l + 1]);
+    }
+  };
+  const link = (g: Group, reads: readonly Node[]): void => {
+    for (const r of reads) {
+      const h = groupOf.get(resolve(r).id);
+      if (!h || h === g) continue;
+      const set = readers.get(h.id) ?? new Set<Group>();
+      set.add(g);
+      readers.set(h.id, set);
+      raise(g, levelOf(h) + 1);
+    }
+  };
   // Does group `from` (transitively) read anything group `to` writes?
   const dependsOn = (from: Group, to: Group): boolean => {
     const stack = [from];
@@ -89,7 +148,7 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     while (stack.length > 0) {
       const g = stack.pop() as Group;
       if (g === to) return true;
-      if (seen.has(g.id)) continue;
+      if (seen.has(g.id) || levelOf(g) <= levelOf(to)) continue;
       seen.add(g.id);
       stack.push(...depGroups(g));
     }
@@ -120,6 +179,7 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     g.members.push(n);
     for (const r of newReads) if (!g.reads.includes(r)) g.reads.push(r);
     groupOf.set(n.id, g);
+    link(g, newReads);
     return true;
   };
   const newGroup = (n: Node): void => {
@@ -127,6 +187,7 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     for (const s of n.src) if (materialized(s) && !g.reads.includes(s)) g.reads.push(s);
     groups.push(g);
     groupOf.set(n.id, g);
+    link(g, g.reads);
   };
 
   // Elementwise nodes of inputs only (Adam's b1 * m, the EMA's d * e) are deferred: they run in the kernel of
@@ -170,13 +231,12 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
   for (const g of groups) {
     const deps = [...new Set(depGroups(g))];
     indeg.set(g.id, deps.length);
-    for (const d of deps) users.set(d.id, [...(users.get(d.id) ?? []), g]);
+    for (const d of deps) append(users, d.id, g);
   }
-  const ready = groups.filter((g) => indeg.get(g.id) === 0);
+  const ready = new MinHeap<Group>((a, b) => a.root.id - b.root.id);
+  for (const g of groups) if (indeg.get(g.id) === 0) ready.push(g);
   const order: Group[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => a.root.id - b.root.id);
-    const g = ready.shift() as Group;
+  for (let g = ready.pop(); g; g = ready.pop()) {
     order.push(g);
     for (const u of users.get(g.id) ?? []) {
       const d = (indeg.get(u.id) ?? 0) - 1;

@@ -2,23 +2,28 @@
 // every other tensor lives from the kernel that writes it to the last kernel that reads it, and tensors whose
 // lives do not overlap share a buffer (best fit, growing a free buffer when none is big enough). Fetched outputs
 // and update values stay alive to the end of the step.
-import { assert, type Node, numel } from "../ir/node.js";
+import { append, assert, type Node, numel } from "../ir/node.js";
 import type { InputRole } from "../ir/tensor-ops.js";
 import type { Plan, PlanBuffer, PlanInput, PlanKernel, TensorRef } from "../plan/plan.js";
 import type { KernelDraft, TensorInfo } from "../wgsl/codegen.js";
 import { hashKey, tensorId } from "../wgsl/codegen.js";
 import type { Program } from "./program.js";
 
-/** Assigns buffers to the tensors the kernels bind and assembles the plan. */
+/**
+ * Assigns buffers to the tensors the kernels bind and assembles the plan. A tensor that fits one binding but shares a
+ * buffer larger than `maxBindingBytes` is bound as the range it takes (its start), not the whole buffer.
+ */
 export function planBuffers(
   p: Program,
   kernels: readonly KernelDraft[],
   tensors: ReadonlyMap<string, TensorInfo>,
   tid: (n: Node) => string = tensorId,
+  maxBindingBytes = Number.POSITIVE_INFINITY,
 ): Plan {
   const buffers: PlanBuffer[] = [];
   const home = new Map<string, number>();
   const inputs: Record<string, PlanInput> = {};
+  const inputShapes = new Map<string, readonly number[]>();
   // Inputs first, in node order, so buffer ids of parameters are stable across programs of the same model.
   for (const n of p.g.nodes) {
     if (n.op !== "input") continue;
@@ -26,6 +31,7 @@ export function planBuffers(
     const id = buffers.length;
     buffers.push({ id, bytes: 4 * numel(n.shape), kind: "input", label: name });
     home.set(tensorId(n), id);
+    inputShapes.set(tensorId(n), n.shape);
     inputs[name] = { buffer: id, shape: n.shape, role: n.attrs.role as InputRole };
   }
 
@@ -40,12 +46,24 @@ export function planBuffers(
     });
   });
   const startsAt = new Map<number, string[]>();
-  for (const [t, i] of first) startsAt.set(i, [...(startsAt.get(i) ?? []), t]);
+  for (const [t, i] of first) append(startsAt, i, t);
   const endsAt = new Map<number, string[]>();
-  for (const [t, i] of last) endsAt.set(i, [...(endsAt.get(i) ?? []), t]);
+  for (const [t, i] of last) append(endsAt, i, t);
 
   const size = new Map<number, number>();
+  // Free buffers by size, ascending; a buffer freed goes after those of its size (as a stable sort would put it).
   const free: number[] = [];
+  /** The first position in `free` of a buffer of at least `bytes` (`orEqual`), or of more than `bytes`. */
+  const firstAbove = (bytes: number, orEqual: boolean) => {
+    let [lo, hi] = [0, free.length];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const s = size.get(free[mid] as number) ?? 0;
+      if (s < bytes || (!orEqual && s === bytes)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   let unplanned = 0;
   kernels.forEach((_, i) => {
     for (const t of startsAt.get(i) ?? []) {
@@ -53,9 +71,8 @@ export function planBuffers(
       assert(info !== undefined, () => `tensor ${t} has no size`);
       const bytes = 4 * info.elements;
       unplanned += bytes;
-      free.sort((a, b) => (size.get(a) ?? 0) - (size.get(b) ?? 0));
-      let pick = free.findIndex((b) => (size.get(b) ?? 0) >= bytes);
-      if (pick < 0 && free.length > 0) pick = free.length - 1;
+      let pick = firstAbove(bytes, true);
+      if (pick === free.length) pick = free.length - 1;
       let id: number;
       if (pick >= 0) {
         id = free.splice(pick, 1)[0] as number;
@@ -69,7 +86,7 @@ export function planBuffers(
     }
     for (const t of endsAt.get(i) ?? []) {
       const b = home.get(t);
-      if (b !== undefined) free.push(b);
+      if (b !== undefined) free.splice(firstAbove(size.get(b) ?? 0, false), 0, b);
     }
   });
   for (const [id, bytes] of size) {
@@ -82,16 +99,25 @@ export function planBuffers(
     assert(b !== undefined, () => `tensor ${t} was never written by any kernel`);
     return b;
   };
-  const planKernels: PlanKernel[] = kernels.map((k) => ({
-    name: k.name,
-    key: hashKey(k.wgsl),
-    wgsl: k.wgsl,
-    bindings: k.bindings.map(bufferOf),
-    writes: k.writes,
-    workgroups: k.workgroups,
-    flops: k.flops,
-    ...(k.ranges ? { ranges: k.ranges } : {}),
-  }));
+  const bytesOf = (t: string) => 4 * (tensors.get(t)?.elements ?? numel(inputShapes.get(t) ?? []));
+  const planKernels: PlanKernel[] = kernels.map((k) => {
+    const bindings = k.bindings.map(bufferOf);
+    const ranges = k.bindings.map((t, i) => {
+      const own = k.ranges?.[i];
+      const whole = buffers[bindings[i] as number]?.bytes ?? 0;
+      return own ?? (whole > maxBindingBytes ? { offset: 0, size: bytesOf(t) } : undefined);
+    });
+    return {
+      name: k.name,
+      key: hashKey(k.wgsl),
+      wgsl: k.wgsl,
+      bindings,
+      writes: k.writes,
+      workgroups: k.workgroups,
+      flops: k.flops,
+      ...(ranges.some((r) => r) ? { ranges } : {}),
+    };
+  });
   const outputs: Record<string, TensorRef> = {};
   for (const [name, n] of p.outputs) outputs[name] = { buffer: bufferOf(tid(n)), shape: n.shape };
   const updates = p.updates.map((u) => {

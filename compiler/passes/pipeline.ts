@@ -1,8 +1,8 @@
 // The compiler's passes, in order, in one place. Each step is named; with MIO_DEBUG >= 1 the IR is verified after
 // every step, and with MIO_DEBUG >= 2 each step's output size is printed to stderr.
 
-import { type Node, numel } from "../ir/node.js";
-import type { Plan } from "../plan/plan.js";
+import { MAX_TENSOR_ELEMENTS, type Node, numel } from "../ir/node.js";
+import { type Plan, PlanLimitError, showBytes } from "../plan/plan.js";
 import { type KernelDraft, renderGroup, type Schedule, type TensorInfo, tensorId } from "../wgsl/codegen.js";
 import { type Fused, fuseElementwise } from "./fuse.js";
 import { nodeTensor, planBuffers } from "./liveness.js";
@@ -78,19 +78,31 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
     undefined,
     (x) => x.kernels.length,
   );
+  const maxBindingBytes = opts.maxBindingBytes ?? DEFAULT_MAX_BINDING_BYTES;
   const split = run(
     "split large bindings",
     () => {
       const inputs = new Map(p.g.nodes.filter((n) => n.op === "input").map((n) => [tensorId(n), numel(n.shape)]));
       const elements = (t: string) => tensors.get(t)?.elements ?? inputs.get(t) ?? 0;
-      const out = kernels.map((k) => splitLargeBindings(k, elements, opts.maxBindingBytes));
-      for (const k of out) {
+      const largest = (k: KernelDraft) => Math.max(...k.bindings.map(elements));
+      for (const k of kernels) {
+        // Kernels index with i32 (the checker refuses such models at their sizes; this catches scratch buffers).
+        if (largest(k) > MAX_TENSOR_ELEMENTS)
+          throw new PlanLimitError(
+            `kernel ${k.name} binds a tensor of ${largest(k).toLocaleString("en-US")} values, more than the ${MAX_TENSOR_ELEMENTS.toLocaleString("en-US")} a kernel indexes`,
+            4 * largest(k),
+          );
+      }
+      const out = kernels.map((k) => splitLargeBindings(k, elements, maxBindingBytes));
+      out.forEach((k, i) => {
         if (k.bindings.length > maxBindings) {
-          throw new Error(
-            `kernel ${k.name} needs ${k.bindings.length} bindings once tensors over ${opts.maxBindingBytes ?? DEFAULT_MAX_BINDING_BYTES} bytes are split; the device allows ${maxBindings}: use smaller images or batches`,
+          const bytes = 4 * largest(kernels[i] as KernelDraft);
+          throw new PlanLimitError(
+            `kernel ${k.name} needs ${k.bindings.length} storage buffers once its tensors (up to ${showBytes(bytes)}) are split into bindings of ${showBytes(maxBindingBytes)}, and a kernel may bind ${maxBindings}`,
+            bytes,
           );
         }
-      }
+      });
       return out;
     },
     undefined,
@@ -98,7 +110,7 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
   );
   return run(
     "plan buffers",
-    () => planBuffers(p, split, tensors, tensorOf(fused)),
+    () => planBuffers(p, split, tensors, tensorOf(fused), maxBindingBytes),
     undefined,
     (x) => x.peakBytes,
   );

@@ -63,3 +63,26 @@ export interface Plan {
   /** What the same tensors would take without buffer reuse. */
   readonly unplannedBytes: number;
 }
+
+/** Bytes for messages about buffers: `64 KiB`, `128 MiB`, `1.2 GiB` (rounded up). */
+export function showBytes(bytes: number): string {
+  if (bytes < 2 ** 20) return `${Math.ceil(bytes / 2 ** 10)} KiB`;
+  if (bytes < 2 ** 30) return `${Math.ceil(bytes / 2 ** 20)} MiB`;
+  return `${Number((bytes / 2 ** 30).toPrecision(3))} GiB`;
+}
+
+/**
+ * A program whose plan cannot fit the limits it is compiled for: a kernel that needs more storage buffers than a
+ * kernel may bind once its large tensors are split into ranges, or a tensor with more elements than kernels index.
+ * The input's size and the batch decide this, so callers turn it into the user's error (runtime/exec/fit.ts).
+ */
+export class PlanLimitError extends Error {
+  constructor(
+    message: string,
+    /** Bytes of the largest tensor involved. */
+    readonly bytes: number,
+  ) {
+    super(message);
+    this.name = "PlanLimitError";
+  }
+}

@@ -2,11 +2,12 @@
 // prompt sites, resolves tasks and the recipe sections, and fills defaults.
 import type { Expr, Setting, SettingsDecl, Span } from "../../grammar/ast.js";
 import { codes, type Diagnostic, didYouMean, error } from "../../grammar/diagnostics.js";
-import type { Scalar } from "../check/builtins.js";
-import { Elaborator, imageShape, type SiteInfo, type Value } from "../check/elaborate.js";
+import type { Scalar, TShape } from "../check/builtins.js";
+import { Elaborator, imageShape, type SiteInfo, showSize, type Value } from "../check/elaborate.js";
 import type { Module } from "../program.js";
 import {
   type ExperimentSpec,
+  evalTile,
   isClassifier,
   type PromptSpec,
   type SiteSpec,
@@ -186,12 +187,30 @@ export function resolveExperiment(
   const trainS = get("train");
   const train = trainS ? resolveTrain(r, trainS.block ?? []) : TRAIN_DEFAULTS;
   const classes = isClassifier({ train }) ? (curriculum?.curriculum.order.length ?? 0) : undefined;
+  // Data and eval come before the model: it is checked at the sizes they give (the crop, the eval tile).
+  // A mistake in them leaves the sizes unchecked rather than checked at a size the user did not mean.
+  const beforeSizes = diagnostics.length;
+  const dataS = get("data");
+  const data = dataS ? resolveData(r, dataS.block ?? [], options.dataRoots) : DATA_DEFAULTS;
+  const evalS = get("eval");
+  const evaluation = evalS ? resolveEval(r, evalS.block ?? [], options.dataRoots) : EVAL_DEFAULTS;
+  const sizes = diagnostics.length === beforeSizes ? { data, eval: evaluation } : undefined;
   const modelS = required("model", "model SRResNet(feat: 64, blocks: 16)");
-  const model = modelS ? resolveModel(r, modelS, mod, classes) : undefined;
+  const model = modelS ? resolveModel(r, modelS, mod, sizes, classes) : undefined;
   const promptS = get("prompt");
   const prompt = promptS
-    ? resolvePrompt(r, promptS, mod, model?.sites ?? [])
+    ? resolvePrompt(r, promptS, mod, model?.sites, sizes?.data)
     : { kind: "none" as const, sites: [], modulationParams: 0 };
+  // Training updates weights: a model without any (`return lq`), and no prompt that has some, has nothing to learn.
+  if (modelS && model && model.params + (prompt.extractor?.params ?? 0) + prompt.modulationParams === 0)
+    diagnostics.push(
+      error(
+        codes.badOutput,
+        modelS.values[0]?.span ?? modelS.key.span,
+        `'${model.name}' has no parameters: there is nothing to train`,
+        "a model needs at least one layer with weights, e.g. a conv",
+      ),
+    );
   if (classes !== undefined && promptS && prompt.kind !== "none")
     diagnostics.push(
       error(
@@ -202,10 +221,6 @@ export function resolveExperiment(
       ),
     );
 
-  const dataS = get("data");
-  const data = dataS ? resolveData(r, dataS.block ?? [], options.dataRoots) : DATA_DEFAULTS;
-  const evalS = get("eval");
-  const evaluation = evalS ? resolveEval(r, evalS.block ?? [], options.dataRoots) : EVAL_DEFAULTS;
   for (const [key, s] of [
     ["data", dataS],
     ["train", trainS],
@@ -299,8 +314,25 @@ function callExpr(r: Reader, s: Setting): Extract<Expr, { kind: "call" | "ref" }
 /** The most trainable parameters a model (or prompt extractor, or classifier) may have: 4 GiB of float32 weights. */
 export const MAX_PARAMS = 2 ** 30;
 
-/** Elaborates a backbone or block call from a setting; reports its diagnostics; returns what it built. */
-function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block", input: Value) {
+/** The input size a call is checked at, what it stands for (for messages), and the batch it runs at. */
+interface Sizing {
+  size: number;
+  context: string;
+  batch: number;
+}
+
+/** The input size of training: the crop, at the batch. */
+const trainingSizing = (data: ExperimentSpec["data"]): Sizing => ({
+  size: data.crop,
+  context: `the ${data.crop}×${data.crop} training crop`,
+  batch: data.batch,
+});
+
+/**
+ * Elaborates a backbone or block call from a setting on an input of `channels` (at `sizing`'s size when given);
+ * reports its diagnostics; returns what it built.
+ */
+function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block", channels: number, sizing?: Sizing) {
   const e = callExpr(r, s);
   const name = e.kind === "call" ? e.callee.join(".") : e.path.join(".");
   const decl = mod.scope.get(name);
@@ -317,9 +349,16 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
     );
   }
   // What an experiment names is what it trains, so it must compile, not only check.
-  const el = new Elaborator(mod.scope, { compiled: true });
+  const el = new Elaborator(mod.scope, {
+    compiled: true,
+    ...(sizing ? { sizeContext: sizing.context, batch: sizing.batch } : {}),
+  });
   const before = el.diagnostics.length;
   const bound = el.tryBind(decl, e.kind === "call" ? e.args : [], e.span);
+  const input: Value = {
+    t: "tensor",
+    shape: imageShape(channels, sizing ? [sizing.size, sizing.size] : undefined),
+  };
   const out = bound ? el.run(decl, bound, [input], "", e.span) : undefined;
   // The call that cannot compile may sit in a library module; the note leads back to the experiment that uses it.
   for (const d of el.diagnostics)
@@ -354,24 +393,44 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
   return { name, args, params, sites: el.sites, out, span: e.span };
 }
 
-/** The experiment's model: a restoration backbone, or with `classes` a classifier returning that many scores. */
-function resolveModel(r: Reader, s: Setting, mod: Module, classes?: number): ModelResult | undefined {
+/**
+ * The experiment's model: a restoration backbone, or with `classes` a classifier returning that many scores. It is
+ * checked at the training crop and, when evaluation restores tiles of another size, at the eval tile.
+ */
+function resolveModel(
+  r: Reader,
+  s: Setting,
+  mod: Module,
+  /** Undefined: data or eval have a mistake, and the model is checked without sizes. */
+  at: Pick<ExperimentSpec, "data" | "eval"> | undefined,
+  classes?: number,
+): ModelResult | undefined {
   return r.attempt(() => {
-    const m = elaborate(r, s, mod, "backbone", { t: "tensor", shape: imageShape() });
-    const o = m.out;
-    if (classes !== undefined) {
-      if (o?.t !== "tensor" || o.shape.kind !== "vector" || o.shape.c !== classes) {
-        const got = o?.t === "tensor" ? `a ${o.shape.kind} with ${o.shape.c} channels` : "no tensor";
-        r.fail(
-          codes.badOutput,
-          m.span,
-          `a task classifier (loss cross_entropy) must return a vector of ${classes} class scores, one per task of ` +
-            `the curriculum; '${m.name}' returns ${got}`,
-          "end it with |> mean |> fc: linear(classes) |> softmax, and list the tasks in label order",
-        );
-      }
-      return { name: m.name, args: m.args, params: m.params, sites: m.sites };
+    const m = checkModel(r, s, mod, at && trainingSizing(at.data), classes);
+    const tile = at && evalTile(at);
+    if (at && tile !== at.data.crop)
+      checkModel(r, s, mod, { size: tile as number, context: `the ${tile}×${tile} eval tile`, batch: 1 }, classes);
+    return m;
+  });
+}
+
+/** Elaborates the model at one input size and checks what it returns. */
+function checkModel(r: Reader, s: Setting, mod: Module, sizing: Sizing | undefined, classes?: number): ModelResult {
+  const m = elaborate(r, s, mod, "backbone", 3, sizing);
+  const o = m.out;
+  const result = { name: m.name, args: m.args, params: m.params, sites: m.sites };
+  if (classes !== undefined) {
+    if (o?.t !== "tensor" || o.shape.kind !== "vector" || o.shape.c !== classes) {
+      const got = o?.t === "tensor" ? `a ${o.shape.kind} with ${o.shape.c} channels` : "no tensor";
+      r.fail(
+        codes.badOutput,
+        m.span,
+        `a task classifier (loss cross_entropy) must return a vector of ${classes} class scores, one per task of ` +
+          `the curriculum; '${m.name}' returns ${got}`,
+        "end it with |> mean |> fc: linear(classes) |> softmax, and list the tasks in label order",
+      );
     }
+  } else {
     if (o?.t !== "tensor" || o.shape.kind !== "map" || o.shape.c !== 3 || o.shape.down !== 1) {
       const got =
         o?.t === "tensor"
@@ -383,13 +442,37 @@ function resolveModel(r: Reader, s: Setting, mod: Module, classes?: number): Mod
         `a restoration backbone must return a 3-channel image at full resolution; '${m.name}' returns ${got}`,
       );
     }
-    return { name: m.name, args: m.args, params: m.params, sites: m.sites };
+    checkOutputSize(r, m.name, m.span, o.shape, sizing);
+  }
+  return result;
+}
+
+/** A restoration model returns an image of its input's size: an even kernel or a stride may have changed it. */
+function checkOutputSize(r: Reader, name: string, span: Span, out: TShape, sizing: Sizing | undefined): void {
+  if (!sizing || !out.size || (out.size[0] === sizing.size && out.size[1] === sizing.size)) return;
+  r.diagnostics.push({
+    ...error(
+      codes.sizeMismatch,
+      span,
+      `'${name}' returns ${showSize(out.size)} for ${sizing.context}: a restoration model must keep its input's size`,
+      "at stride 1 a conv keeps the size with an odd k and pad (k - 1) / 2; a stride s needs sides divisible by s",
+    ),
+    ...(out.resized ? { notes: [out.resized] } : {}),
   });
+  throw new Invalid();
 }
 
 const PROMPT_KEYS = ["extractor", "sites", "maps", "classifier", "classifier_weights"] as const;
 
-function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[]): PromptSpec {
+function resolvePrompt(
+  r: Reader,
+  s: Setting,
+  mod: Module,
+  /** Undefined when the model failed to check: its error explains any site, so none is matched. */
+  modelSites: SiteInfo[] | undefined,
+  /** The training data (its crop and batch), when the extractor's sizes are to be checked. */
+  data: ExperimentSpec["data"] | undefined,
+): PromptSpec {
   const none: PromptSpec = { kind: "none", sites: [], modulationParams: 0 };
   const kind = r.attempt(() => r.choice(r.single(s), "prompt kind", ["none", "explicit", "adaptive"] as const));
   if (!kind || kind === "none") {
@@ -403,9 +486,19 @@ function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[
     k.get(key)?.[0] ?? r.fail(codes.missingSetting, s.key.span, `prompt ${kind} needs '${key}'`);
   return (
     r.attempt((): PromptSpec => {
-      // Adaptive prompts read the degraded image; explicit ones a 1-channel fixed map per task.
+      // Adaptive prompts read the degraded image (the crop, in training); explicit ones a 1-channel fixed map per
+      // task, of the maps' size (unknown for maps read from a file).
       const inChannels = kind === "adaptive" ? 3 : 1;
-      const ext = elaborate(r, need("extractor"), mod, "block", { t: "tensor", shape: imageShape(inChannels) });
+      const mapsS = k.get("maps")?.[0];
+      const maps = kind === "explicit" ? explicitMaps(r, mapsS) : undefined;
+      const sizing: Sizing | undefined = !data
+        ? undefined
+        : kind === "adaptive"
+          ? trainingSizing(data)
+          : maps?.kind === "random"
+            ? { size: maps.size, context: `the ${maps.size}×${maps.size} prompt map`, batch: data.batch }
+            : undefined;
+      const ext = elaborate(r, need("extractor"), mod, "block", inChannels, sizing);
       const o = ext.out;
       if (o?.t !== "tensor" || o.shape.kind !== "vector") {
         r.fail(
@@ -416,7 +509,8 @@ function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[
         );
       }
       const dim = o.shape.c;
-      const sites = matchSites(r, need("sites"), modelSites);
+      const sitesS = need("sites");
+      const sites = modelSites ? matchSites(r, sitesS, modelSites) : [];
       const spec: PromptSpec = {
         kind,
         extractor: { name: ext.name, args: ext.args, params: ext.params, inChannels },
@@ -425,14 +519,12 @@ function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[
         // Two Linear(dim, C) per site: one for the scale, one for the shift.
         modulationParams: sites.reduce((n, x) => n + 2 * (dim * x.channels + x.channels), 0),
       };
-      if (kind === "explicit") {
-        spec.maps = { kind: "random", size: 128, seed: 0 };
-        const maps = k.get("maps")?.[0];
-        if (maps) r.attempt(() => (spec.maps = resolveMaps(r, r.single(maps))));
+      if (maps) {
+        spec.maps = maps;
         const cls = k.get("classifier")?.[0];
         if (cls) {
           r.attempt(() => {
-            const c = elaborate(r, cls, mod, "backbone", { t: "tensor", shape: imageShape() });
+            const c = elaborate(r, cls, mod, "backbone", 3);
             if (c.out?.t !== "tensor" || c.out.shape.kind !== "vector") {
               const got = c.out?.t === "tensor" ? `a ${c.out.shape.kind}` : "nothing";
               r.fail(
@@ -466,6 +558,12 @@ function resolvePrompt(r: Reader, s: Setting, mod: Module, modelSites: SiteInfo[
       return spec;
     }) ?? none
   );
+}
+
+/** An explicit prompt's maps: `maps ...` if given (and valid), else the default random 128×128 ones. */
+function explicitMaps(r: Reader, s: Setting | undefined): NonNullable<PromptSpec["maps"]> {
+  const fallback: NonNullable<PromptSpec["maps"]> = { kind: "random", size: 128, seed: 0 };
+  return (s && r.attempt(() => resolveMaps(r, r.single(s)))) || fallback;
 }
 
 function resolveMaps(r: Reader, d: ReturnType<Reader["data"]>): NonNullable<PromptSpec["maps"]> {

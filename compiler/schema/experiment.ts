@@ -93,6 +93,20 @@ export interface ExperimentSpec {
   };
 }
 
+/**
+ * The side of the square tiles evaluation restores test images in (runtime/eval/evaluate.ts): `eval.tile`, else the
+ * center crop (each image is one tile), else 128 pixels. The model is checked at this size too.
+ */
+export function evalTile(spec: Pick<ExperimentSpec, "eval">): number {
+  return spec.eval.tile > 0 ? spec.eval.tile : spec.eval.center_crop > 0 ? spec.eval.center_crop : 128;
+}
+
+/** Evaluation's tiles: `evalTile`, overlapping by `eval.overlap` but at most half a tile (so they advance). */
+export function evalTiling(spec: Pick<ExperimentSpec, "eval">): { tile: number; overlap: number } {
+  const tile = evalTile(spec);
+  return { tile, overlap: Math.min(spec.eval.overlap, tile / 2) };
+}
+
 /** A task-classifier experiment (`loss cross_entropy`): it predicts the task of an LQ image instead of restoring it. */
 export function isClassifier(spec: Pick<ExperimentSpec, "train">): boolean {
   return spec.train.loss.name === "cross_entropy";

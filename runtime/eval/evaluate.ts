@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import type { LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
+import { type ExperimentSpec, evalTiling } from "../../compiler/schema/experiment.js";
 import { cropImage, type RgbImage, readImage, writePng } from "../data/image.js";
 import { type PromptMaps, promptBatch } from "../data/prompts.js";
 import { dataHash } from "../data/rng.js";
@@ -91,8 +91,7 @@ export function centerCrop(img: RgbImage, size: number): RgbImage {
 export async function evaluate(o: EvalOptions): Promise<EvalResult> {
   const { spec } = o;
   // Default tile: the whole (center-cropped) image when it is small, else 128 pixels.
-  const tile = spec.eval.tile > 0 ? spec.eval.tile : spec.eval.center_crop > 0 ? spec.eval.center_crop : 128;
-  const overlap = Math.min(spec.eval.overlap, tile / 2);
+  const { tile, overlap } = evalTiling(spec);
   // The tile plan; with adaptive prompts on an image that is not one tile, one whose extractor sees the image.
   const plans = new ForwardPlans(o.gpu, o.program, spec, o.weights);
   const planFor = (img: RgbImage) => {

@@ -1,29 +1,19 @@
 // The one forward path: a model's forward-only plan compiled for this device and one input size, its weights
 // loaded by name and shape, run on whole images or tile by tile. Inference, evaluation and the task classifier
 // all restore (or score) through it.
-import { forwardProgram, type LowerOptions, lowerModel } from "../../compiler/lower/model.js";
-import type { CompileOptions } from "../../compiler/passes/pipeline.js";
-import { compileProgram } from "../../compiler/passes/pipeline.js";
-import type { Program } from "../../compiler/passes/program.js";
+import { showSize } from "../../compiler/check/elaborate.js";
+import { forwardProgram, InputSizeError, type LowerOptions, lowerModel } from "../../compiler/lower/model.js";
 import { PLAN_IO } from "../../compiler/plan/io.js";
-import type { Plan } from "../../compiler/plan/plan.js";
 import type { LoadedProgram } from "../../compiler/program.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { quantize255, reflectIndex, toPlanes } from "../data/degrade/common.js";
 import type { RgbImage } from "../data/image.js";
+import { MioInputError } from "../errors.js";
 import type { TensorMap } from "../interop/safetensors.js";
 import type { Gpu } from "../webgpu/device.js";
 import { Executor } from "./executor.js";
+import { compileForDevice } from "./fit.js";
 import { selectWeights } from "./weights.js";
-
-/** Compiles a program within this device's limits (bindings per kernel, bytes per binding). */
-export function compileForDevice(gpu: Gpu, program: Program, opts: CompileOptions = {}): Plan {
-  return compileProgram(program, {
-    maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage,
-    maxBindingBytes: gpu.device.limits.maxStorageBufferBindingSize,
-    ...opts,
-  });
-}
 
 /** Writes every parameter of `exe`'s plan from `weights`, checked by name and shape (see `selectWeights`). */
 export function loadWeights(exe: Executor, weights: TensorMap, source: string): void {
@@ -41,6 +31,19 @@ export type ForwardSize = Omit<LowerOptions, "batch" | "seed">;
 const sizeKey = (s: ForwardSize) =>
   `${s.height}x${s.width}${s.promptImage ? `:${s.promptImage.height}x${s.promptImage.width}` : ""}`;
 
+/** An input size the model cannot take (compiler/lower/model.ts, InputSizeError): the input's fault, named. */
+export class InputSizeRefused extends MioInputError {}
+
+/** The model lowered for one input size. */
+function lowerForward(program: LoadedProgram, spec: ExperimentSpec, size: ForwardSize) {
+  try {
+    return lowerModel(program, spec, { ...size, batch: 1 });
+  } catch (e) {
+    if (!(e instanceof InputSizeError)) throw e;
+    throw new InputSizeRefused(e.message, "this model takes the sizes it was checked at (the crop, the eval tile)");
+  }
+}
+
 /** A model's forward plan for one input size, with its weights loaded. */
 export class ForwardPlan {
   private constructor(
@@ -57,8 +60,16 @@ export class ForwardPlan {
     size: ForwardSize,
     source = "the weights",
   ): Promise<ForwardPlan> {
-    const model = lowerModel(program, spec, { ...size, batch: 1 });
-    const exe = await Executor.create(gpu, compileForDevice(gpu, forwardProgram(model)));
+    const model = lowerForward(program, spec, size);
+    const input = showSize([size.height, size.width]);
+    const whole = size.promptImage
+      ? `, its prompt read from the whole ${showSize([size.promptImage.height, size.promptImage.width])} image`
+      : "";
+    const plan = compileForDevice(gpu, forwardProgram(model), {
+      what: `running '${spec.model.name}' on a ${input} input${whole}`,
+      hint: "restore it in smaller tiles (eval { tile N }), or downscale the image",
+    });
+    const exe = await Executor.create(gpu, plan);
     try {
       loadWeights(exe, weights, source);
     } catch (e) {

@@ -3,14 +3,15 @@
 // `SRResNet` declaration, as the pipelines use it: the .mio source is the only definition of a model.
 import { checkFile } from "../../compiler/compile.js";
 import { defaultStdlibRoot, type LoadedProgram } from "../../compiler/program.js";
-import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
+import { type ExperimentSpec, evalTiling } from "../../compiler/schema/experiment.js";
 import type { RgbImage } from "../data/image.js";
 import { promptMaps } from "../data/prompts.js";
 import { MioRuntimeError } from "../errors.js";
 import { Classifier, type ClassifierModel } from "../eval/classifier.js";
 import type { TensorMap } from "../interop/safetensors.js";
 import type { Gpu } from "../webgpu/device.js";
-import { ForwardPlan, type Restored, restoreWhole } from "./forward.js";
+import { AdapterLimitError } from "./fit.js";
+import { ForwardPlan, InputSizeRefused, type Restored, restoreTiled, restoreWhole } from "./forward.js";
 
 export type PromptKind = "none" | "explicit" | "adaptive";
 
@@ -72,7 +73,8 @@ experiment srresnet_weights {
 /**
  * Restores one image with an experiment's model: RGB in [0, 1], NCHW, the network compiled for the image's size,
  * then clamp and round to 8 bits (BasicSR `tensor2img`), keeping the float output. An explicit-prompt model needs
- * `prompt` (its task's S×S map).
+ * `prompt` (its task's S×S map). An image too large for the adapter, or of a size the model cannot take, is
+ * restored in evaluation's tiles instead (a size the checker verified), and `onNote` is told why.
  * @example const out = await restoreImage(gpu, program, spec, weights, img, maps.maps[taskIndex]);
  */
 export async function restoreImage(
@@ -83,10 +85,28 @@ export async function restoreImage(
   img: RgbImage,
   prompt?: Float32Array,
   source = "the weights",
+  onNote: (note: string) => void = () => {},
 ): Promise<Restored> {
   if (spec.prompt.kind === "explicit" && !prompt)
     throw new MioRuntimeError(`'${spec.name}' uses explicit prompts: give the task's prompt map`);
-  const plan = await ForwardPlan.create(gpu, program, spec, weights, { height: img.height, width: img.width }, source);
+  let plan: ForwardPlan;
+  try {
+    plan = await ForwardPlan.create(gpu, program, spec, weights, { height: img.height, width: img.width }, source);
+  } catch (e) {
+    if (!(e instanceof AdapterLimitError || e instanceof InputSizeRefused)) throw e;
+    const { tile, overlap } = evalTiling(spec);
+    onNote(
+      `the whole ${img.width}×${img.height} image cannot be restored at once (${e.message}); restoring it in ` +
+        `${tile}×${tile} tiles overlapping by ${overlap} pixels, as evaluation does`,
+    );
+    const whole = spec.prompt.kind === "adaptive" ? { promptImage: { height: img.height, width: img.width } } : {};
+    plan = await ForwardPlan.create(gpu, program, spec, weights, { height: tile, width: tile, ...whole }, source);
+    try {
+      return await restoreTiled(plan, img, tile, overlap, prompt);
+    } finally {
+      plan.destroy();
+    }
+  }
   try {
     return await restoreWhole(plan, img, prompt);
   } finally {

@@ -132,7 +132,7 @@ export async function runCampaign({
   log = () => {},
 } = {}) {
   const corpus = loadCorpus();
-  const counts = { compiled: 0, checked: 0, diagnostics: 0, internal: 0, hang: 0, crash: 0 };
+  const counts = { compiled: 0, checked: 0, diagnostics: 0, refused: 0, internal: 0, hang: 0, crash: 0 };
   const failures = [];
   const slowest = [];
   const t0 = performance.now();

@@ -2,8 +2,10 @@
 // the time limit): `{ ready: true }` once loaded, then for each JSON mutant a line on stdin, `{ id, file, text, stdlib? }`; one JSON line on stdout as each
 // stage starts, `{ id, stage }`, and one with the outcome, `{ id, done: true, outcome, stage, message, ms }`.
 // Outcomes: `diagnostics` (user errors: fine), `checked` (clean, but the file resolved no experiment), `compiled`
-// (clean, and every experiment lowered and compiled), `internal` (an exception escaped, a diagnostic was MIO5001
-// or pointed outside its file, or a clean experiment failed to lower or compile).
+// (clean, and every experiment lowered and compiled), `refused` (clean, but its plan cannot fit the limits WebGPU
+// guarantees, 8 bindings of 128 MiB per kernel: a PlanLimitError, which a run reports as the user's error naming the
+// kernel), `internal` (an exception escaped, a diagnostic was MIO5001 or pointed outside its file, or a clean
+// experiment failed to lower or compile otherwise).
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +13,7 @@ import { createInterface } from "node:readline";
 import { checkFile } from "../../dist/compiler/compile.js";
 import { lowerTrainStep } from "../../dist/compiler/lower/train-step.js";
 import { compileProgram } from "../../dist/compiler/passes/pipeline.js";
+import { PlanLimitError } from "../../dist/compiler/plan/plan.js";
 import { codes, renderDiagnostic } from "../../dist/grammar/diagnostics.js";
 import { repoRoot } from "./mutate.mjs";
 
@@ -81,6 +84,7 @@ export function runMutant(m, progress = () => {}) {
       }
       return { outcome: "compiled", stage };
     } catch (e) {
+      if (e instanceof PlanLimitError) return { outcome: "refused", stage, message: e.message };
       return { outcome: "internal", stage, message: describe(e) };
     }
   } finally {

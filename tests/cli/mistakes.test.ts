@@ -1,7 +1,7 @@
 // Ordinary mistakes end in one clear line and exit 2 (or 1 for a runtime failure), never "internal error" and a
 // stack (issue 15): missing, unreadable or folder paths, malformed safetensors, NaN weights, an image too small for
 // its degradation, an --out that is a file, and `mioc run` checking its file before it asks for a GPU.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -150,6 +150,33 @@ describe("mioc run", () => {
       2,
       /output '.*outfile' exists and is not a folder/,
     );
+  });
+});
+
+describe("a run too large for the adapter (issue 15)", () => {
+  it("is refused before anything is allocated or trained: exit 2, naming the kernel and what to lower", () => {
+    // Checks clean (no tensor passes 2^31 values), but one 4 GiB activation needs 32+ bindings of lavapipe's 128 MiB.
+    writeFileSync(
+      at("big.mio"),
+      [
+        "use stdlib/tasks",
+        "use stdlib/backbones/srresnet",
+        "experiment big {",
+        "  model SRResNet(feat: 64, blocks: 2)",
+        '  data { train "tests/fixtures/e2e/train"; test "tests/fixtures/e2e/test"; crop 2048; batch 4; workers 0 }',
+        "  curriculum mixed { tasks noise; iters 10 }",
+        "}",
+      ].join("\n"),
+    );
+    const r = mioc(["run", at("big.mio"), "--out", at("bigruns")]);
+    expectClean(
+      r,
+      2,
+      /mioc: error: training on batches of 4 crops of 2048×2048 (does not fit this adapter: kernel \w+ needs \d+ storage buffers|needs a [\d.]+ GiB buffer)/,
+    );
+    expect(r.stderr).toMatch(/lower data \{ crop \} or data \{ batch \}/);
+    // The test sets are built (and cached in .testsets) before the plans are checked; no run folder is made.
+    expect(readdirSync(at("bigruns")).filter((d) => !d.startsWith("."))).toEqual([]);
   });
 });
 

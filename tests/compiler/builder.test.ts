@@ -56,6 +56,22 @@ describe("graph builder", () => {
     expect(init("norm1.bias").every((v) => v === 0)).toBe(true);
   });
 
+  it("draws a parameter's init when it is first read, not when the graph is built (issue 15)", () => {
+    // SRResNet(feat: 1000) has 297M parameters: drawing them all took 13.6 s of a lowering that only counts or
+    // then loads weights. 2^26 values take seconds to draw, and nothing to declare.
+    const b = new GraphBuilder({ seed: 3 });
+    const x = b.input("x", [1, 4096, 1, 1]);
+    const t0 = performance.now();
+    b.conv2d(x, "wide", { out: 16384, k: 1, bias: false });
+    expect(performance.now() - t0).toBeLessThan(500);
+    const small = new GraphBuilder({ seed: 3 });
+    small.conv2d(small.input("x", [1, 4, 1, 1]), "c", { out: 2, k: 1 });
+    const first = small.params.get("c.weight")?.init;
+    // Read twice, the same array: drawn once, and what it would have been drawn eagerly.
+    expect(small.params.get("c.weight")?.init).toBe(first);
+    expect([...(first ?? [])].every((v) => Math.abs(v) <= 1 / Math.sqrt(4) && v !== 0)).toBe(true);
+  });
+
   it("matches the paper's parameter counts (docs/training.md)", () => {
     const n = (prompt: "none" | "explicit" | "adaptive") =>
       count(buildSRResNet({ feat: 64, blocks: 16, prompt, batch: 1, height: 16, width: 16, promptSize: 16 }).b);

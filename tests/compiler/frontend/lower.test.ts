@@ -1,9 +1,12 @@
 // Lowering the .mio pipelines must give exactly the graph of the reference construction in tests/reference (which
 // the PyTorch parity tests pin to BasicSR/MiOIR): same parameter names and shapes, same init, same outputs.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
+import { lowerTrainStep } from "../../../compiler/lower/train-step.js";
+import { compileProgram } from "../../../compiler/passes/pipeline.js";
 import { buildSRResNet, type PromptKind } from "../../reference/srresnet.js";
 
 const [B, H, W] = [1, 12, 12];
@@ -71,5 +74,33 @@ describe("stdlib SwinIR lowers (tests/fixtures/compiler/swinir.mio)", () => {
     expect(shapes.get("conv_before_upsample.0.weight")).toEqual([64, 180, 3, 3]);
     // conv_first, patch_embed.norm; 6 groups of 6 layers (13 tensors each) and a conv; norm; three convs.
     expect(shapes.size).toBe(4 + 6 * (6 * 13 + 2) + 2 + 6);
+  });
+});
+
+// The passes are near-linear in the graph: the largest model the checker lets through (MAX_TENSOR_OPS) compiles in
+// seconds. A residual add searching every earlier kernel for a cycle, lists copied per append and a ready set sorted
+// per pop made SRResNet(blocks: 1000) take minutes (issue 15's hangs).
+describe("the largest model the checker allows", () => {
+  it("checks, lowers and compiles in seconds", { timeout: 120_000 }, () => {
+    const text = [
+      "use stdlib/tasks",
+      "use stdlib/backbones/srresnet",
+      "use stdlib/prompts",
+      "experiment e {",
+      "  model SRResNet(feat: 4, blocks: 496)",
+      "  prompt adaptive { extractor FExt(nf: 4); sites body.* }",
+      "  data { crop 16; batch 1 }",
+      "  curriculum mixed { tasks sr; iters 10 }",
+      "}",
+    ].join("\n");
+    const t0 = performance.now();
+    const { program, specs, diagnostics } = checkFile(join(import.meta.dirname, "largest.mio"), { text });
+    expect(diagnostics).toEqual([]);
+    const spec = specs.get("e");
+    if (!spec) throw new Error("no spec");
+    const plan = compileProgram(lowerTrainStep(program, spec).program, { maxBindings: 16 });
+    expect(plan.kernels.length).toBeGreaterThan(5000);
+    // About 6 s on a loaded 2-core machine; the quadratic passes took minutes.
+    expect(performance.now() - t0).toBeLessThan(40_000);
   });
 });

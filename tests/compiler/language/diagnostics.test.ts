@@ -324,7 +324,7 @@ describe("MIO2006 type mismatch", () => {
     ));
   it("an unknown parameter type of a backbone with defaults", () =>
     expectDiagnostic(
-      net("  return lq").replace("c: int = 3", "c: integer = 3"),
+      net("  return lq |> c1: conv(3)").replace("c: int = 3", "c: integer = 3"),
       "MIO2006 2:17 unknown parameter type 'integer'",
     ));
   it("a default of the wrong type", () =>
@@ -672,7 +672,7 @@ describe("MIO2009 values are checked where they are written", () => {
     ["  eval { max_images 1e300 }", "MIO2009 7:21 max_images must be an integer below 2^53, found 1e+300"],
     [
       "  prompt adaptive { extractor FExt(nf: 1e300); sites body.* }",
-      "MIO2009 7:31 'FExt' has more than 1.8e308 parameters, over the limit of 2^30 (4 GiB)",
+      "MIO2009 7:31 conv.out must be at most 65,536, found 1e+300",
     ],
     // Absurd sizes.
     ["  data { crop 1e12 }", "MIO2009 7:15 crop must be <= 4096, found 1000000000000"],
@@ -692,10 +692,15 @@ describe("MIO2009 values are checked where they are written", () => {
   ])("%s", (line, expected) => {
     expectDiagnostic(exp(MODEL, MIXED, line), expected);
   });
-  it("a model whose weights would not fit", () =>
+  it("a layer wider than a layer may be", () =>
     expectDiagnostic(
       exp("  model SRResNet(feat: 1000000, blocks: 2)", MIXED),
-      "MIO2009 5:9 'SRResNet' has 4.50e+13 parameters (168000 GiB of float32 weights), over the limit of 2^30 (4 GiB)",
+      "MIO2009 5:9 conv.out must be at most 65,536, found 1000000",
+    ));
+  it("a model whose weights would not fit", () =>
+    expectDiagnostic(
+      exp("  model SRResNet(feat: 60000, blocks: 2)", MIXED, "  data { crop 8; batch 1 }"),
+      "MIO2009 5:9 'SRResNet' has 1.62e+11 parameters (604 GiB of float32 weights), over the limit of 2^30 (4 GiB)",
       "make it narrower or shallower",
     ));
   it("iterations past 2^53", () =>
@@ -910,6 +915,138 @@ describe("MIO3003 bad output", () => {
       ["block Nothing()(x) { y = x }", ...net("  return lq |> n: Nothing").split("\n")].join("\n"),
       "MIO3003 4:16 'Nothing' returned nothing",
       "its body needs a return statement",
+    ));
+  it("a model without parameters (return lq): nothing to train", () =>
+    expectDiagnostic(
+      net("  return lq"),
+      "MIO3003 5:22 'Net' has no parameters: there is nothing to train",
+      "a model needs at least one layer with weights, e.g. a conv",
+    ));
+  it("a model without parameters whose prompt has some trains the prompt", () =>
+    expectParses(
+      [
+        "use stdlib/tasks",
+        "use stdlib/prompts",
+        "backbone Net()(lq: image) { return lq |> site s }",
+        "experiment e {",
+        "  model Net",
+        "  prompt adaptive { extractor FExt(nf: 4); sites s }",
+        "  curriculum mixed { tasks sr; iters 10 }",
+        "}",
+      ].join("\n"),
+    ));
+});
+
+describe("MIO3004 sizes (issue 15: kernel, pad and stride followed at the crop and the eval tile)", () => {
+  /** `net`'s experiment with data and eval settings. */
+  const sized = (settings: string, ...lines: string[]) =>
+    net(...lines).replace("iters 10 }", `iters 10 }; ${settings}`);
+  const HINT =
+    "at stride 1 a conv keeps the size with an odd k and pad (k - 1) / 2; a stride s needs sides divisible by s";
+  it("an even kernel: the '+' it breaks, with a note at the conv", () => {
+    const d = expectDiagnostic(
+      net("  return lq + (lq |> c1: conv(3, k: 2))"),
+      "MIO3004 3:10 '+' of tensors of different sizes: 128×128 and 129×129 for the 128×128 training crop",
+      HINT,
+    );
+    expect(d.notes?.map((n) => `${n.span.start.line}:${n.span.start.col} ${n.message}`)).toEqual([
+      "3:22 'conv' here turns 128×128 into 129×129",
+    ]);
+  });
+  it("an even kernel at the output", () =>
+    expectDiagnostic(
+      net("  return lq |> c1: conv(3, k: 4)"),
+      "MIO3004 5:22 'Net' returns 129×129 for the 128×128 training crop: a restoration model must keep its input's size",
+    ));
+  it("a pad that grows the size", () =>
+    expectDiagnostic(
+      net("  return lq - (lq |> c1: conv(3, pad: 2))"),
+      "MIO3004 3:10 '-' of tensors of different sizes: 128×128 and 130×130",
+    ));
+  it("a stride the crop does not divide", () =>
+    expectDiagnostic(
+      sized(
+        "data { crop 100 }; eval { tile 100 }",
+        "  return lq + (lq |> c1: conv(12, stride: 3) |> upsample(3) |> c2: conv(3))",
+      ),
+      "MIO3004 3:10 '+' of tensors of different sizes: 100×100 and 102×102 for the 100×100 training crop",
+    ));
+  it("the same model with a crop and tile the stride divides checks", () =>
+    expectParses(
+      sized(
+        "data { crop 96 }; eval { tile 96 }",
+        "  return lq + (lq |> c1: conv(12, stride: 3) |> upsample(3) |> c2: conv(3))",
+      ),
+    ));
+  it("a crop that works but an eval tile that does not", () =>
+    expectDiagnostic(
+      sized("data { crop 96 }", "  return lq + (lq |> c1: conv(12, stride: 3) |> upsample(3) |> c2: conv(3))"),
+      "MIO3004 3:10 '+' of tensors of different sizes: 128×128 and 129×129 for the 128×128 eval tile",
+    ));
+  it("a kernel larger than the input", () =>
+    expectDiagnostic(
+      net("  return lq |> c1: conv(3, k: 201, pad: 0)"),
+      "MIO3004 3:16 conv(k: 201, pad: 0) needs an input side of at least 201, but the side here is 128 (for the 128×128 training crop)",
+      "a smaller kernel, or a larger crop or tile",
+    ));
+  it("an oversized pad", () =>
+    expectDiagnostic(
+      net("  return lq |> c1: conv(3, k: 3, pad: 3)"),
+      "MIO3004 3:16 conv pad 3 is not smaller than its kernel 3: the outer outputs would see only padding",
+    ));
+  it("reflect padding wider than the side", () =>
+    expectDiagnostic(
+      sized("data { crop 16 }; eval { tile 16 }", "  return lq |> reflect_pad(16) |> c1: conv(3, k: 33, pad: 0)"),
+      "MIO3004 3:16 reflect_pad reflect-pads 16 pixels, which needs an input side over 16, but the side here is 16",
+    ));
+  it("pixel_unshuffle of a side it does not divide", () =>
+    expectDiagnostic(
+      net("  return lq |> pixel_unshuffle(3) |> c1: conv(27) |> pixel_shuffle(3) |> c2: conv(3)"),
+      "MIO3004 3:16 pixel_unshuffle(3) needs sides divisible by 3, but the side here is 128",
+    ));
+  it("concat of two sizes", () =>
+    expectDiagnostic(
+      net("  return concat()(lq, lq |> zero_pad(1)) |> c1: conv(3)"),
+      "MIO3004 3:10 'concat' of tensors of different sizes: 128×128 and 130×130",
+    ));
+  it("a pad and a conv that restore the size check (the pad is not held against it)", () =>
+    expectParses(net("  return lq + (lq |> zero_pad(1) |> c1: conv(3, pad: 0))")));
+  it("inside a library backbone, at the user's call, with notes to the layers", () => {
+    const d = expectDiagnostic(
+      {
+        "main.mio": [
+          "use stdlib/tasks",
+          'use "./lib.mio"',
+          "experiment e {",
+          "  model Even(k: 2)",
+          "  curriculum mixed { tasks sr; iters 10 }",
+          "}",
+        ].join("\n"),
+        "lib.mio": "backbone Even(k: int = 3)(lq: image) {\n  return lq + (lq |> c: conv(3, k: k))\n}\n",
+      },
+      "MIO3004 4:9 '+' of tensors of different sizes: 128×128 and 129×129 for the 128×128 training crop",
+    );
+    expect(d.notes?.map((n) => n.message)).toEqual([
+      "in 'Even', instantiated from the call above",
+      "'conv' here turns 128×128 into 129×129",
+    ]);
+  });
+});
+
+describe("MIO7002 model too large", () => {
+  // SRResNet has 6 layer calls and tensor operations outside its blocks and 4 in each (conv, lrelu, conv, +).
+  it("a model of more than 2,000 layer calls and tensor operations, at the user's call", () =>
+    expectDiagnostic(
+      exp("  model SRResNet(feat: 8, blocks: 500)", MIXED),
+      "MIO7002 5:9 this model has more than 2,000 layer calls and tensor operations, more than mio compiles",
+      "use fewer blocks or layers (stdlib's SRResNet has 70)",
+    ));
+  it("one of 1,990 compiles", () => expectParses(exp("  model SRResNet(feat: 8, blocks: 496)", MIXED)));
+  it("a tensor past what a kernel indexes, at the crop and batch", () =>
+    expectDiagnostic(
+      exp("  model SRResNet(feat: 64, blocks: 2)", MIXED, "  data { crop 2048; batch 64 }"),
+      "MIO7002 5:9 this makes a tensor of 64 × 64 × 2048×2048 = 1.72e+10 values for the 2048×2048 training crop, over the 2,147,483,647 one kernel can index (8 GiB of float32)",
+      "use fewer channels, or a smaller crop, tile or batch",
     ));
 });
 
@@ -1204,9 +1341,13 @@ describe("diagnostics point at the user's line (issue 15, item 7)", () => {
 // sites took 26 s (quadratic) and the self-calling block overflowed the stack.
 describe("MIO7001 too large", () => {
   const TOO_LONG = "MIO7001 3:12 this unrolls to more than 200,000 steps (loop iterations, statements and layer calls)";
+  // Checked on their own (no experiment compiles them, which would stop at MIO7002's 2,000 tensor operations).
+  const alone = (src: string) => src.replace("experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }", "");
   it("three nested loops of 4096 iterations, reported once at the outermost", { timeout: 5000 }, () =>
     expectDiagnostic(
-      net("  for i in 0..4096 {", "    for j in 0..4096 { for k in 0..4096 { lq = lq + lq } }", "  }", "  return lq"),
+      alone(
+        net("  for i in 0..4096 {", "    for j in 0..4096 { for k in 0..4096 { lq = lq + lq } }", "  }", "  return lq"),
+      ),
       TOO_LONG,
       "nested loops multiply; use fewer or shorter loops",
     ),
@@ -1223,23 +1364,24 @@ describe("MIO7001 too large", () => {
         "  for i in 0..16 { for j in 0..4096 { lq = l[i].m[j]: B(3)(lq) } }",
         "  return lq",
         "}",
-        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
       ].join("\n"),
       "MIO7001 4:12 this unrolls to more than 200,000 steps",
     ),
   );
+  const smallBlocks = [
+    "use stdlib/tasks",
+    "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
+    "backbone Net(c: int = 3)(lq: image) {",
+    "  for i in 0..4096 { lq = l[i]: B(3)(lq) }",
+    "  return lq",
+    "}",
+    "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
+  ].join("\n");
   it("a loop of 4096 iterations of a small block is within the limit", { timeout: 5000 }, () =>
-    expectParses(
-      [
-        "use stdlib/tasks",
-        "block B(c: int)(x) { return x |> a: conv(c, k: 1) |> relu |> b: conv(c, k: 1) }",
-        "backbone Net(c: int = 3)(lq: image) {",
-        "  for i in 0..4096 { lq = l[i]: B(3)(lq) }",
-        "  return lq",
-        "}",
-        "experiment e { model Net; curriculum mixed { tasks sr; iters 10 } }",
-      ].join("\n"),
-    ),
+    expectParses(alone(smallBlocks)),
+  );
+  it("the same loop as an experiment's model is more than mio compiles (MIO7002)", { timeout: 5000 }, () =>
+    expectDiagnostic(smallBlocks, "MIO7002 4:12 this model has more than 2,000 layer calls and tensor operations"),
   );
   it("80,000 prompt sites check in linear time", { timeout: 5000 }, () =>
     expectParses(
@@ -1374,12 +1516,14 @@ describe("the catalog", () => {
       "MIO3001",
       "MIO3002",
       "MIO3003",
+      "MIO3004",
       "MIO4001",
       "MIO4002",
       "MIO4003",
       "MIO4004",
       "MIO6001",
       "MIO7001",
+      "MIO7002",
     ]);
   });
 });

@@ -116,6 +116,19 @@ describe("docs/language.md reference tables", () => {
     expect(stated).toEqual(byMin);
   });
 
+  it("states every layer parameter's maximum", () => {
+    const byMax = new Map<number, Set<string>>();
+    for (const b of Object.values(builtins))
+      for (const p of b.params) if (p.max !== undefined) byMax.set(p.max, (byMax.get(p.max) ?? new Set()).add(p.name));
+    const stated = new Map(
+      [...doc.replace(/\s+/g, " ").matchAll(/at most (\d+)(?: \([^)]*\))?: ((?:`\w+`(?:, )?)+)/gi)].map((m) => [
+        Number(m[1]),
+        new Set([...(m[2] ?? "").matchAll(/`(\w+)`/g)].map((x) => x[1])),
+      ]),
+    );
+    expect(stated).toEqual(byMax);
+  });
+
   it("names exactly the layers that compile", () => {
     const sentence = doc.replace(/\s+/g, " ").match(/kernels for ((?:`\w+`(?:, )?)+) only/);
     const named = [...(sentence?.[1] ?? "").matchAll(/`(\w+)`/g)].map((m) => m[1]);

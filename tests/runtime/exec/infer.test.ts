@@ -5,8 +5,11 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkFile } from "../../../compiler/compile.js";
 import { interpret } from "../../../compiler/ir/interp.js";
+import { lowerModel } from "../../../compiler/lower/model.js";
 import { readImage, writePng } from "../../../runtime/data/image.js";
+import { ForwardPlan, restoreTiled } from "../../../runtime/exec/forward.js";
 import { restoreImage, srresnetConfigFromWeights, srresnetExperiment } from "../../../runtime/exec/infer.js";
 import { type TensorMap, writeSafetensors } from "../../../runtime/interop/safetensors.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
@@ -55,6 +58,43 @@ describe("SRResNet inference", () => {
     expect(worst).toBeLessThanOrEqual(1); // float32 vs float64 may round the other way
     expect(got.data.some((v, i) => v !== img.data[i])).toBe(true);
   }, 300_000); // a cold lavapipe shader cache compiles each GEMM kernel at its first dispatch
+
+  // A stride-2 model takes even sides only: a 9×7 photo is restored in the eval tiles the checker verified (issue 15).
+  it("an image of a size the model cannot take is restored in evaluation's tiles, with a note", async () => {
+    const text = [
+      "use stdlib/tasks",
+      "backbone Half()(lq: image) {",
+      "  return lq + (lq |> down: conv(4, stride: 2) |> upsample(2) |> up: conv(3))",
+      "}",
+      "experiment e {",
+      "  model Half",
+      "  data { crop 16 }",
+      "  eval { tile 8; overlap 2 }",
+      "  curriculum mixed { tasks sr; iters 1 }",
+      "}",
+    ].join("\n");
+    const r = checkFile(path.join(import.meta.dirname, "half.mio"), { text });
+    expect(r.diagnostics).toEqual([]);
+    const spec = r.specs.get("e");
+    if (!spec) throw new Error("no spec");
+    const m = lowerModel(r.program, spec, { batch: 1, height: 8, width: 8 });
+    const w: TensorMap = Object.fromEntries(
+      m.b.paramList().map((p) => [p.name, { shape: [...p.node.shape], data: p.init }]),
+    );
+    const notes: string[] = [];
+    const got = await restoreImage(gpu, r.program, spec, w, image(9, 7), undefined, "w", (n) => notes.push(n));
+    expect(notes).toEqual([
+      expect.stringMatching(
+        /^the whole 9×7 image cannot be restored at once \('Half' cannot take a 9×7 input: '\+' of tensors of different sizes: 9×7 and 10×8 for a 9×7 input \(.*half\.mio:3:10\)\); restoring it in 8×8 tiles overlapping by 2 pixels, as evaluation does$/,
+      ),
+    ]);
+    const plan = await ForwardPlan.create(gpu, r.program, spec, w, { height: 8, width: 8 });
+    try {
+      expect(got.data).toEqual((await restoreTiled(plan, image(9, 7), 8, 2)).data);
+    } finally {
+      plan.destroy();
+    }
+  }, 300_000);
 
   it("mioc infer writes the restored PNG", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "mio-infer-"));

@@ -5,6 +5,7 @@ import { GraphBuilder } from "../../../compiler/ir/builder.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import type { Node } from "../../../compiler/ir/node.js";
 import { compileProgram } from "../../../compiler/passes/pipeline.js";
+import { PlanLimitError } from "../../../compiler/plan/plan.js";
 import { DEFAULT_SCHEDULE, type Schedule } from "../../../compiler/wgsl/codegen.js";
 import { Executor } from "../../../runtime/exec/executor.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
@@ -136,7 +137,7 @@ describe("op kernels on the device", () => {
       try {
         r = await runCase(c, true, DEFAULT_SCHEDULE.conv, limit);
       } catch (e) {
-        if (String(e).includes("bindings once tensors over")) continue;
+        if (e instanceof PlanLimitError) continue; // too many ranges for one kernel at this limit: try a larger one
         throw e;
       }
       expect(r.split, `kernels with split bindings at ${limit} bytes`).toBeGreaterThan(0);

@@ -10,7 +10,7 @@ import { lowerTrainStep } from "../../../compiler/lower/train-step.js";
 import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import type { Batch, LoaderCursor } from "../../../runtime/data/loader.js";
 import { MioRuntimeError } from "../../../runtime/errors.js";
-import { compileForDevice } from "../../../runtime/exec/forward.js";
+import { compileForDevice } from "../../../runtime/exec/fit.js";
 import type { LogEvent } from "../../../runtime/run-folder.js";
 import { train } from "../../../runtime/train/trainer.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
@@ -71,7 +71,7 @@ describe("a diverging loss", () => {
       gpu,
       spec,
       specHash: "diverge",
-      plan: compileForDevice(gpu, step.program),
+      plan: compileForDevice(gpu, step.program, { what: "the train step", hint: "lower crop or batch" }),
       initial: initialParams(step.model.b),
       runDir,
       emit: (e) => events.push(e),

@@ -11,7 +11,7 @@ import { initialParams } from "../../../compiler/ir/builder.js";
 import { lowerTrainStep } from "../../../compiler/lower/train-step.js";
 import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import type { Batch, LoaderCursor } from "../../../runtime/data/loader.js";
-import { compileForDevice } from "../../../runtime/exec/forward.js";
+import { compileForDevice } from "../../../runtime/exec/fit.js";
 import { readSafetensors, type TensorMap } from "../../../runtime/interop/safetensors.js";
 import type { LogEvent } from "../../../runtime/run-folder.js";
 import { train } from "../../../runtime/train/trainer.js";
@@ -86,7 +86,7 @@ describe("the trainer's loop vs PyTorch", () => {
       gpu,
       spec,
       specHash: "golden",
-      plan: compileForDevice(gpu, step.program),
+      plan: compileForDevice(gpu, step.program, { what: "the train step", hint: "lower crop or batch" }),
       initial,
       runDir,
       emit: (e) => events.push(e),
