@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { writeFileAtomic } from "../../runtime/data/image.js";
 import { compareRuns } from "../../runtime/report/compare.js";
@@ -13,8 +14,12 @@ export function registerReport(cli: Command): void {
         "with several: print tables comparing them (rows in the order given, the first is the baseline)",
     )
     .argument("<runs...>", "run folders (runs/<name>-<hash>) holding spec.json, log.jsonl and metrics.json")
-    .option("--out <file.md>", "also write the printed table to this Markdown file")
+    .option(
+      "--out <file.md>",
+      "also write the printed table to this Markdown file (new, or one an earlier 'mioc report' wrote)",
+    )
     .action(async (runs: string[], opts: { out?: string }) => {
+      if (opts.out) checkOut(opts.out);
       let text: string;
       try {
         if (runs.length === 1) {
@@ -34,4 +39,34 @@ export function registerReport(cli: Command): void {
         process.stderr.write(`wrote ${opts.out}\n`);
       }
     });
+}
+
+/** The first line of every table `mioc report` prints (runtime/report/tables.ts): one run's, or a comparison's. */
+const TABLE_HEADS = ["|  | ", "| Run | "];
+
+/**
+ * `--out` replaces only what this command wrote: a Markdown name, and a file that is new or starts with one of its
+ * tables, so a slip (`--out pipelines/seq_prompt.mio`, a run's report.md) never destroys an input.
+ */
+function checkOut(out: string): void {
+  if (!out.endsWith(".md")) throw new UsageError(`--out '${out}' must be a .md file`, "e.g. --out compare.md");
+  let head: string;
+  try {
+    const st = statSync(out);
+    if (!st.isFile()) throw new UsageError(`--out '${out}' is not a regular file`, "name a new .md file");
+    const fd = openSync(out, "r");
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    closeSync(fd);
+    head = buf.subarray(0, n).toString("utf8");
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new UsageError(`cannot read --out '${out}': ${(e as Error).message}`, "name a new .md file");
+  }
+  if (!TABLE_HEADS.some((h) => head.startsWith(h)))
+    throw new UsageError(
+      `--out '${out}' exists and is not a table 'mioc report' wrote: it is left as it is`,
+      "name a new .md file, or remove this one first",
+    );
 }

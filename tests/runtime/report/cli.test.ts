@@ -1,5 +1,5 @@
 // `mioc report` as a user runs it (the built CLI; npm test builds first).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -46,6 +46,44 @@ describe("mioc report", () => {
     expect(res.stdout).toMatch(/\| srresnet_s_ap \| \*\*24\.87\*\* .* \+0\.75 \|/);
     expect(readFileSync(out, "utf8")).toBe(res.stdout);
     rmSync(join(out, ".."), { recursive: true });
+  });
+
+  it("--out replaces only a table it wrote: never an input, another file or a run's report.md", async () => {
+    const runs = [
+      await syntheticRun("srresnet_m", { samples: false }),
+      await syntheticRun("srresnet_s", { offset: 0.25, samples: false }),
+    ];
+    const dirs = runs.map((r) => r.dir);
+    expect(mioc(["report", dirs[0] ?? ""]).code).toBe(0); // writes the first run's report.md
+    const tmp = mkdtempSync(join(tmpdir(), "mio-cmp-out-"));
+    const notes = join(tmp, "notes.md");
+    writeFileSync(notes, "# my notes\n");
+    for (const [out, message] of [
+      [notes, `--out '${notes}' exists and is not a table 'mioc report' wrote`],
+      [join(runs[0]?.dir ?? "", "report.md"), "exists and is not a table 'mioc report' wrote"],
+      [join(runs[0]?.dir ?? "", "spec.json"), "must be a .md file"],
+      [tmp, "must be a .md file"],
+    ] as const) {
+      const before = (() => {
+        try {
+          return readFileSync(out, "utf8");
+        } catch {
+          return undefined;
+        }
+      })();
+      const res = mioc(["report", ...dirs, "--out", out]);
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr).toContain(message);
+      expect(res.stderr).not.toMatch(/\n\s+at /);
+      if (before !== undefined) expect(readFileSync(out, "utf8")).toBe(before);
+    }
+    // A table it wrote is replaced: the same command twice.
+    const out = join(tmp, "compare.md");
+    expect(mioc(["report", ...dirs, "--out", out]).code).toBe(0);
+    const again = mioc(["report", ...dirs, "--out", out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(again.stdout);
+    rmSync(tmp, { recursive: true });
   });
 
   it("exits 2 naming a missing folder, or the file a folder lacks", async () => {
