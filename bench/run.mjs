@@ -6,7 +6,7 @@
 //
 // usage: npm run bench -- [--configs 16/4/4/48,32/8/4/64] [--steps N] [--warmup N] [--only mio,torch,tfjs]
 //                         [--infer | --no-infer] [--infer-config 64/16/256] [--profile auto|on|off]
-//                         [--timeout SECONDS] [--out FILE]
+//                         [--timeout SECONDS] [--out FILE] [--torch-device cpu|cuda] [--python PATH]
 import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
@@ -19,7 +19,18 @@ const argv = process.argv.slice(2);
 const PEERS = ["mio", "torch", "tfjs"];
 const DEFAULT_CONFIGS = "16/4/4/48,32/8/4/64,64/16/8/128";
 
-const VALUED = ["configs", "steps", "warmup", "only", "infer-config", "profile", "timeout", "out"];
+const VALUED = [
+  "configs",
+  "steps",
+  "warmup",
+  "only",
+  "infer-config",
+  "profile",
+  "timeout",
+  "out",
+  "torch-device",
+  "python",
+];
 for (let i = 0; i < argv.length; i++) {
   const name = argv[i]?.replace(/^--/, "") ?? "";
   if (VALUED.includes(name)) i++;
@@ -41,6 +52,12 @@ const stepsArg = arg(argv, "steps", undefined);
 const warmupArg = arg(argv, "warmup", undefined);
 const timeoutArg = arg(argv, "timeout", undefined);
 const outFile = path.resolve(arg(argv, "out", path.join(here, "results.json")));
+// The PyTorch peer runs on the CPU unless told otherwise (scripts/gpu-bench.sh asks for CUDA); its interpreter is
+// the system one unless a GPU machine keeps its CUDA build of PyTorch elsewhere.
+const torchDevice = arg(argv, "torch-device", "cpu");
+if (torchDevice !== "cpu" && torchDevice !== "cuda")
+  throw new Error(`--torch-device takes cpu or cuda, got '${torchDevice}'`);
+const python = arg(argv, "python", "/usr/bin/python3");
 
 /**
  * Steps per config when --steps is not given: enough for a median where a step is cheap, 2 timed steps (after 1
@@ -66,8 +83,9 @@ const loadavg = () => os.loadavg().map((x) => +x.toFixed(2));
 /** Runs one worker; resolves with its JSON result, or null and a reason. */
 function runWorker(peer, mode, nums, extra, timeoutS) {
   const script = { mio: "mio-srresnet.mjs", torch: "torch_srresnet.py", tfjs: "tfjs-srresnet.mjs" }[peer];
-  const cmd = peer === "torch" ? "/usr/bin/python3" : process.execPath;
-  const args = [path.join(here, script), mode, ...nums.map(String), ...extra];
+  const cmd = peer === "torch" ? python : process.execPath;
+  const device = peer === "torch" ? ["--device", torchDevice] : [];
+  const args = [path.join(here, script), mode, ...nums.map(String), ...device, ...extra];
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -1,10 +1,11 @@
-"""The bench's PyTorch worker: SRResNet (BasicSR MSRResNet, upscale 1) on the CPU with 2 threads, the module
+"""The bench's PyTorch worker: SRResNet (BasicSR MSRResNet, upscale 1) on the CPU with 2 threads (or on CUDA), the module
 scripts/fixtures/srresnet_golden.py defines for mio's golden tests (so all three peers run one model).
 Adapted from the anchor benchmark of docs/bench.md, "What lavapipe allows". bench/run.mjs starts it in its own
 process; the last stdout line is the result as JSON, progress goes to stderr.
 
-usage: /usr/bin/python3 bench/torch_srresnet.py train FEAT BLOCKS BATCH PATCH STEPS WARMUP
-       /usr/bin/python3 bench/torch_srresnet.py infer FEAT BLOCKS SIZE STEPS WARMUP
+usage: /usr/bin/python3 bench/torch_srresnet.py train FEAT BLOCKS BATCH PATCH STEPS WARMUP [--device cpu|cuda]
+       /usr/bin/python3 bench/torch_srresnet.py infer FEAT BLOCKS SIZE STEPS WARMUP [--device cpu|cuda]
+Each timed call ends in .item(), which waits for the device, so CUDA times are whole steps.
 """
 import json
 import os
@@ -79,14 +80,28 @@ def basicsr_init(net):
                 m.bias.zero_()
 
 
-mode, args = sys.argv[1], [int(a) for a in sys.argv[2:]]
+argv = sys.argv[1:]
+device = "cpu"
+if "--device" in argv:
+    i = argv.index("--device")
+    device = argv[i + 1] if i + 1 < len(argv) else ""
+    del argv[i : i + 2]
+if device not in ("cpu", "cuda"):
+    raise SystemExit(f"--device takes cpu or cuda, got '{device}'")
+if device == "cuda" and not torch.cuda.is_available():
+    raise SystemExit("--device cuda: torch.cuda.is_available() is False (no CUDA build of PyTorch, or no GPU)")
+# fp32 throughout, as mio computes: no TF32 in matmuls or convolutions.
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
+mode, args = argv[0], [int(a) for a in argv[1:]]
 torch.manual_seed(0)
 if mode == "train":
     nf, nb, bs, p, steps, warmup = args
     net = SRResNetPrompt(nf, nb, "none")
     basicsr_init(net)
+    net = net.to(device)
     opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99), eps=1e-8)
-    lq, gt = torch.rand(bs, 3, p, p), torch.rand(bs, 3, p, p)
+    lq, gt = torch.rand(bs, 3, p, p).to(device), torch.rand(bs, 3, p, p).to(device)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -101,7 +116,8 @@ elif mode == "infer":
     nf, nb, s, steps, warmup = args
     net = SRResNetPrompt(nf, nb, "none").eval()
     basicsr_init(net)
-    x = torch.rand(1, 3, s, s)
+    net = net.to(device)
+    x = torch.rand(1, 3, s, s).to(device)
 
     def run():
         with torch.no_grad():
@@ -111,5 +127,6 @@ elif mode == "infer":
     result = {**timing, "gflops": round(fwd_flops(nf, nb, s, s, 1) / (timing["medianMs"] * 1e6), 2)}
 else:
     raise SystemExit(f"unknown mode '{mode}': train or infer")
-result.update(torch=torch.__version__, threads=torch.get_num_threads(), mkldnn=torch.backends.mkldnn.is_available())
+result.update(torch=torch.__version__, threads=torch.get_num_threads(), mkldnn=torch.backends.mkldnn.is_available(),
+              device=device, deviceName=torch.cuda.get_device_name(0) if device == "cuda" else None)
 print(json.dumps(result), flush=True)

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { initialParams } from "../compiler/ir/builder.js";
 import { forwardProgram, lowerModel } from "../compiler/lower/model.js";
 import { lowerTrainStep } from "../compiler/lower/train-step.js";
+import { stepFlops } from "../compiler/plan/plan.js";
 import type { LoadedProgram } from "../compiler/program.js";
 import { printSpec, specHash } from "../compiler/schema/emit.js";
 import { type ExperimentSpec, evalTile, isClassifier } from "../compiler/schema/experiment.js";
@@ -167,6 +168,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     fallback: gpu.report.isFallbackAdapter,
     kernels: plan.kernels.length,
     peak_mib: plan.peakBytes / 2 ** 20,
+    step_gflop: stepFlops(plan) / 1e9,
     time: Date.now(),
   });
 

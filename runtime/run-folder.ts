@@ -42,6 +42,8 @@ export type LogEvent =
       fallback: boolean;
       kernels: number;
       peak_mib: number;
+      /** GFLOP of one train step, counted from the plan's kernels (compiler/plan/plan.ts stepFlops). */
+      step_gflop: number;
       time: number;
     }
   | { type: "stage"; stage: number; stages: number; tasks: string[]; iters: number; time?: number }
@@ -53,7 +55,10 @@ export type LogEvent =
       /** null when the loss was not finite (JSON has no NaN or Infinity): a diverged run still gets a report. */
       loss: number | null;
       lr: number | null;
+      /** Iterations per second since the previous train line. */
       its?: number;
+      /** The step's FLOPs (the plan's, see docs/reports.md) times `its`, in GFLOP/s. */
+      gflops?: number;
       task_loss?: Record<string, number | null>;
       /** A classifier run: the fraction of the logged batch classified right. */
       acc?: number;

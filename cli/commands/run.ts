@@ -27,7 +27,7 @@ function progressDisplay(totalIters: number) {
         const resumed = e.resumed_from !== null ? `, resuming at step ${e.resumed_from}` : "";
         const where = `${e.adapter}${e.fallback ? " (CPU fallback)" : ""}`;
         process.stderr.write(
-          `run ${e.run} on ${where}: ${e.kernels} kernels, ${Number(e.peak_mib).toFixed(1)} MiB${resumed}\n`,
+          `run ${e.run} on ${where}: ${e.kernels} kernels, ${Number(e.step_gflop).toFixed(2)} GFLOP a step, ${Number(e.peak_mib).toFixed(1)} MiB${resumed}\n`,
         );
         break;
       }
@@ -36,7 +36,7 @@ function progressDisplay(totalIters: number) {
         line(`${lastStage} starting`, !tty);
         break;
       case "train": {
-        const rate = `${Number(e.its).toFixed(1)} it/s ETA ${eta(Number(e.step), Number(e.its))}`;
+        const rate = `${Number(e.its).toFixed(1)} it/s ${Number(e.gflops).toFixed(1)} GFLOP/s ETA ${eta(Number(e.step), Number(e.its))}`;
         line(
           `${lastStage} iter ${e.iter} loss ${Number(e.loss).toFixed(4)} lr ${Number(e.lr).toExponential(2)} ${rate}`,
         );

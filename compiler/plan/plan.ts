@@ -28,7 +28,7 @@ export interface PlanKernel {
   /** For each binding, whether the kernel writes it. */
   readonly writes: readonly boolean[];
   readonly workgroups: readonly [number, number, number];
-  /** Multiply-adds (GEMM kernels) or elements (others), for reporting speed. */
+  /** Floating-point operations, for reporting speed: 2 per multiply-add (GEMM kernels), 1 per element (others). */
   readonly flops: number;
   /** For bindings of a tensor larger than one binding may be: the byte range bound; absent means whole buffer. */
   readonly ranges?: readonly (BindingRange | undefined)[];
@@ -62,6 +62,11 @@ export interface Plan {
   readonly peakBytes: number;
   /** What the same tensors would take without buffer reuse. */
   readonly unplannedBytes: number;
+}
+
+/** FLOPs of one run of the plan (every kernel once): what a step's GFLOP/s is counted from. */
+export function stepFlops(plan: Plan): number {
+  return plan.kernels.reduce((sum, k) => sum + k.flops, 0);
 }
 
 /** Bytes for messages about buffers: `64 KiB`, `128 MiB`, `1.2 GiB` (rounded up). */

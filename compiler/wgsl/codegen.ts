@@ -235,7 +235,8 @@ export function renderGroup(
   const tiles = chooseTiles(spec.N);
   const grid = gemmGrid(spec, tiles, 1);
   const splitK = wgrad ? 1 : spec.splitK === -1 ? chooseSplitK(grid[0] * grid[1], spec.K) : spec.splitK;
-  const flops = (spec.batch ?? 1) * spec.M * spec.N * spec.K;
+  // Two FLOPs per multiply-add, the count PyTorch and the bench quote (docs/bench.md).
+  const flops = 2 * (spec.batch ?? 1) * spec.M * spec.N * spec.K;
   if (splitK === 1) {
     const c = spec.coords("m", "n");
     const epi = [...c.map((ci, i) => `let c${i} = ${ci};`)];

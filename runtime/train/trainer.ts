@@ -4,7 +4,7 @@
 
 import { optimizerConfig } from "../../compiler/lower/train-step.js";
 import { PLAN_IO } from "../../compiler/plan/io.js";
-import type { Plan } from "../../compiler/plan/plan.js";
+import { type Plan, stepFlops } from "../../compiler/plan/plan.js";
 import { type ExperimentSpec, isClassifier, type StageSpec } from "../../compiler/schema/experiment.js";
 import { type Batch, openLoader } from "../data/loader.js";
 import { type PromptMaps, promptBatch } from "../data/prompts.js";
@@ -141,6 +141,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const loader = await (o.batches ?? ((i, c) => stageLoader(o, i, c, onCorrupt)))(s, state.cursor);
     logSkipped(s + 1);
     try {
+      const flops = stepFlops(plan);
       let windowStart = Date.now();
       let windowIters = 0;
       while (state.iter < stage.iters) {
@@ -174,6 +175,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             loss: loss ?? null,
             lr,
             its,
+            gflops: (its * flops) / 1e9,
             ...taskLosses(fetched[PLAN_IO.sampleLoss], batch.task, taskNames),
             ...(acc !== undefined ? { acc } : {}),
             time: Date.now(),

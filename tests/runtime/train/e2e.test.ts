@@ -19,13 +19,16 @@ function compiled() {
   return { program: r.program, spec: r.specs.get("denoise") as ExperimentSpec };
 }
 
-function trainLosses(runDir: string): [number, number][] {
+function logLines(runDir: string, type: string) {
   return readFileSync(join(runDir, "log.jsonl"), "utf8")
     .trim()
     .split("\n")
     .map((l) => JSON.parse(l))
-    .filter((e) => e.type === "train")
-    .map((e) => [e.step, e.loss]);
+    .filter((e) => e.type === type);
+}
+
+function trainLosses(runDir: string): [number, number][] {
+  return logLines(runDir, "train").map((e) => [e.step, e.loss]);
 }
 
 async function finalWeights(runDir: string) {
@@ -60,6 +63,14 @@ describe("mioc run, end to end", () => {
     }
     // The noise cell (the first task) beats its input, so it is marked ▲.
     expect(readFileSync(join(r.runDir, "report.md"), "utf8")).toMatch(/\| In-Dis \| [\d.]+ ▲ \| [\d.]+( [▲▼])? \|/);
+    // Throughput: every train line has it/s and GFLOP/s, and GFLOP per iteration is the one plan's count.
+    const perIter = logLines(r.runDir, "start")[0].step_gflop;
+    expect(perIter).toBeGreaterThan(0);
+    for (const e of logLines(r.runDir, "train")) {
+      expect(e.its).toBeGreaterThan(0);
+      expect(e.gflops).toBeGreaterThan(0);
+      expect(e.gflops / e.its).toBeCloseTo(perIter, 9);
+    }
   }, 600_000);
 
   it("resumes a stopped run to the same weights and loss curve", async () => {
