@@ -2,7 +2,6 @@
 // GELU, softmax and layer norm with their gradients, the relative position index, the shifted-window mask, and one
 // Swin transformer layer (plain and shifted) with every parameter gradient, through the CPU reference of the graph
 // and of its backward graph.
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
@@ -11,20 +10,12 @@ import { interpret } from "../../compiler/ir/interp.js";
 import type { Node } from "../../compiler/ir/node.js";
 import { relativePositionIndex, shiftedWindowMask } from "../../compiler/ir/windows.js";
 import { cotangentLoss, relErr } from "./helpers.js";
+import { readSwinOps, type SwinLayerFixture, swinLayer } from "./swin-golden.js";
 
 interface WithGrads {
   y: number[];
   cot: number[];
   grads: number[][];
-}
-interface SwinLayerGolden {
-  shift: number;
-  x: number[];
-  params: Record<string, number[]>;
-  y: number[];
-  cot: number[];
-  grad_x: number[];
-  grad_params: Record<string, number[]>;
 }
 interface Golden {
   erf: { x: number[]; y: number[] };
@@ -33,18 +24,9 @@ interface Golden {
   layer_norm: { shape: number[]; x: number[]; weight: number[]; bias: number[] } & WithGrads;
   relative_position_index: Record<string, number[]>;
   attention_mask: { h: number; w: number; window: number; shift: number; mask: number[] }[];
-  swin_layer: {
-    batch: number;
-    height: number;
-    width: number;
-    dim: number;
-    heads: number;
-    window: number;
-    hidden: number;
-    layers: SwinLayerGolden[];
-  };
+  swin_layer: SwinLayerFixture;
 }
-const golden = JSON.parse(readFileSync("tests/fixtures/compiler/swin-ops.json", "utf8")) as Golden;
+const golden = readSwinOps() as Golden;
 
 /** Float64 against float64: only summation order differs. */
 const TOL = 1e-10;
@@ -118,12 +100,8 @@ describe("Swin attention ops vs PyTorch", () => {
   it.each(golden.swin_layer.layers.map((l) => [l.shift, l] as const))(
     "Swin transformer layer, shift %i: output and the gradients of the input and every parameter",
     (shift, l) => {
-      const { batch, height, width, dim, heads, window, hidden } = golden.swin_layer;
       const b = new GraphBuilder();
-      // Channels-last tokens (B, H, W, C): the reference's (B, H·W, C) in the same memory.
-      const x = b.input("x", [batch, height, width, dim]);
-      const t = b.add(x, b.windowAttention(b.layerNorm(x, "norm1"), "attn", { heads, window, shift }));
-      const y = b.add(t, b.mlp(b.layerNorm(t, "norm2"), "mlp", hidden));
+      const { x, y } = swinLayer(b, golden.swin_layer, shift);
       const params = b.paramList();
       expect(params.map((p) => p.name).sort()).toEqual(Object.keys(l.params).sort());
       const r = valueAndGrads(b, y, [x, ...params.map((p) => p.node)], { x: l.x, cot: l.cot, ...l.params });

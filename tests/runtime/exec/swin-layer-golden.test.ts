@@ -1,7 +1,6 @@
 // One Swin transformer layer (plain and shifted) in float32 on the device against PyTorch float64
 // (scripts/fixtures/swin_ops_golden.py): the output and the gradients of the input and of every parameter, from one
 // compiled plan of the forward and backward graph. The CPU reference's version is tests/compiler/swin-ops.test.ts.
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad } from "../../../compiler/autodiff/grad.js";
 import { GraphBuilder } from "../../../compiler/ir/builder.js";
@@ -10,26 +9,9 @@ import { compileProgram } from "../../../compiler/passes/pipeline.js";
 import { Executor } from "../../../runtime/exec/executor.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { cotangentLoss, relErr } from "../../compiler/helpers.js";
+import { readSwinOps, type SwinLayerFixture, swinLayer } from "../../compiler/swin-golden.js";
 
-interface LayerGolden {
-  shift: number;
-  x: number[];
-  params: Record<string, number[]>;
-  y: number[];
-  cot: number[];
-  grad_x: number[];
-  grad_params: Record<string, number[]>;
-}
-const golden = JSON.parse(readFileSync("tests/fixtures/compiler/swin-ops.json", "utf8")).swin_layer as {
-  batch: number;
-  height: number;
-  width: number;
-  dim: number;
-  heads: number;
-  window: number;
-  hidden: number;
-  layers: LayerGolden[];
-};
+const golden = (readSwinOps() as { swin_layer: SwinLayerFixture }).swin_layer;
 /** Max error relative to each tensor's largest magnitude (issue 11's bound for parity with PyTorch). */
 const TOL = 1e-4;
 
@@ -43,11 +25,8 @@ describe("Swin transformer layer on the device vs PyTorch", () => {
   it.each(golden.layers.map((l) => [l.shift, l] as const))(
     "shift %i: output and every gradient within 1e-4",
     async (shift, l) => {
-      const { batch, height, width, dim, heads, window, hidden } = golden;
       const b = new GraphBuilder();
-      const x = b.input("x", [batch, height, width, dim]);
-      const t = b.add(x, b.windowAttention(b.layerNorm(x, "norm1"), "attn", { heads, window, shift }));
-      const y = b.add(t, b.mlp(b.layerNorm(t, "norm2"), "mlp", hidden));
+      const { x, y } = swinLayer(b, golden, shift);
       const params = b.paramList();
       const grads = grad(b, cotangentLoss(b, y, "cot"), [x, ...params.map((p) => p.node)]);
       const outputs = new Map<string, Node>([
