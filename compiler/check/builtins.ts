@@ -7,6 +7,7 @@ import type { Span } from "../../grammar/ast.js";
 import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { convOut } from "../ir/ops.js";
+import { fmix32, hashString } from "../ir/rng.js";
 import { toMap, toTokens } from "../ir/windows.js";
 
 /** A spatial size: [height, width]. */
@@ -48,7 +49,7 @@ export type Args = Record<string, Scalar>;
 /** A shape error found by a rule: the checker reports it at the offending call. */
 export class ShapeError extends Error {
   constructor(
-    readonly code: "channel" | "stride" | "kind" | "size",
+    readonly code: "channel" | "stride" | "kind" | "size" | "value",
     message: string,
     readonly hint?: string,
   ) {
@@ -62,14 +63,53 @@ export interface Uncompilable {
   hint?: string;
 }
 
+/**
+ * What a training step's stochastic layers draw from (drop_path). Lowerings for evaluation and inference have none,
+ * so those layers are the identity there, as PyTorch's `model.eval()` makes them.
+ */
+export interface TrainDraws {
+  /** The one-element step input (`PLAN_IO.rngStep`), created at the first draw: a model without draws has none. */
+  counter(): Node;
+  /** A fresh seed per stochastic call, in elaboration order, so no two calls drop the same samples. */
+  nextSeed(): number;
+}
+
+/** What a lowering knows beyond its call: whether it builds a training step. */
+export interface LowerContext {
+  train?: TrainDraws;
+}
+
+/**
+ * The draws of one training-step lowering: call k's seed mixes the experiment's seed with k, so a lowering with
+ * the same seed gives the same graph (and the same bytes), and every step draws afresh through the counter.
+ */
+export function trainDraws(b: GraphBuilder, seed: number, counterName: string): TrainDraws {
+  let counter: Node | undefined;
+  let calls = 0;
+  return {
+    counter: () => {
+      counter ??= b.input(counterName, [1]);
+      return counter;
+    },
+    nextSeed: () => hashString(`drop_path.${calls++}`, fmix32(seed >>> 0)),
+  };
+}
+
 /** How a layer becomes IR, given arguments and inputs the checker has already accepted. */
 export interface LayerLowering {
   /**
    * `where` is the call's label (the parameter-name prefix); the checker guarantees it for layers with weights.
    * `shapes` are the inputs' checked shapes: a map and channels-last tokens are both rank 4 (docs/compiler.md,
-   * "Windows and attention").
+   * "Windows and attention"). `ctx` says whether a training step is being built (absent: evaluation).
    */
-  build(b: GraphBuilder, a: Args, inputs: Node[], where: string | undefined, shapes: TShape[]): Node;
+  build(
+    b: GraphBuilder,
+    a: Args,
+    inputs: Node[],
+    where: string | undefined,
+    shapes: TShape[],
+    ctx?: LowerContext,
+  ): Node;
   /**
    * Argument values `build` cannot honour yet, as a diagnostic: checked at the call, so an experiment never trains a
    * different network than the one it declares.
@@ -87,6 +127,11 @@ export interface Builtin {
    * ShapeError ("size") when the layer cannot take that side. Absent: the side is kept (vectors have none).
    */
   side?(n: number, a: Args): number;
+  /**
+   * For a layer whose inputs may differ in size (crop_to): the output's [height, width] from every input's, in
+   * place of `side` and of the rule that all inputs have one size; throws a ShapeError ("size") like `side`.
+   */
+  sizes?(ins: Size[], a: Args): Size;
   /** Weight tensors (name suffix → shape) for a labeled call; absent for parameter-free layers. */
   weights?(a: Args, ins: TShape[]): [string, number[]][];
   /** Absent: the layer checks, but an experiment that calls it cannot be compiled yet. */
@@ -102,6 +147,8 @@ export const MAX_WIDTH = 65536;
 export const MAX_FACTOR = 64;
 
 const num = (v: Scalar | undefined) => Number(v);
+/** A map's [height, width] from its NCHW node. */
+const sizeOf = (x: Node): Size => [num(x.shape[2]), num(x.shape[3])];
 const first = <T>(xs: T[]): T => xs[0] as T;
 /** The lowering of a one-input layer with no weights. */
 const unary = (build: (b: GraphBuilder, x: Node, a: Args) => Node): LayerLowering => ({
@@ -159,6 +206,28 @@ function reflectable(layer: string, n: number, p: number): void {
       "reflect padding mirrors the pixels inside the edge: pad less, or zero-pad",
     );
   }
+}
+
+/** The padding that takes side `n` to the next multiple of `m` (0 when it is one): the reference's mod_pad. */
+export const padToMultiple = (n: number, m: number) => (m - (n % m)) % m;
+
+/** The padding modes of `pad_to`, as the builder's `pad` names them. */
+const PAD_MODES = ["reflect", "zeros"] as const;
+
+/**
+ * Pads a map's bottom and right to multiples of `m` (SwinIR's and Restormer's test-time `F.pad(x, (0, pw, 0, ph),
+ * 'reflect')`); the identity, with no node, when both sides already are.
+ */
+export function padTo(b: GraphBuilder, x: Node, m: number, mode: "reflect" | "zeros"): Node {
+  const [h, w] = sizeOf(x);
+  return b.pad(x, [0, padToMultiple(h, m), 0, padToMultiple(w, m)], mode);
+}
+
+/** The top-left `size` of a map (the reference's `out[:, :, :h, :w]`); the identity, with no node, at its size. */
+export function cropTo(b: GraphBuilder, x: Node, size: Size): Node {
+  const [n, c, h, w] = x.shape.map(num) as [number, number, number, number];
+  if (h === size[0] && w === size[1]) return x;
+  return b.slice(x, [0, 0, 0, 0], [n, c, size[0], size[1]]);
 }
 
 function convWeights(cin: number, a: Args): [string, number[]][] {
@@ -387,6 +456,17 @@ export const builtins: Record<string, Builtin> = {
       }
       return first(ins);
     },
+    // Windows tile the map: a side the window does not divide is the input's size, not a compiler bug.
+    side(n, a) {
+      if (n % num(a.window) !== 0) {
+        throw new ShapeError(
+          "size",
+          `window_attention(window: ${a.window}) needs sides divisible by ${a.window}, but the side here is ${n}`,
+          `pad the input to a multiple of the window first: lq |> pad_to(${a.window})`,
+        );
+      }
+      return n;
+    },
     weights(a, ins) {
       const c = first(ins).c;
       const w = 2 * num(a.window) - 1;
@@ -562,6 +642,72 @@ export const builtins: Record<string, Builtin> = {
       return { kind: first(ins).kind, c: ins.reduce((n, s) => n + s.c, 0), down };
     },
     lower: { build: (b, _, inputs, __, shapes) => b.concat(inputs, first(shapes).kind === "tokens" ? 3 : 1) },
+  },
+  pad_to: {
+    doc: "pads the bottom and right of a map to multiples of `multiple` (test-time padding; identity on a multiple)",
+    params: [
+      { name: "multiple", type: "int", min: 1, max: MAX_SPATIAL },
+      { name: "mode", type: "string", default: "reflect" },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["map"], "pad_to");
+      if (!(PAD_MODES as readonly string[]).includes(String(a.mode)))
+        throw new ShapeError("kind", `pad_to mode must be "reflect" or "zeros", got "${a.mode}"`);
+      return first(ins);
+    },
+    side(n, a) {
+      const p = padToMultiple(n, num(a.multiple));
+      if (a.mode === "reflect") reflectable("pad_to", n, p);
+      return n + p;
+    },
+    lower: unary((b, x, a) => padTo(b, x, num(a.multiple), a.mode === "zeros" ? "zeros" : "reflect")),
+  },
+  crop_to: {
+    doc: "crops its last input to the size of its first: `out |> crop_to()(lq)` undoes `lq |> pad_to(n)`",
+    params: [],
+    inputs: 2,
+    shape(_, ins) {
+      const [ref, x] = ins as [TShape, TShape];
+      needKind(ref, ["map"], "crop_to");
+      needKind(x, ["map"], "crop_to");
+      if (ref.down !== x.down)
+        throw new ShapeError(
+          "stride",
+          `crop_to of a tensor at 1/${x.down} of the input to the size of one at 1/${ref.down}`,
+          "crop to a tensor at the same resolution",
+        );
+      return x;
+    },
+    sizes(ins) {
+      const [ref, x] = ins as [Size, Size];
+      if (x[0] < ref[0] || x[1] < ref[1]) {
+        throw new ShapeError(
+          "size",
+          `crop_to cannot crop ${x[1]}×${x[0]} to the larger ${ref[1]}×${ref[0]}`,
+          "crop_to takes the size to crop to first and the tensor to crop last: out |> crop_to()(lq)",
+        );
+      }
+      return ref;
+    },
+    lower: { build: (b, _, inputs) => cropTo(b, inputs[1] as Node, sizeOf(first(inputs))) },
+  },
+  drop_path: {
+    doc: "stochastic depth in training: drops each sample with probability p, scales the kept by 1 / (1 - p); identity at evaluation",
+    params: [{ name: "p", type: "float", min: 0 }],
+    inputs: 1,
+    shape(a, ins) {
+      // p = 1 would drop every sample and divide by 0 (timm's NaN).
+      if (num(a.p) >= 1) throw new ShapeError("value", `drop_path.p must be below 1, found ${a.p}`);
+      return first(ins);
+    },
+    lower: {
+      build: (b, a, inputs, _, __, ctx) => {
+        const x = first(inputs);
+        if (!ctx?.train || num(a.p) === 0) return x;
+        return b.dropPath(x, num(a.p), ctx.train.counter(), ctx.train.nextSeed());
+      },
+    },
   },
 };
 

@@ -473,7 +473,10 @@ export class Elaborator {
     const { size: _, resized: __, ...bare } = out;
     const x = ins[0];
     if (out.kind === "vector" || !x?.size) return bare;
-    const other = ins.find((s) => s.size && (s.size[0] !== x.size?.[0] || s.size[1] !== x.size?.[1]));
+    // A layer with a `sizes` rule takes inputs of different sizes (crop_to); the others need one size.
+    const other = b.sizes
+      ? undefined
+      : ins.find((s) => s.size && (s.size[0] !== x.size?.[0] || s.size[1] !== x.size?.[1]));
     if (other?.size) {
       this.report(
         codes.sizeMismatch,
@@ -485,7 +488,12 @@ export class Elaborator {
     }
     let size: Size = x.size;
     try {
-      if (b.side) size = [b.side(x.size[0], a), b.side(x.size[1], a)];
+      if (b.sizes && ins.every((s) => s.size))
+        size = b.sizes(
+          ins.map((s) => s.size as Size),
+          a,
+        );
+      else if (b.side) size = [b.side(x.size[0], a), b.side(x.size[1], a)];
     } catch (e) {
       if (!(e instanceof ShapeError)) throw e;
       return this.report(codes.sizeMismatch, span, `${e.message} (for ${this.sizeContext})`, e.hint, resizedNotes([x]));
@@ -642,6 +650,7 @@ export class Elaborator {
         stride: codes.strideMismatch,
         kind: codes.typeMismatch,
         size: codes.sizeMismatch,
+        value: codes.badValue,
       }[e.code];
       return this.report(code, span, e.message, e.hint);
     }

@@ -4,7 +4,7 @@
 
 import type { CallableDecl } from "../../grammar/ast.js";
 import { codes, type Diagnostic, error } from "../../grammar/diagnostics.js";
-import { type Args, builtins, type TShape } from "../check/builtins.js";
+import { type Args, builtins, type LowerContext, type TShape, trainDraws } from "../check/builtins.js";
 import { Elaborator, type Lowering, showSize, type Value } from "../check/elaborate.js";
 import { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
@@ -26,6 +26,11 @@ export interface LowerOptions {
    * tiles of a large image are modulated by the whole image, as the reference's full-size test does.
    */
   promptImage?: { height: number; width: number };
+  /**
+   * A training step: stochastic layers (drop_path) draw per step from the input `PLAN_IO.rngStep`. Absent, the
+   * lowering is evaluation's and inference's, where they are the identity.
+   */
+  train?: boolean;
 }
 
 export interface LoweredModel {
@@ -78,13 +83,14 @@ class GraphLowering implements Lowering {
     readonly b: GraphBuilder,
     /** Wired site name → index into scale_fc/shift_fc (the order of the spec's prompt sites). */
     readonly wired: Map<string, number>,
+    readonly ctx: LowerContext = {},
   ) {}
 
   builtin(name: string, a: Args, inputs: Value[], where: string | undefined, out: TShape): Node {
     // Elaboration with a lowering rejects, at the call, a layer without one or with arguments it does not support.
     const lower = builtins[name]?.lower;
     if (!lower) throw new CompilerBug(`layer '${name}' has no lowering but reached it`);
-    const n = lower.build(this.b, a, inputs.map(node), where, inputs.map(shapeOf));
+    const n = lower.build(this.b, a, inputs.map(node), where, inputs.map(shapeOf), this.ctx);
     // What the checker promised for sizes is what the graph has: a side rule that drifts from its lowering is a bug.
     // A map is (B, C, H, W); tokens are stored channels-last, (B, H, W, C).
     const [h, w] = out.kind === "tokens" ? [n.shape[1], n.shape[2]] : [n.shape[2], n.shape[3]];
@@ -159,7 +165,8 @@ function bind(decl: CallableDecl, args: Record<string, unknown>): Map<string, Va
 export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: LowerOptions): LoweredModel {
   const b = new GraphBuilder({ seed: o.seed ?? spec.seed });
   const wired = new Map(spec.prompt.sites.map((s, i) => [s.name, i]));
-  const lowering = new GraphLowering(b, wired);
+  const seed = o.seed ?? spec.seed;
+  const lowering = new GraphLowering(b, wired, o.train ? { train: trainDraws(b, seed, PLAN_IO.rngStep) } : {});
   const lq = b.input(PLAN_IO.lq, [o.batch, 3, o.height, o.width]);
   type Tensor = Extract<Value, { t: "tensor" }>;
   const input = (n: Node, c: number): Tensor => ({

@@ -35,7 +35,8 @@ export function lowerTrainStep(
 ): TrainStep {
   const batch = size.batch ?? spec.data.batch;
   const crop = size.crop ?? spec.data.crop;
-  const model = lowerModel(program, spec, { batch, height: crop, width: crop });
+  // A training lowering: drop_path draws (the evaluation plans lower without it).
+  const model = lowerModel(program, spec, { batch, height: crop, width: crop, train: true });
   const { b, out } = model;
   const l = spec.train.loss;
   let target: Node;

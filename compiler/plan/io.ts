@@ -11,6 +11,11 @@ export const PLAN_IO = {
   gt: "gt",
   /** Input: one-hot task rows (B, K) a classifier's loss compares with. */
   label: "label",
+  /**
+   * Input (1): the training step's number, below 2^24, that a train step's stochastic layers (drop_path) draw from;
+   * only train steps that have such layers have it.
+   */
+  rngStep: "rng_step",
   /** Output: the model's result: restored images, or a classifier's scores. */
   out: "out",
   /** Output: the batch's loss (1). */

@@ -2,6 +2,7 @@
 // train-step plan through this class. It owns the parameters' optimizer state (Adam moments, EMA, step counter),
 // writes the per-step optimizer scalars and the batch, and submits one command buffer per step.
 import { type AdamConfig, stateNames, stepScalars } from "../../compiler/autodiff/optim.js";
+import { PLAN_IO } from "../../compiler/plan/io.js";
 import type { Plan } from "../../compiler/plan/plan.js";
 import { MioRuntimeError } from "../errors.js";
 import type { TensorMap } from "../interop/safetensors.js";
@@ -16,6 +17,11 @@ import { Executor } from "./executor.js";
  */
 export class TrainSession {
   private t = 0;
+  /**
+   * Steps taken over the whole run, which the optimizer's resets between stages do not restart: drop_path draws
+   * from it (`PLAN_IO.rngStep`), so no two steps of a run draw the same masks.
+   */
+  private taken = 0;
   private constructor(
     readonly exe: Executor,
     /** Parameter names, in the model's order. */
@@ -37,7 +43,7 @@ export class TrainSession {
 
   /**
    * Continues from saved state (`state()`'s tensors): parameters, EMA and Adam moments, with Adam's step counter at
-   * `optimizerStep`.
+   * `optimizerStep` and `runStep` steps taken over the run (what drop_path draws from; default `optimizerStep`).
    */
   static async restore(
     gpu: Gpu,
@@ -46,6 +52,7 @@ export class TrainSession {
     saved: TensorMap,
     optimizerStep: number,
     optimizer: AdamConfig,
+    runStep = optimizerStep,
   ) {
     const s = new TrainSession(await Executor.create(gpu, plan), params, optimizer);
     for (const name of s.stateTensors()) {
@@ -54,6 +61,7 @@ export class TrainSession {
       s.exe.write(name, t.data);
     }
     s.t = optimizerStep;
+    s.taken = runStep;
     return s;
   }
 
@@ -78,6 +86,9 @@ export class TrainSession {
   step(batch: Readonly<Record<string, ArrayLike<number>>>, lr: number, fetch: readonly string[] = []) {
     this.t += 1;
     for (const [name, v] of Object.entries(stepScalars(this.t, lr, this.optimizer))) this.exe.write(name, [v]);
+    // The rand op's counter is an integer below 2^24 (exact in f32): 16.7M steps before the draws repeat.
+    if (this.exe.plan.inputs[PLAN_IO.rngStep]) this.exe.write(PLAN_IO.rngStep, [this.taken % 2 ** 24]);
+    this.taken += 1;
     for (const [name, v] of Object.entries(batch)) this.exe.write(name, v);
     return this.exe.run(fetch);
   }

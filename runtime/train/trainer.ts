@@ -83,7 +83,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const optimizer = optimizerConfig(spec);
   const params = [...o.initial.keys()];
   const session = o.resume
-    ? await TrainSession.restore(o.gpu, plan, params, o.resume.tensors, o.resume.state.optimizerStep, optimizer)
+    ? await TrainSession.restore(
+        o.gpu,
+        plan,
+        params,
+        o.resume.tensors,
+        o.resume.state.optimizerStep,
+        optimizer,
+        o.resume.state.step,
+      )
     : await TrainSession.create(o.gpu, plan, o.initial, optimizer);
   const t0 = Date.now();
   let state: TrainState = o.resume?.state ?? {

@@ -1,5 +1,6 @@
 // One table of op cases, shared by the CPU gradient checks and the device tests. Every op in OPS appears in at
 // least one case (a test asserts that), with shapes small enough for finite differences.
+import { cropTo, padTo } from "../../compiler/check/builtins.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
 import type { Node } from "../../compiler/ir/node.js";
 import {
@@ -69,6 +70,18 @@ export const OP_CASES: OpCase[] = [
   { name: "pad_bwd reflect", inputs: { x: [1, 2, 8, 9] }, build: (b, i) => b.padBwd(i("x"), [2, 1, 1, 3], "reflect") },
   { name: "pad_bwd zeros", inputs: { x: [1, 2, 6, 7] }, build: (b, i) => b.padBwd(i("x"), [1, 1, 2, 0], "zeros") },
   { name: "slice", inputs: { x: [2, 5, 6] }, build: (b, i) => b.slice(i("x"), [1, 1, 2], [1, 3, 3]) },
+  {
+    // SwinIR's test-time padding (builtin pad_to): a 5×7 map reflected at its bottom and right to 8×8.
+    name: "pad_to reflect (bottom and right, to multiples of 4)",
+    inputs: { x: [2, 2, 5, 7] },
+    build: (b, i) => padTo(b, i("x"), 4, "reflect"),
+  },
+  {
+    // pad_to, a shift that moves padded pixels into the top-left 5×7 (as a shifted window does), crop_to back.
+    name: "crop_to of a rolled pad_to",
+    inputs: { x: [1, 2, 5, 7] },
+    build: (b, i) => cropTo(b, b.roll(padTo(b, i("x"), 4, "reflect"), [-2, -1], [2, 3]), [5, 7]),
+  },
   { name: "embed", inputs: { x: [1, 3, 3] }, build: (b, i) => b.embed(i("x"), [1, 1, 2], [2, 5, 6]) },
   {
     name: "concat",

@@ -38,7 +38,9 @@ function lowerOne(name: string, shape: TShape, extra: string[] = []) {
     .filter((p) => p.default === undefined && !given.includes(p.name))
     .map((p) => `${p.name}: ${p.type === "bool" ? "true" : "2"}`);
   const label = layer.weights ? "l: " : "";
-  const text = `backbone B()(x) {\n  return x |> ${label}${name}(${[...args, ...extra].join(", ")})\n}`;
+  // A two-input layer (crop_to) gets the piped input twice: `x |> crop_to()(x)`.
+  const more = layer.inputs === 2 ? "(x)" : "";
+  const text = `backbone B()(x) {\n  return x |> ${label}${name}(${[...args, ...extra].join(", ")})${more}\n}`;
   const program = loadProgram(join(import.meta.dirname, "registry.mio"), { text });
   const decl = program.root.scope.get("B");
   if (decl?.kind !== "backbone") throw new Error("no backbone");
@@ -62,10 +64,13 @@ function lowerOne(name: string, shape: TShape, extra: string[] = []) {
   return { el, out, b };
 }
 
+/** Arguments for layers whose required parameters cannot be 2 (a probability). */
+const sampleArgs: Record<string, string[]> = { drop_path: ["p: 0.5"] };
+
 /** The first candidate input the layer's shape rule accepts, with what elaborating it gave. */
 function elaborated(name: string) {
   for (const shape of candidates) {
-    const r = lowerOne(name, shape);
+    const r = lowerOne(name, shape, sampleArgs[name]);
     if (r.el.diagnostics.every((d) => d.code === codes.uncompilable)) return { shape, ...r };
   }
   throw new Error(`no candidate input fits '${name}'`);
@@ -101,6 +106,8 @@ describe("every builtin lowers or is rejected at its call", () => {
     ["zero_pad", (_k: number, _s: number, p: number) => [`p: ${p}`]],
     ["reflect_pad", (_k: number, _s: number, p: number) => [`p: ${p}`]],
     ["upsample", (_k: number, s: number) => [`scale: ${s}`]],
+    ["pad_to", (k: number) => [`multiple: ${k}`]],
+    ["pad_to", (k: number) => [`multiple: ${k}`, 'mode: "zeros"']],
   ] as const)("%s's side rule is the size its lowering builds", (name, args) => {
     fc.assert(
       fc.property(
@@ -143,6 +150,9 @@ describe("every builtin lowers or is rejected at its call", () => {
       "mlp",
       "upsample",
       "concat",
+      "pad_to",
+      "crop_to",
+      "drop_path",
     ]);
   });
 });
