@@ -7,6 +7,7 @@ import { stateNames } from "../../compiler/autodiff/optim.js";
 import { modelParamShapes } from "../../compiler/lower/model.js";
 import type { LoadedProgram } from "../../compiler/program.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
+import { didYouMean } from "../../grammar/diagnostics.js";
 import { MioInputError } from "../errors.js";
 import { readSafetensors, type TensorMap } from "../interop/safetensors.js";
 
@@ -28,9 +29,35 @@ export function weightsFile(path: string, inside = ["state.safetensors"], what =
 }
 
 /**
+ * Tensors a PyTorch state dict holds besides parameters: buffers the reference registers that mio's graph computes
+ * (from the window size and the input size), accepted beside the parameter that shows they belong to the model.
+ */
+const DERIVED_BUFFERS: { suffix: string; beside: string }[] = [
+  // SwinIR WindowAttention's relative_position_index (int64), beside its bias table.
+  { suffix: ".relative_position_index", beside: ".relative_position_bias_table" },
+  // A shifted Swin block's attn_mask, for the reference's training size; mio builds the mask for each input size.
+  { suffix: ".attn_mask", beside: ".attn.relative_position_bias_table" },
+];
+
+/**
+ * Whether `name` in a weights file belongs to none of `params`: not a parameter, nor a parameter's optimizer state
+ * or EMA (a checkpoint of `mioc run`), nor a reference buffer mio computes (DERIVED_BUFFERS).
+ */
+function stray(name: string, params: ReadonlyMap<string, readonly number[]>): boolean {
+  if (params.has(name)) return false;
+  const state = /^(ema|adam\.m|adam\.v)\.(.*)$/.exec(name);
+  if (state && params.has(state[2] as string)) return false;
+  return !DERIVED_BUFFERS.some(
+    (d) => name.endsWith(d.suffix) && params.has(name.slice(0, -d.suffix.length) + d.beside),
+  );
+}
+
+/**
  * Picks a model's parameters out of `tensors`: raw, or their EMA (`ema.<name>`); with `rawIfNoEma`, a parameter
  * without an EMA entry takes its raw value (a classifier.safetensors holds only what was evaluated). Every
- * parameter must be there with the model's shape and finite values (NaN/Inf weights would only restore to NaN).
+ * parameter must be there with the model's shape and finite values (NaN/Inf weights would only restore to NaN),
+ * and every tensor there must belong to the model: a tensor of another model (a misspelt or renamed name in a
+ * converted state dict) is an error naming it, rather than a parameter silently left at its init.
  */
 export function selectWeights(
   tensors: TensorMap,
@@ -40,6 +67,13 @@ export function selectWeights(
   rawIfNoEma = false,
   model = "the model",
 ): TensorMap {
+  const unknown = Object.keys(tensors).find((n) => stray(n, params));
+  if (unknown !== undefined)
+    throw new MioInputError(
+      `${source} holds '${unknown}', which is not a parameter of ${model}`,
+      didYouMean(unknown, params.keys()) ??
+        "the weights belong to another model or configuration (check --model and --profile)",
+    );
   const out: TensorMap = {};
   for (const [name, shape] of params) {
     const key = which === "ema" ? stateNames(name).ema : name;

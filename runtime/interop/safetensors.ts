@@ -18,7 +18,11 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** Decodes a safetensors buffer; F32, F64, F16 and BF16 tensors are returned as Float32Array. */
+/**
+ * Decodes a safetensors buffer; F32, F64, F16 and BF16 tensors are returned as Float32Array, and so are I64 and I32
+ * ones (PyTorch saves index buffers such as SwinIR's relative_position_index as int64; mio reads them to recognise
+ * them, and their small integers are exact in f32).
+ */
 export function decodeSafetensors(
   bytes: Uint8Array,
   source = "safetensors data",
@@ -54,7 +58,7 @@ export function decodeSafetensors(
       throw bad(`tensor '${name}' has no valid data_offsets ([begin, end])`);
     const [begin, end] = e.data_offsets;
     const count = e.shape.reduce((a, b) => a * b, 1);
-    const widths: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2 };
+    const widths: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4 };
     const width = Object.hasOwn(widths, String(e.dtype)) ? widths[String(e.dtype)] : undefined;
     if (width === undefined) throw bad(`tensor '${name}' has unsupported dtype ${e.dtype}`);
     if (end - begin !== count * width || base + end > bytes.length) throw bad(`tensor '${name}' has wrong offsets`);
@@ -64,6 +68,8 @@ export function decodeSafetensors(
       if (e.dtype === "F32") data[i] = view.getFloat32(at, true);
       else if (e.dtype === "F64") data[i] = view.getFloat64(at, true);
       else if (e.dtype === "BF16") data[i] = bf16(view.getUint16(at, true));
+      else if (e.dtype === "I64") data[i] = Number(view.getBigInt64(at, true));
+      else if (e.dtype === "I32") data[i] = view.getInt32(at, true);
       else data[i] = f16(view.getUint16(at, true));
     }
     tensors[name] = { shape: e.shape, data };

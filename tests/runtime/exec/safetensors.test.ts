@@ -50,4 +50,20 @@ describe("safetensors", () => {
     expect(() => decodeSafetensors(bytes.subarray(0, 20))).toThrow(MioRuntimeError);
     expect(() => encodeSafetensors({ x: { shape: [3], data: new Float32Array(2) } })).toThrow(/2 values/);
   });
+
+  it("reads I64 and I32 tensors (PyTorch's index buffers) as their integer values", () => {
+    const head = JSON.stringify({
+      index: { dtype: "I64", shape: [3], data_offsets: [0, 24] },
+      small: { dtype: "I32", shape: [2], data_offsets: [24, 32] },
+    });
+    const bytes = new Uint8Array(8 + head.length + 32);
+    const view = new DataView(bytes.buffer);
+    view.setBigUint64(0, BigInt(head.length), true);
+    bytes.set(new TextEncoder().encode(head), 8);
+    for (const [i, v] of [0n, 48n, -3n].entries()) view.setBigInt64(8 + head.length + 8 * i, v, true);
+    for (const [i, v] of [7, -70000].entries()) view.setInt32(8 + head.length + 24 + 4 * i, v, true);
+    const { tensors } = decodeSafetensors(bytes);
+    expect([...(tensors.index?.data ?? [])]).toEqual([0, 48, -3]);
+    expect([...(tensors.small?.data ?? [])]).toEqual([7, -70000]);
+  });
 });
