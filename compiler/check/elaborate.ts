@@ -65,7 +65,7 @@ export interface SiteInfo {
   channels: number;
   span: Span;
   /** The scale and shift linear layers' names, when the site declares them (`scale: ..., shift: ...`). */
-  layers?: { scale: string; shift: string; span: Span };
+  layers?: { scale: string; shift: string };
   /** Their init, when the site declares it (`init: "trunc_normal0.02"`); else nn.Linear's default. */
   init?: LayerInit;
 }
@@ -499,7 +499,7 @@ export class Elaborator {
         this.paramNames.set(where, l.span);
         return where;
       });
-      out.layers = { scale: names[0] as string, shift: names[1] as string, span: scale.layer.span };
+      out.layers = { scale: names[0] as string, shift: names[1] as string };
     }
     return out;
   }
