@@ -36,6 +36,14 @@ export interface Arg {
   span: Span;
 }
 
+/** A site's argument: a layer name (`scale: prompt_scale_last`), or a named or positional expression. */
+export interface SiteArg {
+  name?: Name;
+  layer?: LayerPath;
+  value?: Expr;
+  span: Span;
+}
+
 export type Expr =
   | { kind: "number"; value: number; text: string; span: Span }
   | { kind: "string"; value: string; span: Span }
@@ -45,7 +53,11 @@ export type Expr =
   | { kind: "ref"; path: string[]; span: Span }
   /** `f(params)(inputs)`; `inputs` is absent when the call is a pipe stage or takes no inputs. */
   | { kind: "call"; callee: string[]; args: Arg[]; inputs?: Arg[]; label?: LayerPath; span: Span }
-  | { kind: "site"; name: LayerPath; input?: Expr; span: Span }
+  /**
+   * `site name (input)`; `args` holds its other arguments when it has any (`scale: layers[g].prompt_scale`,
+   * `init: "trunc_normal0.02"`): absent otherwise, so a plain site's AST (and its module's hash) is unchanged.
+   */
+  | { kind: "site"; name: LayerPath; input?: Expr; args?: SiteArg[]; span: Span }
   | { kind: "binary"; op: "+" | "-" | "*" | "/" | "%"; left: Expr; right: Expr; span: Span }
   | { kind: "neg"; operand: Expr; span: Span }
   | { kind: "range"; from: Expr; to: Expr; span: Span }

@@ -366,7 +366,22 @@ export interface SiteRefCstNode extends CstNode {
 export type SiteRefCstChildren = {
   Site: IToken[];
   layerPath: LayerPathCstNode[];
-  argList?: ArgListCstNode[];
+  LParen?: IToken[];
+  siteArg?: SiteArgCstNode[];
+  Comma?: IToken[];
+  RParen?: IToken[];
+};
+
+export interface SiteArgCstNode extends CstNode {
+  name: "siteArg";
+  children: SiteArgCstChildren;
+}
+
+export type SiteArgCstChildren = {
+  Identifier?: IToken[];
+  Colon?: IToken[];
+  layerPath?: LayerPathCstNode[];
+  arg?: ArgCstNode[];
 };
 
 export interface CallOrRefCstNode extends CstNode {
@@ -438,6 +453,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   listExpr(children: ListExprCstChildren, param?: IN): OUT;
   parenExpr(children: ParenExprCstChildren, param?: IN): OUT;
   siteRef(children: SiteRefCstChildren, param?: IN): OUT;
+  siteArg(children: SiteArgCstChildren, param?: IN): OUT;
   callOrRef(children: CallOrRefCstChildren, param?: IN): OUT;
   argList(children: ArgListCstChildren, param?: IN): OUT;
   arg(children: ArgCstChildren, param?: IN): OUT;

@@ -9,6 +9,13 @@
 import { CstParser, type IToken, type TokenType } from "chevrotain";
 import * as T from "./tokens.js";
 
+/**
+ * A site's named arguments whose values are expressions (`init: "trunc_normal0.02"`); every other named argument's
+ * value is a layer name (a label path: `scale: layers[g].prompt_scale`), so a misspelt `scael: x.s` still parses and
+ * the checker can name the mistake.
+ */
+export const SITE_VALUE_PARAMS: readonly string[] = ["init"];
+
 class MioParser extends CstParser {
   constructor() {
     super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, nodeLocationTracking: "full" });
@@ -281,11 +288,33 @@ class MioParser extends CstParser {
     this.CONSUME(T.RParen);
   });
 
-  // `site body[i] (f)` in an expression, or `|> site conv_hr` in a pipe.
+  // `site body[i] (f)` in an expression, or `|> site conv_hr` in a pipe. Named arguments declare the site's
+  // modulation layers: `site conv_last(scale: prompt_scale_last, shift: prompt_shift_last, init: "...")`.
   siteRef = this.RULE("siteRef", () => {
     this.CONSUME(T.Site);
     this.SUBRULE(this.layerPath);
-    this.OPTION(() => this.SUBRULE(this.argList));
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.siteArg) });
+      this.CONSUME(T.RParen);
+    });
+  });
+
+  // `scale: layers[g].prompt_scale` names a layer, so its value is a label path (with indices), not an expression;
+  // `init: "..."` and the input are ordinary arguments.
+  siteArg = this.RULE("siteArg", () => {
+    this.OR([
+      {
+        GATE: () => this.siteLayerAhead(),
+        ALT: () => {
+          this.CONSUME(T.Identifier);
+          this.CONSUME(T.Colon);
+          this.SUBRULE(this.layerPath);
+        },
+        IGNORE_AMBIGUITIES: true,
+      },
+      { ALT: () => this.SUBRULE(this.arg) },
+    ]);
   });
 
   // `x`, `body.*` (a wildcard path), `relu`, `conv(64, k: 3)`, `ResBlock(feat)(f)`: a call takes parameters first,
@@ -327,6 +356,17 @@ class MioParser extends CstParser {
   private startsValue(): boolean {
     const t = this.LA(1).tokenType;
     return t !== T.LBrace && t !== T.RBrace && t !== T.Semicolon && t !== T.Comma;
+  }
+
+  /** True when the tokens ahead are `name:` and a name, `name` not in SITE_VALUE_PARAMS: a site's layer name. */
+  private siteLayerAhead(): boolean {
+    const [name, colon, value] = [this.LA(1), this.LA(2), this.LA(3)];
+    return (
+      name.tokenType === T.Identifier &&
+      !SITE_VALUE_PARAMS.includes(name.image) &&
+      colon.tokenType === T.Colon &&
+      (value.tokenType === T.Identifier || value.tokenType === T.NumberLiteral)
+    );
   }
 
   /** True when the tokens ahead spell `path:` (a layer label): segments, dots and balanced `[...]`, then `:`. */

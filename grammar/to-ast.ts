@@ -12,6 +12,7 @@ import type {
   ParamDecl,
   Setting,
   SettingValue,
+  SiteArg,
   Span,
   Stmt,
 } from "./ast.js";
@@ -268,12 +269,24 @@ class AstBuilder {
   }
 
   siteRef(n: C.SiteRefCstNode): Expr {
-    const args = this.argList(n.children.argList?.[0]);
-    const input = args?.[0]?.value;
+    const all = (n.children.siteArg ?? []).map((a): SiteArg => {
+      const c = a.children;
+      if (c.layerPath?.[0]) {
+        const name = c.Identifier?.[0] as IToken;
+        return { name: this.name(name), layer: this.layerPath(c.layerPath[0]), span: this.span(a) };
+      }
+      const arg = c.arg?.[0] ? this.arg(c.arg[0]) : undefined;
+      return { ...(arg?.name ? { name: arg.name } : {}), value: arg?.value ?? this.missing(), span: this.span(a) };
+    });
+    // The first positional argument is the input; the checker reports any other.
+    const at = all.findIndex((a) => !a.name);
+    const input = at >= 0 ? all[at]?.value : undefined;
+    const args = all.filter((_, i) => i !== at);
     return {
       kind: "site",
       name: this.layerPath(n.children.layerPath?.[0]),
       ...(input ? { input } : {}),
+      ...(args.length ? { args } : {}),
       span: this.span(n),
     };
   }
@@ -292,14 +305,16 @@ class AstBuilder {
 
   argList(n: C.ArgListCstNode | undefined): Arg[] | undefined {
     if (!n) return undefined;
-    return (n.children.arg ?? []).map((a) => {
-      const name = a.children.Identifier?.[0];
-      return {
-        ...(name ? { name: this.name(name) } : {}),
-        value: this.expression(a.children.expression?.[0]),
-        span: this.span(a),
-      };
-    });
+    return (n.children.arg ?? []).map((a) => this.arg(a));
+  }
+
+  arg(a: C.ArgCstNode): Arg {
+    const name = a.children.Identifier?.[0];
+    return {
+      ...(name ? { name: this.name(name) } : {}),
+      value: this.expression(a.children.expression?.[0]),
+      span: this.span(a),
+    };
   }
 
   /** Stands in for a piece error recovery dropped; its syntax error is already reported. */

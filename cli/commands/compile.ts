@@ -3,6 +3,7 @@ import type { CheckResult } from "../../compiler/compile.js";
 import { printNode } from "../../compiler/ir/node.js";
 import { lowerTrainStep } from "../../compiler/lower/train-step.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
+import { type Plan, PlanLimitError } from "../../compiler/plan/plan.js";
 import { printSpec, specHash } from "../../compiler/schema/emit.js";
 import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
@@ -29,7 +30,17 @@ export const emitters: Record<string, (ctx: EmitContext) => string> = {
     return `${lines.join("\n")}\n`;
   },
   wgsl: ({ result, spec, maxBindings }) => {
-    const plan = compileProgram(lowerTrainStep(result.program, spec()).program, { maxBindings });
+    let plan: Plan;
+    try {
+      plan = compileProgram(lowerTrainStep(result.program, spec()).program, { maxBindings });
+    } catch (e) {
+      // A plan too large for this many bindings is the settings' limit (as mioc run reports it), not a bug.
+      if (!(e instanceof PlanLimitError)) throw e;
+      throw new UsageError(
+        e.message,
+        `compile for the device's limit (--max-bindings 16 on lavapipe; 'mioc doctor' shows it), or use a smaller crop or batch`,
+      );
+    }
     const seen = new Set<string>();
     const parts: string[] = [];
     for (const k of plan.kernels) {

@@ -3,6 +3,7 @@
 // the rest of mio needs: parameter tensors with their PyTorch names, and prompt sites with their channel counts.
 import type { Arg, CallableDecl, Expr, LayerPath, Span, Stmt } from "../../grammar/ast.js";
 import { codes, type Diagnostic, type DiagnosticCode, didYouMean, error } from "../../grammar/diagnostics.js";
+import type { LayerInit } from "../ir/builder.js";
 import { MAX_TENSOR_ELEMENTS } from "../ir/node.js";
 import { declModules, type NamedDecl } from "../program.js";
 import {
@@ -33,7 +34,7 @@ export interface Lowering {
   builtin(name: string, args: Args, inputs: Value[], where: string | undefined, out: TShape): unknown;
   binary(op: "+" | "-" | "*" | "/" | "%", a: Value, b: Value, out: TShape): unknown;
   neg(x: Value): unknown;
-  site(name: string, x: Value): unknown;
+  site(site: SiteInfo, x: Value): unknown;
 }
 
 export interface ElaborateOptions {
@@ -63,6 +64,28 @@ export interface SiteInfo {
   kind: TShape["kind"];
   channels: number;
   span: Span;
+  /** The scale and shift linear layers' names, when the site declares them (`scale: ..., shift: ...`). */
+  layers?: { scale: string; shift: string };
+  /** Their init, when the site declares it (`init: "trunc_normal0.02"`); else nn.Linear's default. */
+  init?: LayerInit;
+}
+
+/**
+ * How a site's scale and shift layers may be initialised (`site x(init: ...)`): nn.Linear's default, SwinIR's
+ * `_init_weights` (trunc normal 0.02, bias 0), BasicSR's 0.1-scaled Kaiming, or zeros (the identity at first).
+ */
+export const SITE_INITS: readonly LayerInit[] = ["pytorch", "trunc_normal0.02", "kaiming0.1", "zeros"];
+
+/** A site's arguments besides its input: its two layers' names and their init. */
+const SITE_ARGS = ["scale", "shift", "init"];
+
+/**
+ * The parameter-name prefixes of a wired site's scale and shift layers: those the site declares, else the
+ * `scale_fc.<i>` / `shift_fc.<i>` of an nn.ModuleList (SRResNet_EP/AP's), `i` being the site's place among the
+ * experiment's wired sites.
+ */
+export function siteLayers(site: Pick<SiteInfo, "layers">, wired: number): { scale: string; shift: string } {
+  return site.layers ?? { scale: `scale_fc.${wired}`, shift: `shift_fc.${wired}` };
 }
 
 export interface Elaboration {
@@ -389,9 +412,16 @@ export class Elaborator {
         }
         const name = this.layerName(e.name, env, prefix);
         if (this.siteNames.has(name)) this.report(codes.duplicate, e.name.span, `site '${name}' is declared twice`);
+        const info: SiteInfo = {
+          name,
+          kind: input.shape.kind,
+          channels: input.shape.c,
+          span: e.name.span,
+          ...this.siteArgs(e, env, prefix),
+        };
         this.siteNames.add(name);
-        this.sites.push({ name, kind: input.shape.kind, channels: input.shape.c, span: e.name.span });
-        return this.lowering ? { ...input, node: this.lowering.site(name, input) } : input;
+        this.sites.push(info);
+        return this.lowering ? { ...input, node: this.lowering.site(info, input) } : input;
       }
       case "pipe": {
         let v = this.expr(e.head, env, prefix);
@@ -405,6 +435,73 @@ export class Elaborator {
       case "labeled":
         return this.report(codes.badArguments, e.label.span, "a label names a layer call", "write: name: conv(64)(x)");
     }
+  }
+
+  /**
+   * A site's `scale:` and `shift:` layer names (prefixed like labels, and unique among the layer names) and its
+   * `init:`. Both names or neither: half a declared pair would leave the other layer under a name nobody chose.
+   */
+  private siteArgs(
+    e: Extract<Expr, { kind: "site" }>,
+    env: Map<string, Value>,
+    prefix: string,
+  ): Pick<SiteInfo, "layers" | "init"> {
+    const given = new Map<string, NonNullable<typeof e.args>[number]>();
+    for (const a of e.args ?? []) {
+      if (!a.name) this.report(codes.badArguments, a.span, "a site takes one input", "write: site name (x)");
+      const key = a.name.text;
+      if (!SITE_ARGS.includes(key)) {
+        const hint = didYouMean(key, SITE_ARGS) ?? `its parameters: ${SITE_ARGS.join(", ")}`;
+        this.report(codes.badArguments, a.name.span, `a site has no parameter '${key}'`, hint);
+      }
+      if (given.has(key)) this.report(codes.duplicate, a.name.span, `parameter '${key}' is given twice`);
+      if (key !== "init" && !a.layer) {
+        this.report(
+          codes.typeMismatch,
+          a.value?.span ?? a.span,
+          `a site's ${key} is the name of its ${key} layer, found ${a.value ? describe(this.expr(a.value, env, prefix)) : "nothing"}`,
+          `write a label: ${key}: prompt_${key}_last (or layers[g].prompt_${key})`,
+        );
+      }
+      given.set(key, a);
+    }
+    const out: Pick<SiteInfo, "layers" | "init"> = {};
+    const init = given.get("init");
+    if (init?.value) {
+      const v = this.expr(init.value, env, prefix);
+      if (v.t !== "str")
+        this.report(codes.typeMismatch, init.value.span, `a site's init must be a string, found ${describe(v)}`);
+      if (!(SITE_INITS as readonly string[]).includes(v.v)) {
+        this.report(
+          codes.badValue,
+          init.value.span,
+          `a site's init must be one of ${SITE_INITS.map((i) => `"${i}"`).join(", ")}, found "${v.v}"`,
+          didYouMean(v.v, SITE_INITS),
+        );
+      }
+      out.init = v.v as LayerInit;
+    }
+    const [scale, shift] = [given.get("scale"), given.get("shift")];
+    if (!scale?.layer !== !shift?.layer) {
+      const [has, lacks] = scale ? ["scale", "shift"] : ["shift", "scale"];
+      this.report(
+        codes.badArguments,
+        e.span,
+        `a site that names its ${has} layer must name its ${lacks} layer too`,
+        `add ${lacks}: <name>`,
+      );
+    }
+    if (scale?.layer && shift?.layer) {
+      const names = [scale.layer, shift.layer].map((l) => {
+        const where = this.layerName(l, env, prefix);
+        if (this.paramNames.has(where))
+          this.report(codes.duplicate, l.span, `layer name '${where}' is used twice`, "each layer needs its own name");
+        this.paramNames.set(where, l.span);
+        return where;
+      });
+      out.layers = { scale: names[0] as string, shift: names[1] as string };
+    }
+    return out;
   }
 
   private inputArg(a: Arg, env: Map<string, Value>, prefix: string): Value {

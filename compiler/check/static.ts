@@ -1,6 +1,6 @@
 // Name checks that need no parameter values: every variable is defined before use and every called layer exists.
 // Elaboration checks everything else, but only for blocks some backbone uses; this covers the rest.
-import type { CallableDecl, Expr, Stmt } from "../../grammar/ast.js";
+import type { CallableDecl, Expr, SiteArg, Stmt } from "../../grammar/ast.js";
 import { codes, type Diagnostic, didYouMean, error } from "../../grammar/diagnostics.js";
 import type { NamedDecl } from "../program.js";
 import { builtins } from "./builtins.js";
@@ -29,6 +29,14 @@ export function checkNames(decl: CallableDecl, scope: Map<string, NamedDecl>, di
       diagnostics.push(error(codes.typeMismatch, p.type.span, message, didYouMean(p.type.text, types)));
     }
   }
+  // A site's layer names' indices and its `init:` (its own function: `expr` recurses once per operation of a deep
+  // expression, and every local it holds makes each of those frames larger).
+  const siteArgs = (args: SiteArg[] | undefined): void => {
+    for (const a of args ?? []) {
+      for (const s of a.layer?.segments ?? []) expr(s.index);
+      expr(a.value);
+    }
+  };
   const expr = (e: Expr | undefined, stage = false): void => {
     if (!e) return;
     switch (e.kind) {
@@ -52,6 +60,7 @@ export function checkNames(decl: CallableDecl, scope: Map<string, NamedDecl>, di
       case "site":
         for (const s of e.name.segments) expr(s.index);
         expr(e.input);
+        siteArgs(e.args);
         return;
       case "pipe":
         expr(e.head);

@@ -5,14 +5,14 @@
 import type { CallableDecl } from "../../grammar/ast.js";
 import { codes, type Diagnostic, error } from "../../grammar/diagnostics.js";
 import { type Args, builtins, type LowerContext, type TShape, trainDraws } from "../check/builtins.js";
-import { Elaborator, type Lowering, showSize, type Value } from "../check/elaborate.js";
+import { Elaborator, type Lowering, type SiteInfo, showSize, siteLayers, type Value } from "../check/elaborate.js";
 import { GraphBuilder } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { CompilerBug } from "../ir/node.js";
 import type { Program } from "../passes/program.js";
 import { PLAN_IO } from "../plan/io.js";
 import type { LoadedProgram } from "../program.js";
-import { type ExperimentSpec, isClassifier } from "../schema/experiment.js";
+import { type ExperimentSpec, extractorLabel, isClassifier } from "../schema/experiment.js";
 import { modulate } from "./modulate.js";
 
 export interface LowerOptions {
@@ -129,11 +129,15 @@ class GraphLowering implements Lowering {
     return this.b.neg(node(x));
   }
 
-  /** A site is the identity unless the experiment wires a prompt to it: then `x * (1 + scale) + shift`. */
-  site(name: string, x: Value): Node {
-    const i = this.wired.get(name);
+  /**
+   * A site is the identity unless the experiment wires a prompt to it: then `x * (1 + scale) + shift`, with the
+   * layers the site names (else `scale_fc.<i>` / `shift_fc.<i>`, i its place among the wired sites).
+   */
+  site(site: SiteInfo, x: Value): Node {
+    const i = this.wired.get(site.name);
     if (i === undefined || !this.promptVector) return node(x);
-    return modulate(this.b, node(x), this.promptVector, i, shapeOf(x).kind === "tokens");
+    const names = { ...siteLayers(site, i), ...(site.init ? { init: site.init } : {}) };
+    return modulate(this.b, node(x), this.promptVector, names, shapeOf(x).kind === "tokens");
   }
 }
 
@@ -200,7 +204,7 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
       prompt = b.input(PLAN_IO.prompt, [o.batch, 3, o.promptImage.height, o.promptImage.width]);
       p = input(prompt, 3);
     }
-    lowering.promptVector = node(run(callable(program, ext.name), ext.args, p, "prompt_extractor."));
+    lowering.promptVector = node(run(callable(program, ext.name), ext.args, p, `${extractorLabel(spec.prompt)}.`));
   }
   const out = run(callable(program, spec.model.name), spec.model.args, input(lq, 3), "");
   // A restoration model returns its input's size (checked at the crop and tile; here at any size).

@@ -1,11 +1,12 @@
 // `experiment` → ExperimentSpec: applies the chosen profile, elaborates the model and the prompt extractor, matches
 // prompt sites, resolves tasks and the recipe sections, and fills defaults.
-import type { Expr, Setting, SettingsDecl, Span } from "../../grammar/ast.js";
+import type { Expr, Name, Setting, SettingsDecl, Span } from "../../grammar/ast.js";
 import { codes, type Diagnostic, didYouMean, error } from "../../grammar/diagnostics.js";
 import type { Scalar, TShape } from "../check/builtins.js";
-import { Elaborator, imageShape, type SiteInfo, showSize, type Value } from "../check/elaborate.js";
+import { Elaborator, imageShape, type SiteInfo, showSize, siteLayers, type Value } from "../check/elaborate.js";
 import type { Module } from "../program.js";
 import {
+  DEFAULT_EXTRACTOR_LABEL,
   type ExperimentSpec,
   evalTile,
   isClassifier,
@@ -199,7 +200,7 @@ export function resolveExperiment(
   const model = modelS ? resolveModel(r, modelS, mod, sizes, classes) : undefined;
   const promptS = get("prompt");
   const prompt = promptS
-    ? resolvePrompt(r, promptS, mod, model?.sites, sizes?.data)
+    ? resolvePrompt(r, promptS, mod, model, sizes?.data)
     : { kind: "none" as const, sites: [], modulationParams: 0 };
   // Training updates weights: a model without any (`return lq`), and no prompt that has some, has nothing to learn.
   if (modelS && model && model.params + (prompt.extractor?.params ?? 0) + prompt.modulationParams === 0)
@@ -300,15 +301,33 @@ interface ModelResult {
   args: Record<string, Scalar>;
   params: number;
   sites: SiteInfo[];
+  /** Its parameter names, for the prompt's to be told apart from. */
+  paramNames: string[];
 }
 
-function callExpr(r: Reader, s: Setting): Extract<Expr, { kind: "call" | "ref" }> {
+/**
+ * The one call of a setting. Only a prompt extractor takes a label (`extractor F_ext_net: SwinFExt`, the prefix of
+ * its parameter names); on a model or classifier it would name nothing, so it is refused rather than ignored.
+ */
+function callExpr(
+  r: Reader,
+  s: Setting,
+  labelled = false,
+): { e: Extract<Expr, { kind: "call" | "ref" }>; label?: Name } {
   const v = s.values[0];
-  if (!v || v.name || s.values.length !== 1)
+  if (!v || s.values.length !== 1)
     return r.fail(codes.badValue, s.key.span, `'${s.key.text}' takes one call`, `${s.key.text} Name(arg: value)`);
   if (v.value.kind !== "call" && v.value.kind !== "ref")
     return r.fail(codes.badValue, v.span, `'${s.key.text}' takes a call`, `${s.key.text} Name(arg: value)`);
-  return v.value;
+  // `extractor F_ext_net: SwinFExt(...)` reads as a named setting value: the name is the label.
+  if (v.name && !labelled)
+    r.fail(
+      codes.badArguments,
+      v.name.span,
+      `'${s.key.text}' takes no label: its parameters are named by its own layers`,
+      "only a prompt extractor takes one (extractor F_ext_net: SwinFExt)",
+    );
+  return { e: v.value, ...(v.name ? { label: v.name } : {}) };
 }
 
 /** The most trainable parameters a model (or prompt extractor, or classifier) may have: 4 GiB of float32 weights. */
@@ -332,8 +351,16 @@ const trainingSizing = (data: ExperimentSpec["data"]): Sizing => ({
  * Elaborates a backbone or block call from a setting on an input of `channels` (at `sizing`'s size when given);
  * reports its diagnostics; returns what it built.
  */
-function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block", channels: number, sizing?: Sizing) {
-  const e = callExpr(r, s);
+function elaborate(
+  r: Reader,
+  s: Setting,
+  mod: Module,
+  kind: "backbone" | "block",
+  channels: number,
+  sizing?: Sizing,
+  labelled = false,
+) {
+  const { e, label } = callExpr(r, s, labelled);
   const name = e.kind === "call" ? e.callee.join(".") : e.path.join(".");
   const decl = mod.scope.get(name);
   if (decl?.kind !== kind) {
@@ -390,7 +417,8 @@ function elaborate(r: Reader, s: Setting, mod: Module, kind: "backbone" | "block
       "make it narrower or shallower",
     );
   }
-  return { name, args, params, sites: el.sites, out, span: e.span };
+  const paramNames = el.params.map((p) => p.name);
+  return { name, args, params, sites: el.sites, out, span: e.span, label, paramNames };
 }
 
 /**
@@ -418,7 +446,7 @@ function resolveModel(
 function checkModel(r: Reader, s: Setting, mod: Module, sizing: Sizing | undefined, classes?: number): ModelResult {
   const m = elaborate(r, s, mod, "backbone", 3, sizing);
   const o = m.out;
-  const result = { name: m.name, args: m.args, params: m.params, sites: m.sites };
+  const result = { name: m.name, args: m.args, params: m.params, sites: m.sites, paramNames: m.paramNames };
   if (classes !== undefined) {
     if (o?.t !== "tensor" || o.shape.kind !== "vector" || o.shape.c !== classes) {
       const got = o?.t === "tensor" ? `a ${o.shape.kind} with ${o.shape.c} channels` : "no tensor";
@@ -469,7 +497,7 @@ function resolvePrompt(
   s: Setting,
   mod: Module,
   /** Undefined when the model failed to check: its error explains any site, so none is matched. */
-  modelSites: SiteInfo[] | undefined,
+  model: ModelResult | undefined,
   /** The training data (its crop and batch), when the extractor's sizes are to be checked. */
   data: ExperimentSpec["data"] | undefined,
 ): PromptSpec {
@@ -498,7 +526,7 @@ function resolvePrompt(
           : maps?.kind === "random"
             ? { size: maps.size, context: `the ${maps.size}×${maps.size} prompt map`, batch: data.batch }
             : undefined;
-      const ext = elaborate(r, need("extractor"), mod, "block", inChannels, sizing);
+      const ext = elaborate(r, need("extractor"), mod, "block", inChannels, sizing, true);
       const o = ext.out;
       if (o?.t !== "tensor" || o.shape.kind !== "vector") {
         r.fail(
@@ -510,10 +538,19 @@ function resolvePrompt(
       }
       const dim = o.shape.c;
       const sitesS = need("sites");
-      const sites = modelSites ? matchSites(r, sitesS, modelSites) : [];
+      const sites = model ? matchSites(r, sitesS, model.sites) : [];
+      const label = ext.label?.text ?? DEFAULT_EXTRACTOR_LABEL;
+      if (model) distinctNames(r, model, sites, sitesS, { ...ext, label });
       const spec: PromptSpec = {
         kind,
-        extractor: { name: ext.name, args: ext.args, params: ext.params, inChannels },
+        extractor: {
+          name: ext.name,
+          args: ext.args,
+          params: ext.params,
+          inChannels,
+          // Only a chosen label is written, so the spec (and run id) of an experiment without one is as before.
+          ...(label !== DEFAULT_EXTRACTOR_LABEL ? { label } : {}),
+        },
         dim,
         sites: sites.map(siteSpec),
         // Two Linear(dim, C) per site: one for the scale, one for the shift.
@@ -558,6 +595,35 @@ function resolvePrompt(
       return spec;
     }) ?? none
   );
+}
+
+/**
+ * The model's, the wired sites' and the extractor's parameters share one state dict, so no name may be two of
+ * theirs: a site's layers or the extractor under a name of the model's (or of each other's) is MIO2004, at the
+ * experiment's line that chose it (`sites`, or the extractor's label).
+ */
+function distinctNames(
+  r: Reader,
+  model: ModelResult,
+  sites: SiteInfo[],
+  sitesS: Setting,
+  ext: { name: string; label: string; paramNames: string[]; span: Span },
+): void {
+  const owner = new Map(model.paramNames.map((n) => [n, `the model '${model.name}'`]));
+  const claim = (names: string[], what: string, span: Span, hint: string) => {
+    for (const n of names) {
+      const other = owner.get(n);
+      if (other) r.fail(codes.duplicate, span, `parameter '${n}' of ${what} is also a parameter of ${other}`, hint);
+      owner.set(n, what);
+    }
+  };
+  sites.forEach((site, i) => {
+    const { scale, shift } = siteLayers(site, i);
+    const names = [scale, shift].flatMap((l) => [`${l}.weight`, `${l}.bias`]);
+    claim(names, `site '${site.name}'`, sitesS.values[0]?.span ?? sitesS.key.span, "name the site's layers apart");
+  });
+  const names = ext.paramNames.map((n) => `${ext.label}.${n}`);
+  claim(names, `the prompt extractor '${ext.name}'`, ext.span, `label it apart: extractor other_name: ${ext.name}`);
 }
 
 /** An explicit prompt's maps: `maps ...` if given (and valid), else the default random 128×128 ones. */

@@ -20,8 +20,11 @@ export interface CallSpec {
 
 export interface PromptSpec {
   kind: "none" | "explicit" | "adaptive";
-  /** The prompt extractor (a block returning a vector); absent for `none`. */
-  extractor?: CallSpec & { inChannels: number };
+  /**
+   * The prompt extractor (a block returning a vector); absent for `none`. `label` is the prefix of its parameter
+   * names (`extractor F_ext_net: SwinFExt(...)`), present only when it is not the default `prompt_extractor`.
+   */
+  extractor?: CallSpec & { inChannels: number; label?: string };
   /** Width of the prompt vector the extractor produces. */
   dim?: number;
   /** Where scale and shift are injected: `feat * (1 + scale) + shift` per site. */
@@ -91,6 +94,14 @@ export interface ExperimentSpec {
     /** At most this many images per test set (0: all). */
     max_images: number;
   };
+}
+
+/** The prompt extractor's parameters are named `<label>.<its own label>...`: SRResNet_EP/AP's `prompt_extractor`. */
+export const DEFAULT_EXTRACTOR_LABEL = "prompt_extractor";
+
+/** The prefix (without the dot) of the prompt extractor's parameter names. */
+export function extractorLabel(prompt: Pick<PromptSpec, "extractor">): string {
+  return prompt.extractor?.label ?? DEFAULT_EXTRACTOR_LABEL;
 }
 
 /**

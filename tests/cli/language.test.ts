@@ -389,6 +389,19 @@ describe("mioc compile", () => {
     expect(r.stdout).toContain("fn erf32(x: f32) -> f32");
   });
 
+  it("--emit wgsl of the paper's SwinIR-S+EP: its kernels for 16 bindings; for 8, the kernel that cannot fit", () => {
+    const file = "pipelines/swinir_s_ep.mio";
+    const at16 = mioc(["compile", file, "--emit", "wgsl", "--max-bindings", "16"]);
+    expect(at16.code, at16.stderr).toBe(0);
+    expect(at16.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 16 storage buffers per kernel/);
+    const at8 = mioc(["compile", file, "--emit", "wgsl"]);
+    expect(at8.code).toBe(2);
+    expect(at8.stderr).toMatch(/mioc: error: kernel \w+ needs \d+ storage buffers .* a kernel may bind 8\n/);
+    expect(at8.stderr).toContain("--max-bindings 16");
+    expect(at8.stderr).not.toMatch(noStack);
+    expect(mioc(["compile", file, "--emit", "wgsl", "--profile", "quick"]).code).toBe(0);
+  }, 120_000);
+
   it("an unknown --emit lists the stages", () => {
     const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "pdf"]);
     expect(r.code).toBe(2);

@@ -7,6 +7,7 @@ import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
 import { lowerTrainStep } from "../../../compiler/lower/train-step.js";
 import { compileProgram } from "../../../compiler/passes/pipeline.js";
+import { readSafetensors } from "../../../runtime/interop/safetensors.js";
 import { buildSRResNet, type PromptKind } from "../../reference/srresnet.js";
 
 const [B, H, W] = [1, 12, 12];
@@ -74,6 +75,56 @@ describe("stdlib SwinIR lowers (tests/fixtures/compiler/swinir.mio)", () => {
     expect(shapes.get("conv_before_upsample.0.weight")).toEqual([64, 180, 3, 3]);
     // conv_first, patch_embed.norm; 6 groups of 6 layers (13 tensors each) and a conv; norm; three convs.
     expect(shapes.size).toBe(4 + 6 * (6 * 13 + 2) + 2 + 6);
+  });
+
+  // SwinIR_EP/AP: F_ext_net (1 or 3 input channels) and 9 scale/shift pairs of Linear(64, C) under the reference's
+  // names. The counts are PyTorch's, from scripts/fixtures/swinir_prompt_golden.py's definitions (its metadata).
+  it.each([
+    ["swinir_paper_ep", "ep", 1, 11_854_341],
+    ["swinir_paper_ap", "ap", 3, 11_860_613],
+  ])("%s has the reference's parameters, names and init", async (name, kind, inChannels, total) => {
+    const { metadata } = await readSafetensors(`tests/fixtures/compiler/swinir_${kind}_small.safetensors`);
+    expect(Number(metadata.paper_params)).toBe(total);
+    const { program, specs, diagnostics } = checkFile("tests/fixtures/compiler/swinir.mio");
+    expect(diagnostics).toEqual([]);
+    const spec = specs.get(name);
+    if (!spec) throw new Error(`no ${name} experiment`);
+    expect(spec.model.params + (spec.prompt.extractor?.params ?? 0) + spec.prompt.modulationParams).toBe(total);
+    const m = lowerModel(program, spec, { batch: 1, height: 64, width: 64 });
+    const params = new Map(m.b.paramList().map((p) => [p.name, p]));
+    expect([...params.values()].reduce((n, p) => n + p.node.shape.reduce((a, d) => a * d, 1), 0)).toBe(total);
+    expect(params.get("F_ext_net.conv1.weight")?.node.shape).toEqual([64, inChannels, 7, 7]);
+    expect(params.get("F_ext_net.conv3.bias")?.node.shape).toEqual([64]);
+    const fcs = [
+      ...[0, 1, 2, 3, 4, 5].map((g) => [`layers.${g}.prompt_scale`, `layers.${g}.prompt_shift`, 180] as const),
+      ["prompt_scale_after_body", "prompt_shift_after_body", 180],
+      ["prompt_scale_before_upsample", "prompt_shift_before_upsample", 64],
+      ["prompt_scale_last", "prompt_shift_last", 3],
+    ] as const;
+    const stats = (v: Float32Array) => {
+      const mean = v.reduce((a, x) => a + x, 0) / v.length;
+      return {
+        std: Math.sqrt(v.reduce((a, x) => a + (x - mean) ** 2, 0) / v.length),
+        max: Math.max(...v.map(Math.abs)),
+      };
+    };
+    for (const [scale, shift, c] of fcs) {
+      for (const fc of [scale, shift]) {
+        const w = params.get(`${fc}.weight`);
+        expect(w?.node.shape, fc).toEqual([c, 64]);
+        // _init_weights: trunc_normal_(std 0.02) weights, zero biases.
+        expect(
+          Array.from(params.get(`${fc}.bias`)?.init ?? [1]).every((x) => x === 0),
+          fc,
+        ).toBe(true);
+        if (c >= 64) expect(stats(w?.init ?? new Float32Array()).std, fc).toBeCloseTo(0.02, 2);
+      }
+    }
+    // F_ext's convs keep nn.Conv2d's default init: U(±1/√fan_in), biases too.
+    const conv2 = stats(params.get("F_ext_net.conv2.weight")?.init ?? new Float32Array());
+    expect(conv2.max).toBeLessThanOrEqual(1 / Math.sqrt(64 * 9));
+    expect(conv2.std).toBeCloseTo(1 / Math.sqrt(64 * 9) / Math.sqrt(3), 3);
+    expect(params.size).toBe(4 + 6 * (6 * 13 + 2) + 2 + 6 + 6 + 9 * 4);
   });
 });
 

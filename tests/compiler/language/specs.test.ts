@@ -39,6 +39,18 @@ it("finds the paper's seven SRResNet pipelines", () =>
     ]),
   ));
 
+it("finds the paper's six SwinIR pipelines", () =>
+  expect(pipelines).toEqual(
+    expect.arrayContaining([
+      "swinir_m.mio",
+      "swinir_m_ap.mio",
+      "swinir_m_ep.mio",
+      "swinir_s.mio",
+      "swinir_s_ap.mio",
+      "swinir_s_ep.mio",
+    ]),
+  ));
+
 describe.each(pipelines)("%s", (file) => {
   it.each([
     ["", undefined],
@@ -85,9 +97,14 @@ describe("seq_prompt.mio", () => {
 describe("parameter counts (docs/training.md)", () => {
   const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
 
-  it("SRResNet(64, 16) has 1,222,147 parameters in every restoration pipeline", () => {
+  it("SRResNet(64, 16) has 1,222,147 parameters in every SRResNet pipeline, SwinIR 11,604,775 in every SwinIR one", () => {
     for (const file of pipelines.filter((f) => f !== "classifier.mio")) {
       const spec = specOf(file);
+      if (spec.model.name === "SwinIR") {
+        expect(spec.model.args).toMatchObject({ embed: 180, groups: 6, depth: 6, heads: 6, window: 8, feat: 64 });
+        expect(spec.model.params, file).toBe(11_604_775);
+        continue;
+      }
       expect(spec.model.args).toMatchObject({ feat: 64, blocks: 16 });
       expect(spec.model.params, file).toBe(1_222_147);
     }
@@ -108,6 +125,12 @@ describe("parameter counts (docs/training.md)", () => {
     ["srresnet_m_ap.mio", "adaptive", 1_447_305],
     ["srresnet_s_ap.mio", "adaptive", 1_447_305],
     ["seq_prompt.mio", "adaptive", 1_447_305],
+    ["swinir_m.mio", "none", 11_604_775],
+    ["swinir_s.mio", "none", 11_604_775],
+    ["swinir_m_ep.mio", "explicit", 11_854_341],
+    ["swinir_s_ep.mio", "explicit", 11_854_341],
+    ["swinir_m_ap.mio", "adaptive", 11_860_613],
+    ["swinir_s_ap.mio", "adaptive", 11_860_613],
   ])("%s (%s prompts): %i with the extractor and the scale/shift layers", (file, kind, params) => {
     const spec = specOf(file);
     expect(spec.prompt.kind).toBe(kind);
@@ -122,6 +145,35 @@ describe("parameter counts (docs/training.md)", () => {
       { name: "conv_hr", channels: 64 },
       { name: "conv_last", channels: 3 },
     ]);
+  });
+
+  it("SwinIR's prompts are wired to its 9 sites and its extractor is labelled F_ext_net, SwinIR_EP/AP's", () => {
+    for (const file of ["swinir_m_ep.mio", "swinir_s_ap.mio"]) {
+      for (const profile of [undefined, "quick"]) {
+        const p = specOf(file, profile).prompt;
+        expect(p.extractor?.label).toBe("F_ext_net");
+        expect(p.sites.map((x) => x.name)).toEqual([
+          ...[0, 1, 2, 3, 4, 5].slice(0, profile ? 2 : 6).map((g) => `layers.${g}`),
+          "conv_after_body",
+          "conv_before_upsample",
+          "conv_last",
+        ]);
+      }
+    }
+  });
+
+  it("SwinIR-S (+EP/AP): six stages of 100k, then 400k in 4 periods; the quick profile in the same proportions", () => {
+    for (const file of ["swinir_s.mio", "swinir_s_ep.mio", "swinir_s_ap.mio"]) {
+      const full = specOf(file).curriculum.stages.map((s) => [s.tasks.length, s.iters, s.restarts]);
+      expect(full).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 100_000 : 400_000, n < 7 ? 1 : 4]));
+      const quick = specOf(file, "quick").curriculum.stages.map((s) => [s.tasks.length, s.iters, s.restarts]);
+      expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 150 : 600, n < 7 ? 1 : 4]));
+    }
+    // The sequential variants differ from swinir_s only in their prompt (and name and sources).
+    const strip = ({ name: _, sources: __, prompt: ___, ...rest }: ExperimentSpec) => rest;
+    for (const p of [undefined, "quick"])
+      for (const f of ["swinir_s_ep.mio", "swinir_s_ap.mio"])
+        expect(strip(specOf(f, p))).toEqual(strip(specOf("swinir_s.mio", p)));
   });
 
   it("the explicit prompt's extractor reads a 1-channel map, the adaptive one the 3-channel input", () => {
