@@ -10,6 +10,7 @@ import { renderRowConv, renderWeightGrad, rowConvGrid, weightGradGrid } from "./
 import { directGrid, renderDirect } from "./direct.js";
 import { chooseTiles, gemmGrid, renderGemm } from "./gemm.js";
 import { chooseSplitK, type GatherCtx, type WgslRule, wgslRules } from "./rules.js";
+import { laneRowGrid, renderLaneRowGemm } from "./small-gemm.js";
 
 /** A tensor the kernels bind: a node's value, or a scratch buffer private to one group (split-K partials). */
 export interface TensorInfo {
@@ -249,6 +250,9 @@ export function renderGroup(
     });
     if (rows) return one(renderRowConv(rows, declText, epilogue), rowConvGrid(rows));
     if (wgrad) return one(renderWeightGrad(wgrad, declText, epilogue), weightGradGrid(wgrad));
+    // Batched matmuls (window attention's per-window, per-head products) take the lane-row form (small-gemm.ts).
+    if (root.op === "matmul" && spec.batch !== undefined)
+      return one(renderLaneRowGemm(spec, declText, epilogue), laneRowGrid(spec));
     if (spec.direct && schedule.conv === "direct")
       return one(renderDirect(spec, spec.direct, declText, epilogue), directGrid(spec));
     return one(renderGemm(spec, tiles, 1, { decls: declText, epilogue }), grid);
