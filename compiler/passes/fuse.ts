@@ -52,7 +52,7 @@ export function liveNodes(p: Program): Node[] {
 const sameShape = (a: Node, b: Node) => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
 /** A binary min-heap: Kahn's ready set, which sorting on every pop made quadratic in a large train step. */
-class MinHeap<T> {
+export class MinHeap<T> {
   private readonly items: T[] = [];
   constructor(private readonly less: (a: T, b: T) => number) {}
   push(x: T): void {
