@@ -77,6 +77,7 @@ export function renderGroup(
   index: number,
   tid: (n: Node) => string = tensorId,
   schedule: Schedule = DEFAULT_SCHEDULE,
+  transposed: ReadonlySet<number> = new Set(),
 ): RenderedGroup {
   const root = gr.root;
   const rule: WgslRule = wgslRules[root.op];
@@ -91,7 +92,14 @@ export function renderGroup(
     outName.set(o.id, `out${i}`);
   });
   // The row-form conv kernels read their feature maps as vec4s: those bindings are declared as vec4 arrays.
-  const gemmSpec = rule.kind === "gemm" ? rule.spec(root, (i) => inName.get(at(root.src, i).id) ?? "?") : undefined;
+  const gemmSpec =
+    rule.kind === "gemm"
+      ? rule.spec(
+          root,
+          (i) => inName.get(at(root.src, i).id) ?? "?",
+          (i) => transposed.has(at(root.src, i).id),
+        )
+      : undefined;
   const rows = schedule.conv === "rows" ? gemmSpec?.rows : undefined;
   const wgrad = schedule.conv === "rows" ? gemmSpec?.wgrad : undefined;
   const vec4Reads = new Set<string>(rows ? [rows.inBuf] : wgrad ? [wgrad.xBuf, wgrad.dyBuf] : []);
