@@ -95,3 +95,52 @@ export async function measure(what, steps, warmup, once) {
   }
   return { firstStepMs: firstStepMs === null ? null : +firstStepMs.toFixed(1), ...summary(times), cpu: stop(), last };
 }
+
+/**
+ * 2 * MACs of SwinIR's forward (stdlib/backbones/swinir.mio at upscale 1, feat 64, mlp ratio 2): its 3×3 convs,
+ * the token linears (qkv, proj, fc1, fc2) and attention's two products (q·kᵀ and attn·v, each window² × embed per
+ * token). A training step is counted as 3x that, as for SRResNet.
+ */
+export function swinirFwdFlops({ embed: e, groups, depth, window, batch, patch, feat = 64, mlpRatio = 2 }) {
+  const px = batch * patch * patch;
+  const conv = 2 * 9 * px * (3 * e + groups * e * e + e * e + e * feat + feat * 3);
+  const hidden = Math.floor(e * mlpRatio);
+  const perLayer = 2 * px * (3 * e * e + e * e + 2 * e * hidden) + 2 * 2 * px * window * window * e;
+  return conv + groups * depth * perLayer;
+}
+
+/**
+ * Sums a per-kernel profile (Executor.profile) by kind of kernel: the op that roots it and, for a GEMM, its shape,
+ * read off the kernel's WGSL (M, N, K; whether it is batched). `tokens` (batch × pixels) tells a token linear's
+ * forward or input gradient (M = tokens) from its weight gradient (K = tokens). For GEMM kinds `gflops` is
+ * 2·MACs over the time; for the others `flops` counts one per output element, so it is Gelem/s.
+ */
+export function kernelKinds(plan, prof, tokens) {
+  const kinds = new Map();
+  prof.forEach((p, i) => {
+    const k = plan.kernels[i];
+    const op = p.name.replace(/_\d+(_partial|_reduce)?$/, "");
+    let kind = op;
+    const mk = k.wgsl.match(/let kEnd = min\(kBegin \+ \d+, (\d+)\);/);
+    const mm = k.wgsl.match(/if \(m0 \+ tm \* \d+ \+ 0 < (\d+) && n0 \+ tn \* \d+ \+ 0 < (\d+)\)/);
+    const lr = k.wgsl.match(/^\/\/ lane-row gemm (\d+)x(\d+) · \d+x(\d+), batch (\d+)/);
+    if (op === "matmul" && ((mk && mm) || lr)) {
+      const [K, M, N] = lr
+        ? [Number(lr[2]), Number(lr[1]), Number(lr[3])]
+        : [Number(mk[1]), Number(mm[1]), Number(mm[2])];
+      const batched = lr ? lr[4] !== "1" : k.wgsl.includes("var<private> bz");
+      if (batched) kind = `attention matmul ${M}x${K} · ${K}x${N}`;
+      else if (K === tokens) kind = `linear weight grad ${M}x${N}`;
+      else if (M === tokens) kind = `linear ${K}->${N}`;
+      else kind = `matmul ${M}x${K} · ${K}x${N}`;
+    } else if (/_partial$|_reduce$/.test(p.name)) kind = `${op} ${p.name.match(/(partial|reduce)$/)[1]}`;
+    const s = kinds.get(kind) ?? { count: 0, ms: 0, flops: 0 };
+    s.count++;
+    s.ms += p.ms;
+    s.flops += p.flops;
+    kinds.set(kind, s);
+  });
+  return [...kinds]
+    .map(([kind, s]) => ({ kind, count: s.count, ms: +s.ms.toFixed(2), gflops: +(s.flops / (s.ms * 1e6)).toFixed(2) }))
+    .sort((a, b) => b.ms - a.ms);
+}

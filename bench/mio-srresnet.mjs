@@ -7,7 +7,8 @@ import { buildTrainStep } from "../dist/compiler/autodiff/optim.js";
 import { initialParams } from "../dist/compiler/ir/builder.js";
 import { SequentialRng } from "../dist/compiler/ir/rng.js";
 import { lowerModel } from "../dist/compiler/lower/model.js";
-import { compileForDevice, ForwardPlan } from "../dist/runtime/exec/forward.js";
+import { compileForDevice } from "../dist/runtime/exec/fit.js";
+import { ForwardPlan } from "../dist/runtime/exec/forward.js";
 import { srresnetExperiment } from "../dist/runtime/exec/infer.js";
 import { TrainSession } from "../dist/runtime/exec/train-session.js";
 import { acquireGpu } from "../dist/runtime/webgpu/device.js";
@@ -58,7 +59,10 @@ if (mode === "train") {
   const { b, out } = lowerModel(program, spec, { batch, height: patch, width: patch });
   const loss = b.l1Loss(out, b.input("gt", out.shape));
   let t = performance.now();
-  const plan = compileForDevice(gpu, buildTrainStep(b, loss, { optimizer: OPT }));
+  const plan = compileForDevice(gpu, buildTrainStep(b, loss, { optimizer: OPT }), {
+    what: `a batch of ${batch} crops of ${patch}×${patch}`,
+    hint: "lower the bench config's batch or patch",
+  });
   const compileMs = performance.now() - t;
   t = performance.now();
   const session = await TrainSession.create(gpu, plan, initialParams(b), OPT);

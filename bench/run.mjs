@@ -1,10 +1,11 @@
 // npm run bench: SRResNet (BasicSR MSRResNet, upscale 1; L1 + Adam) training steps and whole-image inference
-// through mio, next to PyTorch CPU (2 threads) and TensorFlow.js's WebGPU backend on the same Dawn adapter, all
-// measured in this run. Each peer runs in its own process (its own Dawn instance), one after another.
+// through mio, next to PyTorch CPU (2 threads) and TensorFlow.js's WebGPU backend on the same Dawn adapter, and a
+// SwinIR training step through mio next to PyTorch CPU, all measured in this run. Each peer runs in its own process (its own Dawn instance), one after another.
 // Progress goes to stderr, one JSON line per result to stdout, everything to bench/results.json.
 // See docs/bench.md for what the numbers mean.
 //
-// usage: npm run bench -- [--configs 16/4/4/48,32/8/4/64] [--steps N] [--warmup N] [--only mio,torch,tfjs]
+// usage: npm run bench -- [--configs 16/4/4/48,32/8/4/64 | none] [--swinir 60/2/2/6/8/2/48 | none]
+//                         [--steps N] [--warmup N] [--only mio,torch,tfjs]
 //                         [--infer | --no-infer] [--infer-config 64/16/256] [--profile auto|on|off]
 //                         [--timeout SECONDS] [--out FILE] [--torch-device cpu|cuda] [--python PATH]
 import { execFileSync, spawn } from "node:child_process";
@@ -12,15 +13,18 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { arg, fwdFlops, progress } from "./lib.mjs";
+import { arg, fwdFlops, progress, swinirFwdFlops } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const PEERS = ["mio", "torch", "tfjs"];
 const DEFAULT_CONFIGS = "16/4/4/48,32/8/4/64,64/16/8/128";
+/** SwinIR: embed/groups/depth/heads/window/batch/patch (issue 11: embed 60, 2 groups of depth 2, 6 heads, window 8). */
+const DEFAULT_SWINIR = "60/2/2/6/8/2/48";
 
 const VALUED = [
   "configs",
+  "swinir",
   "steps",
   "warmup",
   "only",
@@ -38,13 +42,19 @@ for (let i = 0; i < argv.length; i++) {
 }
 const only = arg(argv, "only", PEERS.join(",")).split(",");
 for (const p of only) if (!PEERS.includes(p)) throw new Error(`--only takes ${PEERS.join(",")}, got '${p}'`);
-const configs = arg(argv, "configs", DEFAULT_CONFIGS)
-  .split(",")
-  .map((c) => c.split("/").map(Number));
-for (const c of configs) {
-  if (c.length !== 4 || !c.every((v) => Number.isInteger(v) && v > 0))
-    throw new Error(`--configs takes FEAT/BLOCKS/BATCH/PATCH, got '${c.join("/")}'`);
+/** A comma-separated list of N-number configs, or none for `none`. */
+function configList(name, fallback, count, form) {
+  const text = arg(argv, name, fallback);
+  if (text === "none") return [];
+  const list = text.split(",").map((c) => c.split("/").map(Number));
+  for (const c of list) {
+    if (c.length !== count || !c.every((v) => Number.isInteger(v) && v > 0))
+      throw new Error(`--${name} takes ${form} (or none), got '${c.join("/")}'`);
+  }
+  return list;
 }
+const configs = configList("configs", DEFAULT_CONFIGS, 4, "FEAT/BLOCKS/BATCH/PATCH");
+const swinirConfigs = configList("swinir", DEFAULT_SWINIR, 7, "EMBED/GROUPS/DEPTH/HEADS/WINDOW/BATCH/PATCH");
 const doInfer = !argv.includes("--no-infer");
 const inferConfig = arg(argv, "infer-config", "64/16/256").split("/").map(Number);
 const profileMode = arg(argv, "profile", "auto");
@@ -80,9 +90,14 @@ function defaultTimeout(gflop, calls) {
 
 const loadavg = () => os.loadavg().map((x) => +x.toFixed(2));
 
+const WORKERS = {
+  srresnet: { mio: "mio-srresnet.mjs", torch: "torch_srresnet.py", tfjs: "tfjs-srresnet.mjs" },
+  swinir: { mio: "mio-swinir.mjs", torch: "torch_swinir.py" },
+};
+
 /** Runs one worker; resolves with its JSON result, or null and a reason. */
-function runWorker(peer, mode, nums, extra, timeoutS) {
-  const script = { mio: "mio-srresnet.mjs", torch: "torch_srresnet.py", tfjs: "tfjs-srresnet.mjs" }[peer];
+function runWorker(model, peer, mode, nums, extra, timeoutS) {
+  const script = WORKERS[model][peer];
   const cmd = peer === "torch" ? python : process.execPath;
   const device = peer === "torch" ? ["--device", torchDevice] : [];
   const args = [path.join(here, script), mode, ...nums.map(String), ...device, ...extra];
@@ -128,20 +143,27 @@ function runWorker(peer, mode, nums, extra, timeoutS) {
 }
 
 /** Measures every requested peer on one piece of work, one after another. */
-async function measureAll(label, mode, nums, gflop, extraFor) {
+async function measureAll(label, model, mode, nums, gflop, extraFor) {
   const steps = stepsArg === undefined ? defaultSteps(gflop) : Number(stepsArg);
   const warmup = warmupArg === undefined ? 1 : Number(warmupArg);
   const timeoutS = timeoutArg === undefined ? defaultTimeout(gflop, steps + warmup) : Number(timeoutArg);
   const entry = { steps, warmup, timeoutS, peers: {}, reasons: {} };
   for (const peer of PEERS) {
-    if (!only.includes(peer)) {
+    if (!only.includes(peer) || !WORKERS[model][peer]) {
       entry.peers[peer] = null;
-      entry.reasons[peer] = "not requested (--only)";
+      entry.reasons[peer] = only.includes(peer) ? `no ${peer} peer for ${model}` : "not requested (--only)";
       continue;
     }
     const before = loadavg();
     progress(`${label} ${peer}: ${warmup} warm-up + ${steps} timed, load ${before[0]} (limit ${timeoutS} s)`);
-    const { result, reason, wallS } = await runWorker(peer, mode, [...nums, steps, warmup], extraFor(peer), timeoutS);
+    const { result, reason, wallS } = await runWorker(
+      model,
+      peer,
+      mode,
+      [...nums, steps, warmup],
+      extraFor(peer),
+      timeoutS,
+    );
     const after = loadavg();
     entry.peers[peer] = result && { ...result, wallS, loadBefore: before, loadAfter: after };
     if (result) {
@@ -171,16 +193,39 @@ for (const [feat, blocks, batch, patch] of configs) {
   const gflop = (3 * fwdFlops(feat, blocks, patch, patch, batch)) / 1e9;
   const profile = profileMode === "on" || (profileMode === "auto" && gflop < 100);
   const label = `train ${feat}/${blocks}/${batch}/${patch}`;
-  const entry = await measureAll(label, "train", [feat, blocks, batch, patch], gflop, (peer) =>
+  const entry = await measureAll(label, "srresnet", "train", [feat, blocks, batch, patch], gflop, (peer) =>
     peer === "mio" && profile ? ["--profile"] : [],
   );
-  emit({ kind: "train", config: { feat, blocks, batch, patch }, stepGflop: +gflop.toFixed(2), ...entry });
+  emit({
+    kind: "train",
+    model: "srresnet",
+    config: { feat, blocks, batch, patch },
+    stepGflop: +gflop.toFixed(2),
+    ...entry,
+  });
+}
+for (const [embed, groups, depth, heads, window, batch, patch] of swinirConfigs) {
+  const config = { embed, groups, depth, heads, window, batch, patch };
+  const gflop = (3 * swinirFwdFlops(config)) / 1e9;
+  const profile = profileMode === "on" || (profileMode === "auto" && gflop < 100);
+  const label = `train SwinIR ${embed}/${groups}/${depth}/${heads}/${window}/${batch}/${patch}`;
+  const entry = await measureAll(label, "swinir", "train", Object.values(config), gflop, (peer) =>
+    peer === "mio" && profile ? ["--profile"] : [],
+  );
+  emit({ kind: "train", model: "swinir", config, stepGflop: +gflop.toFixed(2), ...entry });
 }
 if (doInfer) {
   const [feat, blocks, size] = inferConfig;
   const gflop = fwdFlops(feat, blocks, size, size, 1) / 1e9;
-  const entry = await measureAll(`infer ${feat}/${blocks} ${size}x${size}`, "infer", inferConfig, gflop, () => []);
-  emit({ kind: "infer", config: { feat, blocks, size }, gflop: +gflop.toFixed(2), ...entry });
+  const entry = await measureAll(
+    `infer ${feat}/${blocks} ${size}x${size}`,
+    "srresnet",
+    "infer",
+    inferConfig,
+    gflop,
+    () => [],
+  );
+  emit({ kind: "infer", model: "srresnet", config: { feat, blocks, size }, gflop: +gflop.toFixed(2), ...entry });
 }
 
 /** The commit measured (with a `+` when the tree has changes), so results can be compared over time. */
@@ -193,11 +238,27 @@ function commit() {
   }
 }
 
+/** lscpu's model name, family and model number and whether the CPU has AVX-512 (lavapipe's speed depends on it). */
+function lscpu() {
+  try {
+    const text = execFileSync("lscpu", [], { encoding: "utf8" });
+    const field = (name) => text.match(new RegExp(`^${name}:\\s*(.*)$`, "m"))?.[1]?.trim() ?? null;
+    return {
+      model: field("Model name"),
+      family: field("CPU family"),
+      modelNumber: field("Model"),
+      avx512: /\bavx512f\b/.test(field("Flags") ?? ""),
+    };
+  } catch {
+    return null;
+  }
+}
+
 const out = {
   date: new Date().toISOString(),
   commit: commit(),
   args: argv,
-  host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, node: process.version },
+  host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? null, lscpu: lscpu(), node: process.version },
   results,
 };
 writeFileSync(outFile, `${JSON.stringify(out, null, 2)}\n`);

@@ -32,8 +32,24 @@ export interface Fused {
   readonly groups: Group[];
   /** Constants inlined as literals into their elementwise consumers (never materialized). */
   readonly inlined: ReadonlySet<number>;
-  /** Reshapes that are views: node id -> the materialized node whose buffer they read. */
+  /**
+   * Views: node id -> the materialized node whose buffer they read. Reshapes, a transpose of a transpose (the same
+   * layout), and the transposes in `transposed`.
+   */
   readonly alias: ReadonlyMap<number, Node>;
+  /**
+   * Transposes of the last two axes read only by matmuls: no kernel, the matmul reads the source's buffer with the
+   * two axes swapped (rules.ts, matmul). Attention's kᵀ, vᵀ and the autodiff's transposes of every product's operands.
+   */
+  readonly transposed: ReadonlySet<number>;
+}
+
+/** Whether a permute swaps the last two axes and keeps the others (the builder's `t`). */
+export function swapsLastTwo(n: Node): boolean {
+  if (n.op !== "permute") return false;
+  const perm = n.attrs.perm as readonly number[];
+  const r = perm.length;
+  return r >= 2 && perm.every((p, i) => p === (i < r - 2 ? i : 2 * r - 3 - i));
 }
 
 /** Nodes the program needs, in topological (id) order. */
@@ -52,7 +68,7 @@ export function liveNodes(p: Program): Node[] {
 const sameShape = (a: Node, b: Node) => a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
 
 /** A binary min-heap: Kahn's ready set, which sorting on every pop made quadratic in a large train step. */
-class MinHeap<T> {
+export class MinHeap<T> {
   private readonly items: T[] = [];
   constructor(private readonly less: (a: T, b: T) => number) {}
   push(x: T): void {
@@ -103,9 +119,25 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
   // Reshapes of materialized values are views: no kernel, the same buffer read with the reshape's shape.
   const alias = new Map<number, Node>();
   const resolve = (n: Node): Node => alias.get(n.id) ?? n;
+  const transposed = new Set<number>();
   for (const n of nodes) {
     const src = n.src[0];
-    if (opts.fuse && n.op === "reshape" && src && !inlined.has(src.id)) alias.set(n.id, resolve(src));
+    if (!opts.fuse || !src || inlined.has(src.id)) continue;
+    if (n.op === "reshape") alias.set(n.id, resolve(src));
+    // t(t(x)) has x's layout: a view like a reshape, whoever reads it.
+    else if (swapsLastTwo(n) && swapsLastTwo(src) && src.src[0] && !inlined.has(src.src[0].id))
+      alias.set(n.id, resolve(src.src[0]));
+  }
+  // A transpose whose every reader is a matmul (or a transpose of it, a view of its source by now) needs no kernel.
+  for (const n of nodes) {
+    const src = n.src[0];
+    if (!opts.fuse || !src || alias.has(n.id) || !swapsLastTwo(n) || external.has(n.id) || inlined.has(src.id))
+      continue;
+    const readers = consumers.get(n.id) ?? [];
+    if (readers.length > 0 && readers.every((c) => c.op === "matmul" || (swapsLastTwo(c) && alias.has(c.id)))) {
+      transposed.add(n.id);
+      alias.set(n.id, resolve(src));
+    }
   }
 
   const groupOf = new Map<number, Group>();
@@ -245,5 +277,5 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
     }
   }
   assert(order.length === groups.length, () => "fusion produced a cycle between kernels");
-  return { groups: order, inlined, alias };
+  return { groups: order, inlined, alias, transposed };
 }

@@ -29,7 +29,7 @@ function debugLevel(opts: CompileOptions): number {
   return env ? Number(env) || 0 : 0;
 }
 
-/** The buffer identity of a node: a view (reshape) shares the tensor it reshapes. */
+/** The buffer identity of a node: a view (reshape, transpose read in place) shares the tensor it views. */
 function tensorOf(f: Fused): (n: Node) => string {
   return (n) => tensorId(f.alias.get(n.id) ?? n);
 }
@@ -69,7 +69,7 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
       const tid = tensorOf(fused);
       const tensors = new Map<string, TensorInfo>();
       fused.groups.forEach((g, i) => {
-        const r = renderGroup(g, fused.inlined, i, tid, opts.schedule);
+        const r = renderGroup(g, fused.inlined, i, tid, opts.schedule, fused.transposed);
         kernels.push(...r.kernels);
         for (const t of [...g.outs.map(nodeTensor), ...r.scratch]) tensors.set(t.id, t);
       });

@@ -10,6 +10,7 @@ import { renderRowConv, renderWeightGrad, rowConvGrid, weightGradGrid } from "./
 import { directGrid, renderDirect } from "./direct.js";
 import { chooseTiles, gemmGrid, renderGemm } from "./gemm.js";
 import { chooseSplitK, type GatherCtx, type WgslRule, wgslRules } from "./rules.js";
+import { laneRowGrid, renderLaneRowGemm } from "./small-gemm.js";
 
 /** A tensor the kernels bind: a node's value, or a scratch buffer private to one group (split-K partials). */
 export interface TensorInfo {
@@ -76,6 +77,7 @@ export function renderGroup(
   index: number,
   tid: (n: Node) => string = tensorId,
   schedule: Schedule = DEFAULT_SCHEDULE,
+  transposed: ReadonlySet<number> = new Set(),
 ): RenderedGroup {
   const root = gr.root;
   const rule: WgslRule = wgslRules[root.op];
@@ -90,7 +92,14 @@ export function renderGroup(
     outName.set(o.id, `out${i}`);
   });
   // The row-form conv kernels read their feature maps as vec4s: those bindings are declared as vec4 arrays.
-  const gemmSpec = rule.kind === "gemm" ? rule.spec(root, (i) => inName.get(at(root.src, i).id) ?? "?") : undefined;
+  const gemmSpec =
+    rule.kind === "gemm"
+      ? rule.spec(
+          root,
+          (i) => inName.get(at(root.src, i).id) ?? "?",
+          (i) => transposed.has(at(root.src, i).id),
+        )
+      : undefined;
   const rows = schedule.conv === "rows" ? gemmSpec?.rows : undefined;
   const wgrad = schedule.conv === "rows" ? gemmSpec?.wgrad : undefined;
   const vec4Reads = new Set<string>(rows ? [rows.inBuf] : wgrad ? [wgrad.xBuf, wgrad.dyBuf] : []);
@@ -249,6 +258,9 @@ export function renderGroup(
     });
     if (rows) return one(renderRowConv(rows, declText, epilogue), rowConvGrid(rows));
     if (wgrad) return one(renderWeightGrad(wgrad, declText, epilogue), weightGradGrid(wgrad));
+    // Batched matmuls (window attention's per-window, per-head products) take the lane-row form (small-gemm.ts).
+    if (root.op === "matmul" && spec.batch !== undefined)
+      return one(renderLaneRowGemm(spec, declText, epilogue), laneRowGrid(spec));
     if (spec.direct && schedule.conv === "direct")
       return one(renderDirect(spec, spec.direct, declText, epilogue), directGrid(spec));
     return one(renderGemm(spec, tiles, 1, { decls: declText, epilogue }), grid);

@@ -4,9 +4,8 @@
 // register block (up to 4 x 8 = 32 accumulators), so every value loaded from workgroup memory feeds RN or RM FMAs
 // (lavapipe is fast only with >= 8 FMAs per load: docs/bench.md, "What lavapipe allows"). The K loop stages TK-deep
 // slices of A and B through workgroup memory. With splitK > 1, workgroup z sums only its K range and writes a partial
-// tile; a second kernel adds the partials in a fixed order (deterministic, no float atomics). A batched GEMM (spec.batch)
-// puts its products on workgroup z instead, looping over them in strides of the grid so any count fits the
-// 65535-workgroup limit of one dimension (a 1024x768 image has 73,728 window-head products per attention).
+// tile; a second kernel adds the partials in a fixed order (deterministic, no float atomics). Batched matmuls (window
+// attention) take the lane-row form instead (small-gemm.ts).
 import { assert } from "../ir/node.js";
 import type { GemmSpec } from "./rules.js";
 
@@ -42,13 +41,9 @@ export interface GemmKernelParts {
   readonly partial?: string;
 }
 
-/** WebGPU's guaranteed maxComputeWorkgroupsPerDimension. */
-const MAX_WORKGROUPS = 65535;
-
-/** Number of workgroups along x (n tiles), y (m tiles) and z (K splits, or the products of a batched GEMM). */
+/** Number of workgroups along x (n tiles), y (m tiles) and z (K splits). */
 export function gemmGrid(spec: GemmSpec, t: GemmTiles, splitK: number): [number, number, number] {
-  const z = spec.batch === undefined ? splitK : Math.min(spec.batch, MAX_WORKGROUPS);
-  return [Math.ceil(spec.N / (t.WN * t.RN)), Math.ceil(spec.M / (t.WM * t.RM)), z];
+  return [Math.ceil(spec.N / (t.WN * t.RN)), Math.ceil(spec.M / (t.WM * t.RM)), splitK];
 }
 
 /** Renders the GEMM kernel source. */
@@ -75,13 +70,11 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
       "    }",
     ];
   };
-  const batched = spec.batch !== undefined;
-  assert(!batched || splitK === 1, () => "a batched GEMM does not split K");
+  assert(spec.batch === undefined, () => "a batched GEMM takes the lane-row form (small-gemm.ts)");
   lines.push(
     parts.decls,
     `var<workgroup> As: array<vec4<f32>, ${(t.TK * TM) / 4}>;`,
     `var<workgroup> Bs: array<vec4<f32>, ${(t.TK * TN) / 4}>;`,
-    ...(batched ? ["var<private> bz: i32;"] : []),
     "",
     `fn loadA(m: i32, k: i32) -> f32 {\n  ${spec.loadA}\n}`,
     `fn loadB(k: i32, n: i32) -> f32 {\n  ${spec.loadB}\n}`,
@@ -93,16 +86,14 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
     `  let tm = tid / ${t.WN};`,
     `  let m0 = i32(wg.y) * ${TM};`,
     `  let n0 = i32(wg.x) * ${TN};`,
-    `  let kBegin = ${batched ? "0" : `i32(wg.z) * ${kPer}`};`,
+    `  let kBegin = i32(wg.z) * ${kPer};`,
     `  let kEnd = min(kBegin + ${kPer}, ${spec.K});`,
   ];
   const body: string[] = [];
   lines.push(
     "",
     "@compute @workgroup_size(64)",
-    batched
-      ? "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {"
-      : "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
+    "fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {",
     ...prologue,
   );
   body.push(
@@ -129,15 +120,7 @@ export function renderGemm(spec: GemmSpec, t: GemmTiles, splitK: number, parts: 
           : `${parts.partial}[(i32(wg.z) * ${spec.M} + ${m}) * ${spec.N} + ${n}] = ${acc};`;
       body.push(`  if (${m} < ${spec.M} && ${n} < ${spec.N}) { ${store} }`);
     }
-  if (batched) {
-    // The loop bounds are workgroup-uniform, so the barriers inside stay in uniform control flow.
-    lines.push(
-      `  for (var z = i32(wg.z); z < ${spec.batch}; z += i32(nwg.z)) {`,
-      "    bz = z;",
-      ...body.map((l) => `  ${l}`),
-      "  }",
-    );
-  } else lines.push(...body);
+  lines.push(...body);
   lines.push("}");
   return lines.join("\n");
 }

@@ -87,7 +87,11 @@ export type WgslRule =
        */
       row?(n: Node): number;
     }
-  | { readonly kind: "gemm"; spec(n: Node, buf: (i: number) => string): GemmSpec };
+  | {
+      readonly kind: "gemm";
+      /** `swapped(i)`: source i is a transpose read in place (fuse.ts, `transposed`): index its source swapped. */
+      spec(n: Node, buf: (i: number) => string, swapped: (i: number) => boolean): GemmSpec;
+    };
 
 const ew = (expr: (a: readonly string[], n: Node) => string, helpers?: readonly string[]): WgslRule => ({
   kind: "elementwise",
@@ -400,17 +404,19 @@ export const wgslRules = {
   }),
   matmul: {
     kind: "gemm",
-    spec: (n, buf) => {
+    spec: (n, buf, swapped) => {
       const r = n.shape.length;
       const [M, K] = srcShape(n, 0).slice(-2) as [number, number];
       const N = n.shape[r - 1] ?? 0;
+      // A[m, k] is at m·K + k, or, read through a transpose of its [K, M] source, k·M + m; B likewise.
+      const [aAt, bAt] = [swapped(0) ? `k * ${M} + m` : `m * ${K} + k`, swapped(1) ? `n * ${K} + k` : `k * ${N} + n`];
       if (r === 2) {
         return {
           M,
           N,
           K,
-          loadA: `return ${buf(0)}[m * ${K} + k];`,
-          loadB: `return ${buf(1)}[k * ${N} + n];`,
+          loadA: `return ${buf(0)}[${aAt}];`,
+          loadB: `return ${buf(1)}[${bAt}];`,
           coords: (m, nn) => [m, nn],
           splitK: 1,
         };
@@ -423,8 +429,8 @@ export const wgslRules = {
         N,
         K,
         batch: lead.reduce((p, d) => p * d, 1),
-        loadA: `return ${buf(0)}[(bz * ${M} + m) * ${K} + k];`,
-        loadB: `return ${buf(1)}[(bz * ${K} + k) * ${N} + n];`,
+        loadA: `return ${buf(0)}[bz * ${M * K} + ${aAt}];`,
+        loadB: `return ${buf(1)}[bz * ${K * N} + ${bAt}];`,
         coords: (m, nn) => [...lead.map((d, i) => `((bz / ${ls[i] ?? 1}) % ${d})`), m, nn],
         splitK: 1,
       };

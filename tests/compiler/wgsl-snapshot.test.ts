@@ -45,4 +45,29 @@ describe("generated WGSL", () => {
       "__snapshots__/srresnet-ap-train-step.kernels.txt",
     );
   });
+
+  it("reads a transpose in place when only matmuls read it; t(t(x)) is x; a transpose read by anything else is a kernel", () => {
+    const b = new GraphBuilder();
+    const [a, w, x] = [b.input("a", [6, 4]), b.input("w", [5, 4]), b.input("x", [2, 3, 8, 4])];
+    const y = b.matmul(a, b.t(w)); // a linear: wᵀ is a view of w
+    const z = b.matmul(b.t(b.t(y)), b.t(b.input("v", [7, 5]))); // t(t(y)) is y itself
+    const q = b.matmul(x, b.t(x)); // batched, per-window q·kᵀ
+    const kept = b.scale(b.t(a), 2); // an elementwise reader: the transpose is computed
+    const outputs = new Map([
+      ["z", z],
+      ["q", q],
+      ["kept", kept],
+    ]);
+    const plan = compileProgram({ g: b.g, outputs, updates: [] });
+    expect(plan.kernels.map((k) => k.name.replace(/_\d+$/, ""))).toEqual(["matmul", "matmul", "matmul", "permute"]);
+    const [linear, second, attn] = plan.kernels;
+    // A read swapped: w[n, k] at n·K + k for B = wᵀ; vᵀ likewise; x's second operand per product.
+    expect(linear?.wgsl).toContain("return in1[n * 4 + k];");
+    expect(second?.wgsl).toContain("return in0[m * 5 + k];"); // y read as itself
+    expect(second?.wgsl).toContain("return in1[n * 5 + k];");
+    expect(attn?.wgsl).toContain("return in1[bz * 32 + n * 4 + k];");
+    // Unfused, every transpose is its own kernel (the reference schedule the device tests compare with).
+    const unfused = compileProgram({ g: b.g, outputs, updates: [] }, { fuse: false });
+    expect(unfused.kernels.filter((k) => k.name.startsWith("permute")).length).toBe(6);
+  });
 });

@@ -1,0 +1,47 @@
+"""Timing for the bench's PyTorch workers (torch_srresnet.py, torch_swinir.py): what bench/lib.mjs's measure() and
+cpuSample() do for the Node workers, in Python."""
+import resource
+import sys
+import time
+
+
+def busy_seconds():
+    """Busy CPU seconds of the whole machine (/proc/stat, USER_HZ = 100)."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / 100
+    except OSError:
+        return None
+
+
+def own_seconds():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def measure(what, steps, warmup, once):
+    """Warm-up calls (the first one's time kept), then timed ones with the CPU use over them (bench/lib.mjs)."""
+    first = None
+    for i in range(warmup):
+        t = time.perf_counter()
+        once()
+        ms = (time.perf_counter() - t) * 1e3
+        first = ms if first is None else first
+        print(f"{what} warm-up {i + 1}/{warmup}: {ms:.0f} ms", file=sys.stderr, flush=True)
+    times, last = [], None
+    t0, own0, busy0 = time.perf_counter(), own_seconds(), busy_seconds()
+    for i in range(steps):
+        t = time.perf_counter()
+        last = once()
+        times.append((time.perf_counter() - t) * 1e3)
+        print(f"{what} {i + 1}/{steps}: {times[-1]:.1f} ms", file=sys.stderr, flush=True)
+    wall, own, busy1 = time.perf_counter() - t0, own_seconds() - own0, busy_seconds()
+    other = None if busy0 is None or busy1 is None else round(max(0.0, busy1 - busy0 - own) / wall, 2)
+    s = sorted(times)
+    m = len(s) // 2
+    med = s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+    r = lambda x: round(x, 2 if x < 100 else 1)  # noqa: E731
+    return {"firstStepMs": None if first is None else round(first, 1), "medianMs": r(med), "minMs": r(s[0]),
+            "maxMs": r(s[-1]), "timesMs": [r(t) for t in times],
+            "cpu": {"ownCores": round(own / wall, 2), "otherCores": other}}, last

@@ -1,0 +1,71 @@
+"""The bench's PyTorch SwinIR worker: one training step (L1 loss, backward, Adam) of plain SwinIR at upscale 1 on the CPU
+with 2 threads the model scripts/fixtures/swinir_golden.py defines for mio's golden tests (written from
+MiOIR's basicsr/archs/swinir_arch.py semantics), at the bench's configuration instead of the fixture's, in float32.
+Timing and CPU-use sampling are torch_srresnet.py's. bench/run.mjs starts it in its own process; the last stdout line
+is the result as JSON, progress goes to stderr.
+
+usage: /usr/bin/python3 bench/torch_swinir.py train EMBED GROUPS DEPTH HEADS WINDOW BATCH PATCH STEPS WARMUP [--device cpu]
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(here, "..", "scripts", "fixtures"))
+sys.path.insert(0, here)
+import swin_ops_golden  # noqa: E402
+import swinir_golden  # noqa: E402
+
+torch.set_num_threads(2)
+argv = sys.argv[1:]
+device = "cpu"
+if "--device" in argv:
+    i = argv.index("--device")
+    device = argv[i + 1] if i + 1 < len(argv) else ""
+    del argv[i : i + 2]
+# The fixture's model builds its RGB mean, index and mask on the CPU, so this peer is CPU-only.
+if device != "cpu":
+    raise SystemExit(f"--device: the SwinIR peer runs on the CPU only, got '{device}'")
+from torch_measure import measure  # noqa: E402
+
+mode, args = argv[0], [int(a) for a in argv[1:]]
+if mode != "train":
+    raise SystemExit(f"unknown mode '{mode}': train")
+embed, groups, depth, heads, window, bs, p, steps, warmup = args
+# The fixture module's configuration is module-level; the bench sets its own (feat 64 and mlp ratio 2 are the stdlib
+# SwinIR's defaults). Its shifted-window mask is float64 for the golden values; here it is float32 like the rest.
+for k, v in dict(EMBED=embed, GROUPS=groups, DEPTH=depth, HEADS=heads, WINDOW=window, FEAT=64, MLP=2.0).items():
+    setattr(swinir_golden, k, v)
+swin_ops_golden.D = torch.float32
+
+torch.manual_seed(0)
+params = {}
+for name, shape in swinir_golden.shapes().items():
+    if "norm" in name and name.endswith("weight"):
+        t = torch.ones(shape)
+    elif name.endswith("bias"):
+        t = torch.zeros(shape)
+    elif name.endswith("bias_table") or len(shape) == 2:
+        t = torch.nn.init.trunc_normal_(torch.empty(shape), std=0.02)
+    else:
+        t = torch.empty(shape)
+        torch.nn.init.kaiming_uniform_(t, a=5 ** 0.5)  # nn.Conv2d's default
+    params[name] = t.requires_grad_()
+opt = torch.optim.Adam(params.values(), lr=2e-4, betas=(0.9, 0.99), eps=1e-8)
+lq, gt = torch.rand(bs, 3, p, p), torch.rand(bs, 3, p, p)
+
+
+def step():
+    opt.zero_grad(set_to_none=True)
+    loss = F.l1_loss(swinir_golden.swinir(lq, params), gt)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+timing, loss = measure("step", steps, warmup, step)
+result = {**timing, "loss": loss, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": device}
+print(json.dumps(result), flush=True)
