@@ -23,6 +23,11 @@ export interface Group {
 export interface FuseOptions {
   /** Storage buffers a kernel may bind (reads + writes); the device allows 8 or more per stage. */
   maxBindings: number;
+  /**
+   * Bindings a materialized value takes once split into ranges of the device's binding size (split-bindings.ts),
+   * so a fused kernel of large tensors still fits `maxBindings`; 1 per value when absent.
+   */
+  bindingsOf?: (n: Node) => number;
   /** Turns fusion off (every node its own kernel): the reference schedule the fused one is tested against. */
   fuse: boolean;
 }
@@ -205,9 +210,11 @@ export function fuseElementwise(p: Program, opts: FuseOptions): Fused {
       newReads.push(s);
     }
     members.add(n.id);
-    const reads = new Set([...g.reads, ...newReads].map((r) => r.id));
+    const reads = new Map([...g.reads, ...newReads].map((r) => [r.id, r]));
     const outs = outsOf(members, [...g.members, n]);
-    if (reads.size + outs.length > opts.maxBindings) return false;
+    const cost = (v: Node) => opts.bindingsOf?.(v) ?? 1;
+    const bindings = [...reads.values(), ...outs].reduce((t, v) => t + cost(v), 0);
+    if (bindings > opts.maxBindings) return false;
     g.members.push(n);
     for (const r of newReads) if (!g.reads.includes(r)) g.reads.push(r);
     groupOf.set(n.id, g);

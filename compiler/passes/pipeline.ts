@@ -7,7 +7,7 @@ import { type KernelDraft, renderGroup, type Schedule, type TensorInfo, tensorId
 import { type Fused, fuseElementwise } from "./fuse.js";
 import { nodeTensor, planBuffers } from "./liveness.js";
 import type { Program } from "./program.js";
-import { DEFAULT_MAX_BINDING_BYTES, splitLargeBindings } from "./split-bindings.js";
+import { bindingsFor, DEFAULT_MAX_BINDING_BYTES, splitLargeBindings } from "./split-bindings.js";
 import { verifyFused, verifyProgram } from "./verify.js";
 
 export interface CompileOptions {
@@ -58,7 +58,12 @@ export function compileProgram(p: Program, opts: CompileOptions = {}): Plan {
   // One slot is kept free for the split-K scratch buffer of conv weight gradients.
   const fused = run(
     "fuse elementwise",
-    () => fuseElementwise(p, { maxBindings: maxBindings - 1, fuse: opts.fuse ?? true }),
+    () =>
+      fuseElementwise(p, {
+        maxBindings: maxBindings - 1,
+        fuse: opts.fuse ?? true,
+        bindingsOf: (n) => bindingsFor(4 * numel(n.shape), opts.maxBindingBytes ?? DEFAULT_MAX_BINDING_BYTES),
+      }),
     (f) => verifyFused(f, maxBindings - 1),
     (f) => f.groups.length,
   );

@@ -73,6 +73,12 @@ function accessors(name: string, type: string, count: number, per: number, writa
  * Splits the bindings of `k` whose tensors exceed `maxBytes` into ranges.
  * @example splitLargeBindings(kernel, (t) => tensors.get(t).elements, device.limits.maxStorageBufferBindingSize)
  */
+/** How many bindings a tensor of `bytes` takes once split into ranges (1 when it fits). */
+export function bindingsFor(bytes: number, maxBytes: number = DEFAULT_MAX_BINDING_BYTES): number {
+  if (bytes <= maxBytes) return 1;
+  return Math.ceil(bytes / (Math.floor(maxBytes / OFFSET_ALIGN) * OFFSET_ALIGN));
+}
+
 export function splitLargeBindings(
   k: KernelDraft,
   elementsOf: (tensor: string) => number,
@@ -90,7 +96,7 @@ export function splitLargeBindings(
     const tensor = k.bindings[b] as string;
     const bytes = 4 * elementsOf(tensor);
     if (bytes <= maxBytes) return decl;
-    const count = Math.ceil(bytes / chunk);
+    const count = bindingsFor(bytes, maxBytes);
     const per = chunk / (type === "f32" ? 4 : 16);
     split.add(name);
     helpers.push(...accessors(name, type, count, per, mode === "read_write"));

@@ -389,16 +389,17 @@ describe("mioc compile", () => {
     expect(r.stdout).toContain("fn erf32(x: f32) -> f32");
   });
 
-  it("--emit wgsl of the paper's SwinIR-S+EP: its kernels for 16 bindings; for 8, the kernel that cannot fit", () => {
+  it("--emit wgsl of the paper's SwinIR-S+EP: its kernels for 16 bindings, and for 8 (fusion counts split bindings)", () => {
     const file = "pipelines/swinir_s_ep.mio";
     const at16 = mioc(["compile", file, "--emit", "wgsl", "--max-bindings", "16"]);
     expect(at16.code, at16.stderr).toBe(0);
     expect(at16.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 16 storage buffers per kernel/);
+    // Its 270 MiB qkv gradient takes 3 bindings once split: a kernel fusing the three embeds into it used to need 10.
     const at8 = mioc(["compile", file, "--emit", "wgsl"]);
-    expect(at8.code).toBe(2);
-    expect(at8.stderr).toMatch(/mioc: error: kernel \w+ needs \d+ storage buffers .* a kernel may bind 8\n/);
-    expect(at8.stderr).toContain("--max-bindings 16");
-    expect(at8.stderr).not.toMatch(noStack);
+    expect(at8.code, at8.stderr).toBe(0);
+    expect(at8.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel/);
+    const slots = [...at8.stdout.matchAll(/@binding\((\d+)\)/g)].map((m) => Number(m[1]));
+    expect(Math.max(...slots)).toBe(7);
     expect(mioc(["compile", file, "--emit", "wgsl", "--profile", "quick"]).code).toBe(0);
   }, 120_000);
 
