@@ -167,7 +167,7 @@ describe("parameter counts (docs/training.md)", () => {
       const full = specOf(file).curriculum.stages.map((s) => [s.tasks.length, s.iters, s.restarts]);
       expect(full).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 100_000 : 400_000, n < 7 ? 1 : 4]));
       const quick = specOf(file, "quick").curriculum.stages.map((s) => [s.tasks.length, s.iters, s.restarts]);
-      expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 150 : 600, n < 7 ? 1 : 4]));
+      expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 60 : 240, n < 7 ? 1 : 4]));
     }
     // The sequential variants differ from swinir_s only in their prompt (and name and sources).
     const strip = ({ name: _, sources: __, prompt: ___, ...rest }: ExperimentSpec) => rest;
