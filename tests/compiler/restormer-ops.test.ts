@@ -5,11 +5,13 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { grad } from "../../compiler/autodiff/grad.js";
+import { buildTrainStep } from "../../compiler/autodiff/optim.js";
 import { checkFile } from "../../compiler/compile.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
 import { interpret } from "../../compiler/ir/interp.js";
 import { type Node, numel } from "../../compiler/ir/node.js";
 import { lowerModel, modelParamShapes } from "../../compiler/lower/model.js";
+import { compileProgram } from "../../compiler/passes/pipeline.js";
 import { cotangentLoss, relErr } from "./helpers.js";
 import { type RestormerBlockFixture, readRestormerOps, restormerBlock } from "./restormer-golden.js";
 
@@ -130,5 +132,18 @@ describe("stdlib Restormer", () => {
     expect(count).toBe(golden.restormer_params.small.params);
     const ops = new Set(m.b.g.nodes.map((n) => n.op));
     expect([...ops].filter((op) => op.startsWith("conv2d_grouped"))).toEqual(["conv2d_grouped"]);
+  });
+
+  it("a small configuration's train step compiles to WGSL, with every grouped kernel form", () => {
+    const { program, spec } = experiment("restormer_small");
+    const m = lowerModel(program, spec, { batch: 2, height: 16, width: 16, train: true });
+    const loss = m.b.l1Loss(m.out, m.b.input("gt", m.out.shape));
+    const opt = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 } as const;
+    const plan = compileProgram(buildTrainStep(m.b, loss, { optimizer: opt, ema: 0.999 }), { maxBindings: 8 });
+    const grouped = plan.kernels.filter((k) => k.name.startsWith("conv2d_grouped"));
+    expect(new Set(grouped.map((k) => k.name.replace(/_\d+$/, "")))).toEqual(
+      new Set(["conv2d_grouped", "conv2d_grouped_bwd_x", "conv2d_grouped_bwd_w"]),
+    );
+    for (const k of grouped) expect(k.wgsl).toContain("fma(");
   });
 });
