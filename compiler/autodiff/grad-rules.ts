@@ -1,7 +1,7 @@
 // Backward rules: for node n = op(src...) and the gradient g of the loss with respect to n, each rule returns the
 // gradient with respect to every source (a vector-Jacobian product), written with other primitive ops, or null
 // where the op is constant in that source. Linear ops come in adjoint pairs (pad/pad_bwd, slice/embed,
-// resize/resize_bwd, index_select/index_select_bwd, conv2d/conv2d_bwd_x/conv2d_bwd_w; roll with negated shifts), so
+// resize/resize_bwd, index_select/index_select_bwd, conv2d/conv2d_bwd_x/conv2d_bwd_w and their grouped forms; roll with negated shifts), so
 // the set is closed: every rule's output has rules too.
 import { at, type Node } from "../ir/node.js";
 import { num, nums, type OpName, str } from "../ir/ops.js";
@@ -97,5 +97,21 @@ export const gradRules = {
     const [x, dy] = [src(n, 0), src(n, 1)];
     const [stride, pad] = [num(n.attrs, "stride"), num(n.attrs, "pad")];
     return [o.conv2dBwdX(dy, g, stride, pad, x.shape), o.convolve(x, g, stride, pad)];
+  },
+  // The grouped ops' rules are the dense ones with the group count passed through.
+  conv2d_grouped: (o, g, n) => {
+    const [x, w] = [src(n, 0), src(n, 1)];
+    const [stride, pad, groups] = [num(n.attrs, "stride"), num(n.attrs, "pad"), num(n.attrs, "groups")];
+    return [o.conv2dBwdX(g, w, stride, pad, x.shape, groups), o.conv2dBwdW(x, g, stride, pad, w.shape[2] ?? 0, groups)];
+  },
+  conv2d_grouped_bwd_x: (o, g, n) => {
+    const [dy, w] = [src(n, 0), src(n, 1)];
+    const [stride, pad, groups] = [num(n.attrs, "stride"), num(n.attrs, "pad"), num(n.attrs, "groups")];
+    return [o.convolve(g, w, stride, pad, groups), o.conv2dBwdW(g, dy, stride, pad, w.shape[2] ?? 0, groups)];
+  },
+  conv2d_grouped_bwd_w: (o, g, n) => {
+    const [x, dy] = [src(n, 0), src(n, 1)];
+    const [stride, pad, groups] = [num(n.attrs, "stride"), num(n.attrs, "pad"), num(n.attrs, "groups")];
+    return [o.conv2dBwdX(dy, g, stride, pad, x.shape, groups), o.convolve(x, g, stride, pad, groups)];
   },
 } satisfies Record<OpName, GradRule>;

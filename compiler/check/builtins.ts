@@ -1,8 +1,8 @@
 // The layers a .mio backbone can call, as one table: parameters with their ranges, the shape rule (channels and
 // spatial stride), the side rule (an output side from an input side, as the lowering computes it), the weight tensors
-// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Transformer layers without
-// a lowering (Restormer's, PromptIR's) are here so those backbones check today; an experiment that uses one is
-// rejected at the call until the compiler core has kernels for it.
+// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Layers without a lowering
+// (PromptIR's prompt_gen, sigmoid) are here so those backbones check today; an experiment that uses one is rejected
+// at the call until the compiler core has kernels for it.
 import type { Span } from "../../grammar/ast.js";
 import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
@@ -296,17 +296,10 @@ export const builtins: Record<string, Builtin> = {
           stride: num(a.stride),
           pad: num(a.pad),
           padMode: a.pad_mode === "reflect" ? "reflect" : "zeros",
+          groups: num(a.groups),
           bias: Boolean(a.bias),
           init: a.init as LayerInit,
         }),
-      // The builder's conv is dense; lowering `groups` as dense would train a larger network than declared.
-      unsupported: (a) =>
-        num(a.groups) === 1
-          ? undefined
-          : {
-              message: `grouped convolution (groups: ${a.groups}) is declared but cannot be compiled yet`,
-              hint: "only groups: 1 compiles today",
-            },
     },
   },
   linear: {
@@ -403,8 +396,11 @@ export const builtins: Record<string, Builtin> = {
     },
   },
   layer_norm: {
-    doc: "layer norm over channels (with bias unless bias: false)",
-    params: [{ name: "bias", type: "bool", default: true }],
+    doc: "layer norm over channels (with bias unless bias: false; center: false divides x itself by the deviation, Restormer's BiasFree)",
+    params: [
+      { name: "bias", type: "bool", default: true },
+      { name: "center", type: "bool", default: true },
+    ],
     inputs: 1,
     shape: same("layer_norm", ["map", "tokens"]),
     weights: (a, ins) => [
@@ -417,6 +413,7 @@ export const builtins: Record<string, Builtin> = {
         b.layerNorm(first(inputs), where as string, {
           axis: first(shapes).kind === "map" ? 1 : -1,
           bias: Boolean(a.bias),
+          center: Boolean(a.center),
         }),
     },
   },
@@ -534,6 +531,10 @@ export const builtins: Record<string, Builtin> = {
         ...b("project_out", c),
       ];
     },
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.mdta(first(inputs), where as string, { heads: num(a.heads), bias: Boolean(a.bias) }),
+    },
   },
   gdfn: {
     doc: "Restormer's gated-Dconv feed-forward network (hidden = ffn * channels)",
@@ -555,6 +556,10 @@ export const builtins: Record<string, Builtin> = {
         ["project_out.weight", [c, h, 1, 1]],
         ...b("project_out", c),
       ];
+    },
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.gdfn(first(inputs), where as string, { ffn: num(a.ffn), bias: Boolean(a.bias) }),
     },
   },
   prompt_gen: {
@@ -592,6 +597,7 @@ export const builtins: Record<string, Builtin> = {
       return { kind: "map", c: x.c / r2, down: x.down / num(a.r) };
     },
     side: (n, a) => n * num(a.r),
+    lower: unary((b, x, a) => b.pixelShuffle(x, num(a.r))),
   },
   pixel_unshuffle: {
     doc: "(C, rH, rW) → (C·r², H, W)",
@@ -611,6 +617,7 @@ export const builtins: Record<string, Builtin> = {
       }
       return n / num(a.r);
     },
+    lower: unary((b, x, a) => b.pixelUnshuffle(x, num(a.r))),
   },
   upsample: {
     doc: "bilinear resize by an integer factor (align_corners = false)",

@@ -52,8 +52,22 @@ export interface Conv2dOptions {
   /** Padding on every side. */
   pad?: number;
   padMode?: "zeros" | "reflect";
+  /** PyTorch's `groups`: the weight is [out, Cin/groups, k, k]; depthwise when groups = Cin = out. */
+  groups?: number;
   bias?: boolean;
   init?: LayerInit;
+}
+
+/** Restormer's MDTA (`Attention`): heads, and whether its three convs have biases (the reference's `bias`). */
+export interface MdtaOptions {
+  heads: number;
+  bias?: boolean;
+}
+
+/** Restormer's GDFN (`FeedForward`): hidden = int(C · ffn), and the convs' biases. */
+export interface GdfnOptions {
+  ffn: number;
+  bias?: boolean;
 }
 
 export interface LinearOptions {
@@ -151,7 +165,9 @@ export class GraphBuilder extends GraphOps {
    * [out, Cin, k, k] and `<name>.bias` [out].
    */
   conv2d(x: Node, name: string, o: Conv2dOptions): Node {
-    const cin = x.shape[1] ?? 0;
+    const groups = o.groups ?? 1;
+    const cin = (x.shape[1] ?? 0) / groups;
+    assert(Number.isInteger(cin) && o.out % groups === 0, () => `conv '${name}': groups ${groups} of [${x.shape}]`);
     const [w, b] = this.weightAndBias(
       name,
       [o.out, cin, o.k, o.k],
@@ -162,7 +178,7 @@ export class GraphBuilder extends GraphOps {
     const pad = o.pad ?? 0;
     const reflect = (o.padMode ?? "zeros") === "reflect" && pad > 0;
     const xin = reflect ? this.pad(x, [pad, pad, pad, pad], "reflect") : x;
-    const y = this.convolve(xin, w, o.stride ?? 1, reflect ? 0 : pad);
+    const y = this.convolve(xin, w, o.stride ?? 1, reflect ? 0 : pad, groups);
     return b ? this.add(y, this.reshape(b, [1, o.out, 1, 1])) : y;
   }
 
@@ -223,20 +239,62 @@ export class GraphBuilder extends GraphOps {
 
   /**
    * `nn.LayerNorm(C, eps)` over `axis` (the last by default: tokens (B, L, C); 1 for an NCHW map); creates
-   * `<name>.weight` [C] (ones) and, with `bias`, `<name>.bias` [C] (zeros), PyTorch's init.
+   * `<name>.weight` [C] (ones) and, with `bias`, `<name>.bias` [C] (zeros), PyTorch's init. Over a map's channels
+   * this is Restormer's WithBias_LayerNorm; with `center: false` and `bias: false` its BiasFree_LayerNorm,
+   * x / sqrt(var + eps) · w.
    */
-  layerNorm(x: Node, name: string, o: { axis?: number; eps?: number; bias?: boolean } = {}): Node {
+  layerNorm(x: Node, name: string, o: { axis?: number; eps?: number; bias?: boolean; center?: boolean } = {}): Node {
     const axis = (o.axis ?? -1) < 0 ? (o.axis ?? -1) + x.shape.length : (o.axis ?? -1);
     const c = x.shape[axis] ?? 0;
     // The affine parameters broadcast along the axes after `axis`: [C] for the last, [C, 1, 1] for NCHW channels.
     const along = [c, ...x.shape.slice(axis + 1).map(() => 1)];
     let y = this.mul(
-      this.normalize(x, axis, o.eps ?? 1e-5),
+      this.normalize(x, axis, o.eps ?? 1e-5, o.center ?? true),
       this.reshape(this.param(`${name}.weight`, [c], { kind: "const", value: 1 }), along),
     );
     if (o.bias ?? true)
       y = this.add(y, this.reshape(this.param(`${name}.bias`, [c], { kind: "const", value: 0 }), along));
     return y;
+  }
+
+  /**
+   * Restormer's MDTA (`Attention`) on a map (B, C, H, W): a 1x1 conv to q, k, v (`<name>.qkv`), a depthwise 3x3
+   * (`<name>.qkv_dwconv`, 3C groups), per head (B, heads, C/heads, H·W) with q and k L2-normalised along H·W, the
+   * channel attention softmax(q·kᵀ · temperature) · v, and a 1x1 conv back (`<name>.project_out`). Creates
+   * `<name>.temperature` [heads, 1, 1] (ones, as the reference).
+   */
+  mdta(x: Node, name: string, o: MdtaOptions): Node {
+    const [bsz, c, h, w] = x.shape as [number, number, number, number];
+    const { heads } = o;
+    assert(x.shape.length === 4 && c % heads === 0, () => `mdta of [${x.shape}] with ${heads} heads`, x);
+    const bias = o.bias ?? false;
+    const d = c / heads;
+    const temperature = this.param(`${name}.temperature`, [heads, 1, 1], { kind: "const", value: 1 });
+    const qkv1 = this.conv2d(x, `${name}.qkv`, { out: 3 * c, k: 1, bias });
+    const qkv = this.conv2d(qkv1, `${name}.qkv_dwconv`, { out: 3 * c, k: 3, pad: 1, groups: 3 * c, bias });
+    // chunk(3, dim=1) then 'b (head c) h w -> b head c (h w)': channel i·C + head·d + j.
+    const split = this.reshape(qkv, [bsz, 3, heads, d, h * w]);
+    const part = (i: number) =>
+      this.reshape(this.slice(split, [0, i, 0, 0, 0], [bsz, 1, heads, d, h * w]), [bsz, heads, d, h * w]);
+    const [q, k, v] = [this.l2Normalize(part(0), -1), this.l2Normalize(part(1), -1), part(2)];
+    const attn = this.mul(this.matmul(q, this.t(k)), this.reshape(temperature, [1, heads, 1, 1]));
+    const out = this.reshape(this.matmul(this.softmax(attn, -1), v), [bsz, c, h, w]);
+    return this.conv2d(out, `${name}.project_out`, { out: c, k: 1, bias });
+  }
+
+  /**
+   * Restormer's GDFN (`FeedForward`) on a map: a 1x1 conv to 2·hidden channels (`<name>.project_in`), a depthwise 3x3
+   * (`<name>.dwconv`), GELU(x1)·x2 of its two halves, a 1x1 conv back (`<name>.project_out`); hidden = int(C · ffn).
+   */
+  gdfn(x: Node, name: string, o: GdfnOptions): Node {
+    const [bsz, c, h, w] = x.shape as [number, number, number, number];
+    const hidden = Math.floor(c * o.ffn);
+    assert(x.shape.length === 4 && hidden >= 1, () => `gdfn of [${x.shape}] with ffn ${o.ffn}`, x);
+    const bias = o.bias ?? false;
+    const y1 = this.conv2d(x, `${name}.project_in`, { out: 2 * hidden, k: 1, bias });
+    const y = this.conv2d(y1, `${name}.dwconv`, { out: 2 * hidden, k: 3, pad: 1, groups: 2 * hidden, bias });
+    const half = (i: number) => this.slice(y, [0, i * hidden, 0, 0], [bsz, hidden, h, w]);
+    return this.conv2d(this.mul(this.gelu(half(0)), half(1)), `${name}.project_out`, { out: c, k: 1, bias });
   }
 
   /** Global spatial mean of NCHW to [B, C] (`AdaptiveAvgPool2d(1)` + flatten). */

@@ -97,26 +97,30 @@ function convTaps(
   visit: (g: number, xIndex: number, wIndex: number) => void,
 ): void {
   const [nb, ci, h, wd] = xs as [number, number, number, number];
-  const [co, , kh, kw] = ws as [number, number, number, number];
+  const [co, cpg, kh, kw] = ws as [number, number, number, number];
   const [, , ho, wo] = ys as [number, number, number, number];
   const stride = num(n.attrs, "stride");
   const pad = num(n.attrs, "pad");
+  // Output channel o reads the cpg input channels of its group (all of them when dense: groups = 1).
+  const opg = co / (ci / cpg);
   for (let b = 0; b < nb; b++)
     for (let o = 0; o < co; o++)
       for (let i = 0; i < ho; i++)
         for (let j = 0; j < wo; j++) {
           const g = at(dy, ((b * co + o) * ho + i) * wo + j);
           if (g === 0) continue;
-          for (let c = 0; c < ci; c++)
+          for (let cl = 0; cl < cpg; cl++) {
+            const c = Math.floor(o / opg) * cpg + cl;
             for (let a = 0; a < kh; a++) {
               const yy = i * stride + a - pad;
               if (yy < 0 || yy >= h) continue;
               for (let e = 0; e < kw; e++) {
                 const xx = j * stride + e - pad;
                 if (xx < 0 || xx >= wd) continue;
-                visit(g, ((b * ci + c) * h + yy) * wd + xx, ((o * ci + c) * kh + a) * kw + e);
+                visit(g, ((b * ci + c) * h + yy) * wd + xx, ((o * cpg + cl) * kh + a) * kw + e);
               }
             }
+          }
         }
 }
 
@@ -127,17 +131,20 @@ function padSource(o: number, before: number, size: number, mode: string): numbe
   return i >= 0 && i < size ? i : -1;
 }
 
+/** A (grouped) convolution: output channel o reads the w.shape[1] input channels of its group. */
 function conv2d(x: Float64Array, w: Float64Array, xs: Shape, ws: Shape, ys: Shape, stride: number, pad: number) {
   const [nb, ci, h, wd] = xs as [number, number, number, number];
-  const [co, , kh, kw] = ws as [number, number, number, number];
+  const [co, cpg, kh, kw] = ws as [number, number, number, number];
   const [, , ho, wo] = ys as [number, number, number, number];
+  const opg = co / (ci / cpg);
   const y = new Float64Array(numel(ys));
   for (let n = 0; n < nb; n++)
     for (let o = 0; o < co; o++)
       for (let i = 0; i < ho; i++)
         for (let j = 0; j < wo; j++) {
           let acc = 0;
-          for (let c = 0; c < ci; c++)
+          for (let cl = 0; cl < cpg; cl++) {
+            const c = Math.floor(o / opg) * cpg + cl;
             for (let a = 0; a < kh; a++) {
               const yy = i * stride + a - pad;
               if (yy < 0 || yy >= h) continue;
@@ -145,13 +152,41 @@ function conv2d(x: Float64Array, w: Float64Array, xs: Shape, ws: Shape, ys: Shap
                 const xx = j * stride + b - pad;
                 if (xx < 0 || xx >= wd) continue;
                 acc +=
-                  (x[((n * ci + c) * h + yy) * wd + xx] as number) * (w[((o * ci + c) * kh + a) * kw + b] as number);
+                  (x[((n * ci + c) * h + yy) * wd + xx] as number) * (w[((o * cpg + cl) * kh + a) * kw + b] as number);
               }
             }
+          }
           y[((n * co + o) * ho + i) * wo + j] = acc;
         }
   return y;
 }
+
+const convForward: CpuRule = ([x, w], n) =>
+  conv2d(
+    x ?? new Float64Array(),
+    w ?? new Float64Array(),
+    shapeOf(n, 0),
+    shapeOf(n, 1),
+    n.shape,
+    num(n.attrs, "stride"),
+    num(n.attrs, "pad"),
+  );
+const convBwdX: CpuRule = ([dy, w], n) => {
+  const dx = new Float64Array(numel(n.shape));
+  const wv = w ?? new Float64Array();
+  convTaps(dy ?? new Float64Array(), n.shape, shapeOf(n, 1), shapeOf(n, 0), n, (g, xi, wi) =>
+    addAt(dx, xi, g * (wv[wi] as number)),
+  );
+  return dx;
+};
+const convBwdW: CpuRule = ([x, dy], n) => {
+  const dw = new Float64Array(numel(n.shape));
+  const xv = x ?? new Float64Array();
+  convTaps(dy ?? new Float64Array(), shapeOf(n, 0), n.shape, shapeOf(n, 1), n, (g, xi, wi) =>
+    addAt(dw, wi, g * (xv[xi] as number)),
+  );
+  return dw;
+};
 
 /** The CPU reference of every op (float64). */
 export const cpuRules = {
@@ -375,32 +410,13 @@ export const cpuRules = {
         }
     return out;
   },
-  conv2d: ([x, w], n) =>
-    conv2d(
-      x ?? new Float64Array(),
-      w ?? new Float64Array(),
-      n.src[0]?.shape ?? [],
-      n.src[1]?.shape ?? [],
-      n.shape,
-      num(n.attrs, "stride"),
-      num(n.attrs, "pad"),
-    ),
-  conv2d_bwd_x: ([dy, w], n) => {
-    const dx = new Float64Array(numel(n.shape));
-    const wv = w ?? new Float64Array();
-    convTaps(dy ?? new Float64Array(), n.shape, shapeOf(n, 1), shapeOf(n, 0), n, (g, xi, wi) =>
-      addAt(dx, xi, g * (wv[wi] as number)),
-    );
-    return dx;
-  },
-  conv2d_bwd_w: ([x, dy], n) => {
-    const dw = new Float64Array(numel(n.shape));
-    const xv = x ?? new Float64Array();
-    convTaps(dy ?? new Float64Array(), shapeOf(n, 0), n.shape, shapeOf(n, 1), n, (g, xi, wi) =>
-      addAt(dw, wi, g * (xv[xi] as number)),
-    );
-    return dw;
-  },
+  conv2d: convForward,
+  conv2d_bwd_x: convBwdX,
+  conv2d_bwd_w: convBwdW,
+  // The same loops: the weight's shape says how many input channels each output channel reads.
+  conv2d_grouped: convForward,
+  conv2d_grouped_bwd_x: convBwdX,
+  conv2d_grouped_bwd_w: convBwdW,
 } satisfies Record<OpName, CpuRule>;
 
 /**

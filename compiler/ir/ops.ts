@@ -58,6 +58,12 @@ export const OPS = [
   "conv2d",
   "conv2d_bwd_x",
   "conv2d_bwd_w",
+  // Grouped convolution (PyTorch `groups`: weight [O, C/G, k, k], output channel o reads only the C/G input channels
+  // of its group o / (O/G)); depthwise when G = C = O (Restormer's 3x3 after each 1x1). Separate ops because their
+  // kernels are direct loops (compiler/wgsl/grouped.ts), not the dense implicit GEMM; groups = 1 stays conv2d.
+  "conv2d_grouped",
+  "conv2d_grouped_bwd_x",
+  "conv2d_grouped_bwd_w",
 ] as const;
 export type OpName = (typeof OPS)[number];
 
@@ -119,6 +125,12 @@ const rank = (s: Shape | undefined, r: number, what: string): Shape => {
   assert(s !== undefined && s.length === r, () => `${what} expects rank ${r}, got [${s}]`);
   return s;
 };
+
+/** `groups` divides both channel counts and the weight holds C / groups input channels per output channel. */
+function groupsFit(groups: number, c: number, o: number, perGroup: number): void {
+  const ok = Number.isInteger(groups) && groups >= 1 && c % groups === 0 && o % groups === 0;
+  assert(ok && perGroup === c / groups, () => `groups ${groups} do not fit ${c} input, ${o} output channels`);
+}
 
 /** Shape rules: validate the inputs and return the output shape. */
 export const shapeRules = {
@@ -299,5 +311,32 @@ export const shapeRules = {
     const k = num(a, "k");
     assert(sx[0] === sd[0], () => `conv2d_bwd_w: batch of x [${sx}] and dy [${sd}] differ`);
     return [sd[1] ?? 0, sx[1] ?? 0, k, k];
+  },
+  conv2d_grouped: ([x, w], a) => {
+    const sx = rank(x, 4, "conv2d_grouped input");
+    const sw = rank(w, 4, "conv2d_grouped weight");
+    const [stride, pad, groups] = [num(a, "stride"), num(a, "pad"), num(a, "groups")];
+    groupsFit(groups, sx[1] ?? 0, sw[0] ?? 0, sw[1] ?? 0);
+    const ho = convOut(sx[2] ?? 0, sw[2] ?? 0, stride, pad);
+    const wo = convOut(sx[3] ?? 0, sw[3] ?? 0, stride, pad);
+    assert(ho > 0 && wo > 0, () => `conv2d_grouped output is empty for input [${sx}] and weight [${sw}]`);
+    return [sx[0] ?? 0, sw[0] ?? 0, ho, wo];
+  },
+  conv2d_grouped_bwd_x: ([dy, w], a) => {
+    const sd = rank(dy, 4, "conv2d_grouped_bwd_x dy");
+    const sw = rank(w, 4, "conv2d_grouped_bwd_x weight");
+    const xs = nums(a, "xshape");
+    groupsFit(num(a, "groups"), xs[1] ?? 0, sw[0] ?? 0, sw[1] ?? 0);
+    const ok = sd[1] === sw[0] && sd[2] === convOut(xs[2] ?? 0, sw[2] ?? 0, num(a, "stride"), num(a, "pad"));
+    assert(ok, () => `conv2d_grouped_bwd_x: dy [${sd}] does not match x [${xs}] and weight [${sw}]`);
+    return xs;
+  },
+  conv2d_grouped_bwd_w: ([x, dy], a) => {
+    const sx = rank(x, 4, "conv2d_grouped_bwd_w x");
+    const sd = rank(dy, 4, "conv2d_grouped_bwd_w dy");
+    const [k, groups] = [num(a, "k"), num(a, "groups")];
+    assert(sx[0] === sd[0], () => `conv2d_grouped_bwd_w: batch of x [${sx}] and dy [${sd}] differ`);
+    groupsFit(groups, sx[1] ?? 0, sd[1] ?? 0, (sx[1] ?? 0) / groups);
+    return [sd[1] ?? 0, (sx[1] ?? 0) / groups, k, k];
   },
 } satisfies Record<OpName, ShapeRule>;

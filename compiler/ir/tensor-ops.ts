@@ -160,6 +160,24 @@ export class GraphOps {
     return this.g.node("index_select_bwd", [g, index], { axis, size });
   }
 
+  /**
+   * `nn.PixelShuffle(r)`: (B, C·r², H, W) → (B, C, H·r, W·r), out[b, c, h·r + i, w·r + j] = x[b, c·r² + i·r + j, h, w];
+   * a permute between two reshape views (one copy kernel; its backward is the inverse permute).
+   */
+  pixelShuffle(x: Node, r: number): Node {
+    const [b, c, h, w] = x.shape as [number, number, number, number];
+    assert(x.shape.length === 4 && c % (r * r) === 0, () => `pixel_shuffle(${r}) of [${x.shape}]`, x);
+    const split = this.reshape(x, [b, c / (r * r), r, r, h, w]);
+    return this.reshape(this.permute(split, [0, 1, 4, 2, 5, 3]), [b, c / (r * r), h * r, w * r]);
+  }
+  /** `nn.PixelUnshuffle(r)`: (B, C, H·r, W·r) → (B, C·r², H, W), the inverse of `pixelShuffle`. */
+  pixelUnshuffle(x: Node, r: number): Node {
+    const [b, c, h, w] = x.shape as [number, number, number, number];
+    assert(x.shape.length === 4 && h % r === 0 && w % r === 0, () => `pixel_unshuffle(${r}) of [${x.shape}]`, x);
+    const split = this.reshape(x, [b, c, h / r, r, w / r, r]);
+    return this.reshape(this.permute(split, [0, 1, 3, 5, 2, 4]), [b, c * r * r, h / r, w / r]);
+  }
+
   // ---- reductions ----
   /** Sum over `axes`; with keepdim false the reduced axes are dropped afterwards. */
   sum(x: Node, axes: readonly number[], keepdim = true): Node {
@@ -205,9 +223,19 @@ export class GraphOps {
    * as nn.LayerNorm does before its affine step (the builder's `layerNorm` adds that). Two passes (mean, then the
    * mean square of the deviations) keep it as stable as PyTorch's.
    */
-  normalize(x: Node, axis = -1, eps = 1e-5): Node {
+  normalize(x: Node, axis = -1, eps = 1e-5, center = true): Node {
     const xc = this.sub(x, this.mean(x, [axis]));
-    return this.div(xc, this.sqrt(this.affine(this.mean(this.mul(xc, xc), [axis]), 1, eps)));
+    // center false: Restormer's BiasFree_LayerNorm, x / sqrt(var + eps), the variance still about the mean.
+    return this.div(center ? xc : x, this.sqrt(this.affine(this.mean(this.mul(xc, xc), [axis]), 1, eps)));
+  }
+  /**
+   * `F.normalize(x, dim=axis)`: x / max(‖x‖₂, eps) along `axis`. The clamp is relu(‖x‖ − eps) + eps, whose
+   * gradient is PyTorch's clamp_min's (1 above eps, 0 below). NOTE: an all-zero row has an infinite sqrt
+   * derivative at 0 and gives a NaN gradient, where PyTorch gives 0.
+   */
+  l2Normalize(x: Node, axis = -1, eps = 1e-12): Node {
+    const norm = this.sqrt(this.sum(this.mul(x, x), [axis]));
+    return this.div(x, this.affine(this.relu(this.affine(norm, 1, -eps)), 1, eps));
   }
 
   // ---- random ----
@@ -236,15 +264,21 @@ export class GraphOps {
   matmul(a: Node, b: Node): Node {
     return this.g.node("matmul", [a, b]);
   }
-  /** Zero-padded strided convolution, NCHW input and OIHW weight (no bias: add it as [1,C,1,1]). */
-  convolve(x: Node, w: Node, stride = 1, pad = 0): Node {
-    return this.g.node("conv2d", [x, w], { stride, pad });
+  /**
+   * Zero-padded strided convolution, NCHW input and OIHW weight (no bias: add it as [1,C,1,1]). With `groups` > 1
+   * the weight is [O, C/groups, k, k] (PyTorch's grouped and depthwise conv) and the op is `conv2d_grouped`.
+   */
+  convolve(x: Node, w: Node, stride = 1, pad = 0, groups = 1): Node {
+    if (groups === 1) return this.g.node("conv2d", [x, w], { stride, pad });
+    return this.g.node("conv2d_grouped", [x, w], { stride, pad, groups });
   }
-  conv2dBwdX(dy: Node, w: Node, stride: number, pad: number, xshape: Shape): Node {
-    return this.g.node("conv2d_bwd_x", [dy, w], { stride, pad, xshape: [...xshape] });
+  conv2dBwdX(dy: Node, w: Node, stride: number, pad: number, xshape: Shape, groups = 1): Node {
+    if (groups === 1) return this.g.node("conv2d_bwd_x", [dy, w], { stride, pad, xshape: [...xshape] });
+    return this.g.node("conv2d_grouped_bwd_x", [dy, w], { stride, pad, groups, xshape: [...xshape] });
   }
-  conv2dBwdW(x: Node, dy: Node, stride: number, pad: number, k: number): Node {
-    return this.g.node("conv2d_bwd_w", [x, dy], { stride, pad, k });
+  conv2dBwdW(x: Node, dy: Node, stride: number, pad: number, k: number, groups = 1): Node {
+    if (groups === 1) return this.g.node("conv2d_bwd_w", [x, dy], { stride, pad, k });
+    return this.g.node("conv2d_grouped_bwd_w", [x, dy], { stride, pad, k, groups });
   }
 
   // ---- losses (composites) ----

@@ -7,6 +7,7 @@
 import { assert, at, type Node, stridesOf } from "../ir/node.js";
 import { num, nums, type OpName, str } from "../ir/ops.js";
 import { type RowConvSpec, rowConvApplies, type WeightGradSpec, weightGradApplies } from "./conv-rows.js";
+import { groupedConvRules } from "./grouped.js";
 
 /** A WGSL f32 literal (always with a decimal point or exponent). */
 export function lit(x: number): string {
@@ -569,4 +570,5 @@ export const wgslRules = {
       };
     },
   },
+  ...groupedConvRules,
 } satisfies Record<OpName, WgslRule>;

@@ -38,16 +38,16 @@ writeFileSync(
   ].join("\n"),
 );
 
-/** A valid experiment on Restormer, whose attention and feed-forward layers check but have no kernels yet. */
-const restormer = join(dir, "restormer.mio");
+/** A valid experiment on PromptIR, whose prompt generation blocks check but have no kernels yet. */
+const promptir = join(dir, "promptir.mio");
 writeFileSync(
-  restormer,
+  promptir,
   [
     "use stdlib/tasks",
-    "use stdlib/backbones/restormer",
+    "use stdlib/backbones/promptir",
     "",
     "experiment restore {",
-    "  model Restormer",
+    "  model PromptIR",
     "  curriculum mixed { tasks sr; iters 10 }",
     "}",
     "",
@@ -367,16 +367,16 @@ describe("mioc compile", () => {
   });
 
   it("--emit ir of an experiment with layers that have no kernels is exit code 2 at their calls, not a stack", () => {
-    const r = mioc(["compile", restormer, "--emit", "ir"]);
+    const r = mioc(["compile", promptir, "--emit", "ir"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    const source = readFileSync("stdlib/backbones/restormer.mio", "utf8").split("\n");
-    const line = source.findIndex((l) => l.includes("attn: mdta")) + 1;
-    const col = (source[line - 1] ?? "").indexOf("attn: mdta") + 1;
+    const source = readFileSync("stdlib/backbones/promptir.mio", "utf8").split("\n");
+    const line = source.findIndex((l) => l.includes("prompt3: prompt_gen")) + 1;
+    const col = (source[line - 1] ?? "").indexOf("prompt3: prompt_gen") + 1;
     expect(r.stderr).toContain(
-      `stdlib/backbones/restormer.mio:${line}:${col} error MIO6001: layer 'mdta' is declared but cannot be compiled yet\n`,
+      `stdlib/backbones/promptir.mio:${line}:${col} error MIO6001: layer 'prompt_gen' is declared but cannot be compiled yet\n`,
     );
-    expect(r.stderr).toContain(`  note: ${restormer}:5:9: the experiment compiles 'Restormer' here`);
+    expect(r.stderr).toContain(`  note: ${promptir}:5:9: the experiment compiles 'PromptIR' here`);
     expect(r.stderr).not.toMatch(noStack);
   });
 

@@ -243,6 +243,64 @@ export const OP_CASES: OpCase[] = [
     inputs: { x: [2, 2, 8, 7], dy: [2, 3, 4, 4] },
     build: (b, i) => b.conv2dBwdW(i("x"), i("dy"), 2, 1, 3),
   },
+  // Grouped convolution (PyTorch `groups`): two groups, depthwise, strided, a channel multiplier (2 outputs per
+  // input channel), and its two adjoints on their own so their backward (double backward) is checked too.
+  {
+    name: "conv2d grouped k3 s1 p1 groups 2",
+    inputs: { x: [2, 4, 5, 6], w: [6, 2, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1, 2),
+  },
+  {
+    name: "conv2d depthwise k3 s1 p1",
+    inputs: { x: [2, 3, 5, 4], w: [3, 1, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1, 3),
+  },
+  {
+    name: "conv2d grouped k3 s2 p1",
+    inputs: { x: [1, 4, 7, 6], w: [4, 2, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 2, 1, 2),
+  },
+  {
+    name: "conv2d depthwise channel multiplier 2",
+    inputs: { x: [1, 2, 4, 4], w: [4, 1, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1, 2),
+  },
+  {
+    name: "conv2d_grouped_bwd_x s2",
+    inputs: { dy: [2, 4, 3, 3], w: [4, 1, 3, 3] },
+    build: (b, i) => b.conv2dBwdX(i("dy"), i("w"), 2, 1, [2, 2, 6, 5], 2),
+  },
+  {
+    name: "conv2d_grouped_bwd_w s1",
+    inputs: { x: [2, 4, 4, 5], dy: [2, 2, 4, 5] },
+    build: (b, i) => b.conv2dBwdW(i("x"), i("dy"), 1, 1, 3, 2),
+  },
+  {
+    name: "conv layer groups 3 with bias (builder)",
+    inputs: { x: [1, 6, 3, 4] },
+    build: (b, i) => b.conv2d(i("x"), "dw", { out: 6, k: 3, pad: 1, groups: 3 }),
+  },
+  // Restormer's ops: F.normalize along the last axis, pixel (un)shuffle, BiasFree layer norm over NCHW channels,
+  // MDTA and GDFN with biases (every parameter).
+  { name: "l2 normalize last axis", inputs: { x: [2, 3, 7] }, build: (b, i) => b.l2Normalize(i("x"), -1) },
+  { name: "l2 normalize axis 1", inputs: { x: [2, 4, 3] }, build: (b, i) => b.l2Normalize(i("x"), 1) },
+  { name: "pixel_shuffle 2", inputs: { x: [2, 8, 3, 2] }, build: (b, i) => b.pixelShuffle(i("x"), 2) },
+  { name: "pixel_unshuffle 2", inputs: { x: [1, 2, 4, 6] }, build: (b, i) => b.pixelUnshuffle(i("x"), 2) },
+  {
+    name: "layer norm over NCHW channels, BiasFree (not centered)",
+    inputs: { x: [2, 5, 3, 2] },
+    build: (b, i) => b.layerNorm(i("x"), "norm", { axis: 1, bias: false, center: false }),
+  },
+  {
+    name: "mdta with biases",
+    inputs: { x: [1, 4, 3, 4] },
+    build: (b, i) => b.mdta(i("x"), "attn", { heads: 2, bias: true }),
+  },
+  {
+    name: "gdfn with biases (hidden int(2 * 2.66) = 5)",
+    inputs: { x: [1, 2, 3, 4] },
+    build: (b, i) => b.gdfn(i("x"), "ffn", { ffn: 2.66, bias: true }),
+  },
   {
     name: "linear layer",
     inputs: { v: [2, 6] },

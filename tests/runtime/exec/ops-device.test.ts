@@ -129,6 +129,7 @@ describe("op kernels on the device", () => {
     "batched matmul (q @ k^T per window and head)",
     "softmax last axis with a fused member",
     "roll (cyclic shift of shifted windows)",
+    "conv2d grouped k3 s2 p1",
   ])("%s: tensors larger than a binding are split into ranges and give the CPU's numbers", async (name) => {
     const c = OP_CASES.find((k) => k.name === name);
     if (!c) throw new Error("case missing");
