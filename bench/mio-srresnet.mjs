@@ -3,40 +3,23 @@
 // instance); the last stdout line is the result as JSON, progress goes to stderr.
 // usage: node bench/mio-srresnet.mjs train FEAT BLOCKS BATCH PATCH STEPS WARMUP [--profile]
 //        node bench/mio-srresnet.mjs infer FEAT BLOCKS SIZE STEPS WARMUP
-import { buildTrainStep } from "../dist/compiler/autodiff/optim.js";
-import { initialParams } from "../dist/compiler/ir/builder.js";
 import { SequentialRng } from "../dist/compiler/ir/rng.js";
 import { lowerModel } from "../dist/compiler/lower/model.js";
-import { compileForDevice } from "../dist/runtime/exec/fit.js";
 import { ForwardPlan } from "../dist/runtime/exec/forward.js";
 import { srresnetExperiment } from "../dist/runtime/exec/infer.js";
-import { TrainSession } from "../dist/runtime/exec/train-session.js";
 import { acquireGpu } from "../dist/runtime/webgpu/device.js";
 import { fwdFlops, measure } from "./lib.mjs";
+import { planFields, timeTrainSteps } from "./mio-train.mjs";
 
 const [mode, ...rest] = process.argv.slice(2);
 const nums = rest.filter((a) => !a.startsWith("--")).map(Number);
 const wantProfile = process.argv.includes("--profile");
-// BasicSR's options for MSRResNet; the other peers use the same.
-const OPT = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
-const LR = 2e-4;
 
 // NOTE: acquireGpu keeps Dawn's instance reachable and lowers this thread's priority (docs/architecture.md, "The GPU
 // device").
 const gpu = await acquireGpu();
 const rng = new SequentialRng(1);
 const uniform = (n) => Float32Array.from({ length: n }, () => rng.next());
-
-function planFields(plan, compileMs, createMs) {
-  return {
-    kernels: plan.kernels.length,
-    uniqueKernels: new Set(plan.kernels.map((k) => k.key)).size,
-    peakMB: +(plan.peakBytes / 2 ** 20).toFixed(2),
-    unplannedMB: +(plan.unplannedBytes / 2 ** 20).toFixed(2),
-    compileMs: +compileMs.toFixed(1),
-    createMs: +createMs.toFixed(1),
-  };
-}
 
 /** Per-kernel timings of one step, each kernel in its own submit (slow: the driver skips it for huge configs). */
 async function kernelProfile(exe) {
@@ -55,29 +38,20 @@ async function kernelProfile(exe) {
 let result;
 if (mode === "train") {
   const [feat, blocks, batch, patch, steps, warmup] = nums;
-  const { program, spec } = srresnetExperiment({ feat, blocks, prompt: "none" });
-  const { b, out } = lowerModel(program, spec, { batch, height: patch, width: patch });
-  const loss = b.l1Loss(out, b.input("gt", out.shape));
-  let t = performance.now();
-  const plan = compileForDevice(gpu, buildTrainStep(b, loss, { optimizer: OPT }), {
-    what: `a batch of ${batch} crops of ${patch}×${patch}`,
-    hint: "lower the bench config's batch or patch",
+  const r = await timeTrainSteps(gpu, srresnetExperiment({ feat, blocks, prompt: "none" }), {
+    batch,
+    patch,
+    steps,
+    warmup,
+    uniform,
+    profile: wantProfile ? (session) => kernelProfile(session.exe) : null,
   });
-  const compileMs = performance.now() - t;
-  t = performance.now();
-  const session = await TrainSession.create(gpu, plan, initialParams(b), OPT);
-  const createMs = performance.now() - t;
-  const data = { lq: uniform(batch * 3 * patch * patch), gt: uniform(batch * 3 * patch * patch) };
-  const m = await measure("step", steps, warmup, async () => (await session.step(data, LR, ["loss"])).loss?.[0]);
-  const { last, ...timing } = m;
-  const profile = wantProfile ? await kernelProfile(session.exe) : null;
-  session.destroy();
   result = {
-    ...timing,
-    gflops: +((3 * fwdFlops(feat, blocks, patch, patch, batch)) / (timing.medianMs * 1e6)).toFixed(2),
-    loss: last,
-    ...planFields(plan, compileMs, createMs),
-    profile,
+    ...r.timing,
+    gflops: +((3 * fwdFlops(feat, blocks, patch, patch, batch)) / (r.timing.medianMs * 1e6)).toFixed(2),
+    loss: r.loss,
+    ...r.planFields,
+    profile: r.profile,
   };
 } else if (mode === "infer") {
   // The forward-only plan `mioc infer` runs, on one SIZE x SIZE image; the time includes the readback.

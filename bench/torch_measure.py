@@ -1,8 +1,19 @@
-"""Timing for the bench's PyTorch workers (torch_srresnet.py, torch_swinir.py): what bench/lib.mjs's measure() and
-cpuSample() do for the Node workers, in Python."""
+"""Timing and the --device option for the bench's PyTorch workers (torch_srresnet.py, torch_swinir.py): what
+bench/lib.mjs's measure(), cpuSample() and arg() do for the Node workers, in Python."""
 import resource
 import sys
 import time
+
+
+def pop_device(argv):
+    """Removes `--device NAME` from argv (so the rest are the positional numbers) and returns NAME: "cpu" without the
+    option, "" when it has no value. Each worker says which devices it takes."""
+    device = "cpu"
+    if "--device" in argv:
+        i = argv.index("--device")
+        device = argv[i + 1] if i + 1 < len(argv) else ""
+        del argv[i : i + 2]
+    return device
 
 
 def busy_seconds():

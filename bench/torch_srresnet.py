@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from srresnet_golden import SRResNetPrompt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_measure import measure  # noqa: E402
+from torch_measure import measure, pop_device  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -40,11 +40,7 @@ def basicsr_init(net):
 
 
 argv = sys.argv[1:]
-device = "cpu"
-if "--device" in argv:
-    i = argv.index("--device")
-    device = argv[i + 1] if i + 1 < len(argv) else ""
-    del argv[i : i + 2]
+device = pop_device(argv)
 if device not in ("cpu", "cuda"):
     raise SystemExit(f"--device takes cpu or cuda, got '{device}'")
 if device == "cuda" and not torch.cuda.is_available():

@@ -18,18 +18,14 @@ sys.path.insert(0, os.path.join(here, "..", "scripts", "fixtures"))
 sys.path.insert(0, here)
 import swin_ops_golden  # noqa: E402
 import swinir_golden  # noqa: E402
+from torch_measure import measure, pop_device  # noqa: E402
 
 torch.set_num_threads(2)
 argv = sys.argv[1:]
-device = "cpu"
-if "--device" in argv:
-    i = argv.index("--device")
-    device = argv[i + 1] if i + 1 < len(argv) else ""
-    del argv[i : i + 2]
+device = pop_device(argv)
 # The fixture's model builds its RGB mean, index and mask on the CPU, so this peer is CPU-only.
 if device != "cpu":
     raise SystemExit(f"--device: the SwinIR peer runs on the CPU only, got '{device}'")
-from torch_measure import measure  # noqa: E402
 
 mode, args = argv[0], [int(a) for a in argv[1:]]
 if mode != "train":
