@@ -176,37 +176,51 @@ function recipe(run: RunData): string[] {
   return items;
 }
 
-/** The paper's row for this recipe, in this run's column order; undefined when the paper has none. */
-function paperTable(run: RunData): Table | undefined {
-  const variant = paperVariant(run.spec);
-  if (!variant) return undefined;
-  const row = PAPER_TABLE3[variant] as readonly number[];
-  const cols = columnsOf([run]);
-  const cells = cols.map((c) => {
-    const i = (PAPER_TASKS as readonly string[]).indexOf(c.task);
-    return i < 0 ? "–" : (row[i] as number).toFixed(2);
+/** The paper's variants of these runs' recipes (`SwinIR-S+AP`), each once, in run order. */
+function paperVariants(runs: readonly RunData[]): string[] {
+  return [...new Set(runs.map((r) => paperVariant(r.spec)).filter((v): v is string => v !== undefined))];
+}
+
+/**
+ * The paper's rows for these runs' recipes, in their column order; undefined when the paper has none. One run's
+ * report quotes its own recipe's row, `mioc report` over several runs every recipe's.
+ */
+export function paperTable(runs: readonly RunData[]): Table | undefined {
+  const variants = paperVariants(runs);
+  if (variants.length === 0) return undefined;
+  const cols = columnsOf(runs);
+  const rows = variants.map((variant) => {
+    const row = PAPER_TABLE3[variant] as readonly number[];
+    const cells = cols.map((c) => {
+      const i = (PAPER_TASKS as readonly string[]).indexOf(c.task);
+      return i < 0 ? "–" : (row[i] as number).toFixed(2);
+    });
+    const out = PAPER_OUTDIS_AVG[variant];
+    return [`${variant} (paper)`, ...cells, (row[7] as number).toFixed(2), out === undefined ? "–" : out.toFixed(2)];
   });
-  const out = PAPER_OUTDIS_AVG[variant];
   return {
     header: ["", ...cols.map((c) => c.title), "Avg", "Out-Dis Avg"],
-    rows: [[`${variant} (paper)`, ...cells, (row[7] as number).toFixed(2), out === undefined ? "–" : out.toFixed(2)]],
+    rows,
     notes: ["MiOIR Table 3 (In-Dis) and Table 4 (Out-Dis average): DF2K training, DIV2K-valid test images."],
   };
 }
 
-/** The paper's Unknown row for this recipe, in this run's Unknown columns; undefined when the paper has none. */
-function paperUnknownTable(run: RunData): Table | undefined {
-  const variant = paperVariant(run.spec);
-  const row = variant ? PAPER_UNKNOWN[variant] : undefined;
-  if (!variant || !row || !run.metrics.sets[UNKNOWN]) return undefined;
-  const cols = unknownColumnsOf([run]);
-  const cells = cols.map((c) => {
-    const i = (PAPER_UNKNOWN_SETS as readonly string[]).indexOf(c.task);
-    return i < 0 ? "–" : (row[i] as number).toFixed(2);
+/** The paper's Unknown rows for these runs' recipes, in their Unknown columns; undefined when the paper has none. */
+export function paperUnknownTable(runs: readonly RunData[]): Table | undefined {
+  const variants = paperVariants(runs).filter((v) => PAPER_UNKNOWN[v]);
+  if (variants.length === 0 || !runs.some((r) => r.metrics.sets[UNKNOWN])) return undefined;
+  const cols = unknownColumnsOf(runs);
+  const rows = variants.map((variant) => {
+    const row = PAPER_UNKNOWN[variant] as readonly number[];
+    const cells = cols.map((c) => {
+      const i = (PAPER_UNKNOWN_SETS as readonly string[]).indexOf(c.task);
+      return i < 0 ? "–" : (row[i] as number).toFixed(2);
+    });
+    return [`${variant} (paper)`, ...cells, (row[5] as number).toFixed(2)];
   });
   return {
     header: ["", ...cols.map((c) => c.title), "Unknown Avg"],
-    rows: [[`${variant} (paper)`, ...cells, (row[5] as number).toFixed(2)]],
+    rows,
     notes: [
       "MiOIR Table 4, on the real sets (NTIRE 2018 Difficult/Mild/Wild and NTIRE 2020 at LR size, T-OLED): not " +
         "comparable to the synthetic stand-ins here, only the ranking of recipes is.",
@@ -244,12 +258,12 @@ function meaning(run: RunData): Block[] {
         "recipes (and gains over the input rows), not absolute values.",
     });
   }
-  const paper = paperTable(run);
+  const paper = paperTable([run]);
   if (paper && variant) {
     blocks.push({ kind: "para", text: `For reference, the paper's numbers for the same recipe (${variant}):` });
     blocks.push({ kind: "table", table: paper });
   }
-  const paperUnknown = paperUnknownTable(run);
+  const paperUnknown = paperUnknownTable([run]);
   if (paperUnknown) blocks.push({ kind: "table", table: paperUnknown });
   return blocks;
 }

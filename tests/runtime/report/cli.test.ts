@@ -38,6 +38,9 @@ describe("mioc report", () => {
     expect(lines.filter((l) => l.startsWith("| ")).map((l) => l.split(" | ")[0])).toEqual([
       ...["| Run", "| ---", ...rowsOf],
       ...["| Run", "| ---", ...rowsOf],
+      // The paper's rows for these recipes: Table 3 with its Out-Dis average, then Table 4's Unknown sets.
+      ...["| ", "| ---", ...["M", "S", "S+EP", "S+AP"].map((v) => `| SRResNet-${v} (paper)`)],
+      ...["| ", "| ---", ...["M", "S+EP", "S+AP"].map((v) => `| SRResNet-${v} (paper)`)],
     ]);
     expect(res.stdout).toContain(
       "| Run | Out-Dis Avg | Ipv. | Difficult | Mild | Wild | Ntire20 | Toled | Unknown Avg | Ipv. |",

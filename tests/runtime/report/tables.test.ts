@@ -70,6 +70,35 @@ describe("comparison table", () => {
     expect(markdown).toContain(`| srresnet_s_ap | **${(outM + 0.5).toFixed(2)}** | +0.50 |`);
   });
 
+  it("ends with the paper's rows for the runs' recipes, each once, in run order (Table 3, then Table 4's Unknown)", async () => {
+    const m = await syntheticRun("srresnet_m", { samples: false });
+    const s = await syntheticRun("srresnet_s", { offset: 0.2, samples: false });
+    const ap = await syntheticRun("srresnet_s_ap", { offset: 0.5, samples: false });
+    const { tables, markdown } = await compareRuns([m.dir, s.dir, ap.dir, m.dir]);
+    const [paper, unknown] = tables.slice(2);
+    expect(paper?.header).toEqual([
+      "",
+      "SR",
+      "Blur",
+      "Noise",
+      "JPEG",
+      "Rain",
+      "Haze",
+      "Low-Light",
+      "Avg",
+      "Out-Dis Avg",
+    ]);
+    expect(paper?.rows).toEqual([
+      ["SRResNet-M (paper)", "25.52", "30.01", "30.49", "32.46", "32.38", "25.57", "30.20", "29.52", "24.88"],
+      ["SRResNet-S (paper)", "25.72", "30.49", "30.67", "32.73", "32.81", "25.78", "30.45", "29.81", "–"],
+      ["SRResNet-S+AP (paper)", "25.73", "30.66", "30.60", "32.68", "34.13", "25.51", "28.97", "29.76", "24.88"],
+    ]);
+    // The paper gives Unknown scores for M and S+AP only.
+    expect(unknown?.rows.map((r) => r[0])).toEqual(["SRResNet-M (paper)", "SRResNet-S+AP (paper)"]);
+    expect(unknown?.rows[1]?.slice(-1)).toEqual(["19.08"]);
+    expect(markdown).toContain("| SRResNet-S+AP (paper) | 25.73 |");
+  });
+
   it("marks an average over fewer tasks and tells runs of the same experiment apart", async () => {
     const a = await syntheticRun("srresnet_s_ap", { samples: false });
     const b = await syntheticRun("srresnet_s_ap", { offset: -1, samples: false });
