@@ -3,14 +3,11 @@
 // one compiled plan of the forward and backward graph. The CPU reference's version is
 // tests/compiler/restormer-ops.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grad } from "../../../compiler/autodiff/grad.js";
 import { GraphBuilder } from "../../../compiler/ir/builder.js";
-import type { Node } from "../../../compiler/ir/node.js";
-import { compileProgram } from "../../../compiler/passes/pipeline.js";
-import { Executor } from "../../../runtime/exec/executor.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
-import { cotangentLoss, relErr } from "../../compiler/helpers.js";
+import { relErr } from "../../compiler/helpers.js";
 import { type RestormerBlockFixture, readRestormerOps, restormerBlock } from "../../compiler/restormer-golden.js";
+import { deviceGradients } from "./device-gradients.js";
 
 const golden = (readRestormerOps() as { block: RestormerBlockFixture }).block;
 /** Max error relative to each tensor's largest magnitude (the brief's bound for one block in float32). */
@@ -28,28 +25,9 @@ describe("Restormer TransformerBlock on the device vs PyTorch", () => {
     async (_, l) => {
       const b = new GraphBuilder();
       const { x, y } = restormerBlock(b, golden, l);
-      const params = b.paramList();
-      const grads = grad(b, cotangentLoss(b, y, "cot"), [x, ...params.map((p) => p.node)]);
-      const outputs = new Map<string, Node>([
-        ["out.y", y],
-        ["out.grad.x", grads[0] as Node],
-      ]);
-      params.forEach((p, i) => {
-        outputs.set(`out.grad.${p.name}`, grads[i + 1] as Node);
-      });
-      const plan = compileProgram(
-        { g: b.g, outputs, updates: [] },
-        { maxBindings: gpu.device.limits.maxStorageBuffersPerShaderStage },
-      );
-      const exe = await Executor.create(gpu, plan);
-      for (const [name, v] of Object.entries({ x: l.x, cot: l.cot, ...l.params })) exe.write(name, v);
-      const got = await exe.run([...outputs.keys()]);
-      exe.destroy();
-      const errors: Record<string, number> = {
-        y: relErr(got["out.y"] ?? [], l.y),
-        x: relErr(got["out.grad.x"] ?? [], l.grad_x),
-      };
-      for (const p of params) errors[p.name] = relErr(got[`out.grad.${p.name}`] ?? [], l.grad_params[p.name] ?? []);
+      const got = await deviceGradients(gpu, b, x, y, { x: l.x, cot: l.cot, ...l.params });
+      const errors: Record<string, number> = { y: relErr(got.y, l.y), x: relErr(got.gradX, l.grad_x) };
+      for (const p of b.paramList()) errors[p.name] = relErr(got.gradParams[p.name] ?? [], l.grad_params[p.name] ?? []);
       for (const [name, e] of Object.entries(errors)) expect(e, name).toBeLessThan(TOL);
     },
     // About 60 kernels, compiled cold on a fresh lavapipe shader cache: minutes; seconds warm.
