@@ -181,6 +181,14 @@ function paperVariants(runs: readonly RunData[]): string[] {
   return [...new Set(runs.map((r) => paperVariant(r.spec)).filter((v): v is string => v !== undefined))];
 }
 
+/** A paper row's values in these columns' order (`names` is the row's column order); "–" where it has none. */
+function paperCells(cols: readonly { task: string }[], names: readonly string[], row: readonly number[]): string[] {
+  return cols.map((c) => {
+    const i = names.indexOf(c.task);
+    return i < 0 ? "–" : (row[i] as number).toFixed(2);
+  });
+}
+
 /**
  * The paper's rows for these runs' recipes, in their column order; undefined when the paper has none. One run's
  * report quotes its own recipe's row, `mioc report` over several runs every recipe's.
@@ -191,10 +199,7 @@ export function paperTable(runs: readonly RunData[]): Table | undefined {
   const cols = columnsOf(runs);
   const rows = variants.map((variant) => {
     const row = PAPER_TABLE3[variant] as readonly number[];
-    const cells = cols.map((c) => {
-      const i = (PAPER_TASKS as readonly string[]).indexOf(c.task);
-      return i < 0 ? "–" : (row[i] as number).toFixed(2);
-    });
+    const cells = paperCells(cols, PAPER_TASKS, row);
     const out = PAPER_OUTDIS_AVG[variant];
     return [`${variant} (paper)`, ...cells, (row[7] as number).toFixed(2), out === undefined ? "–" : out.toFixed(2)];
   });
@@ -212,10 +217,7 @@ export function paperUnknownTable(runs: readonly RunData[]): Table | undefined {
   const cols = unknownColumnsOf(runs);
   const rows = variants.map((variant) => {
     const row = PAPER_UNKNOWN[variant] as readonly number[];
-    const cells = cols.map((c) => {
-      const i = (PAPER_UNKNOWN_SETS as readonly string[]).indexOf(c.task);
-      return i < 0 ? "–" : (row[i] as number).toFixed(2);
-    });
+    const cells = paperCells(cols, PAPER_UNKNOWN_SETS, row);
     return [`${variant} (paper)`, ...cells, (row[5] as number).toFixed(2)];
   });
   return {
