@@ -7,7 +7,7 @@
 #   node dist/cli/mioc.js testsets build data/test out/testsets --seed 0
 #
 # Idempotent: downloaded packages are kept in data/.cache and checked; photos already written are skipped.
-# About 200 MB of packages; 53 photos (38 train, 5 val, 10 test). data/SOURCES.md lists every photo's origin and
+# About 200 MB of packages; 53 photos (34 train, 9 val, 10 test). data/SOURCES.md lists every photo's origin and
 # licence (CC-BY / CC-BY-SA / CC0 / GPL-2+ / BSD; see each package's /usr/share/doc/<pkg>/copyright).
 set -euo pipefail
 
@@ -37,13 +37,13 @@ train lomiri-wallpapers-16.04 usr/share/backgrounds/analogpattern_by_Peter_Nerli
 train lomiri-wallpapers-16.04 usr/share/backgrounds/free_by_Peter_Nerlich.jpg lomiri-free
 test lomiri-wallpapers-16.04 usr/share/backgrounds/friends_by_Aitzol_Berasategi.jpg lomiri-friends
 train lomiri-wallpapers-16.04 usr/share/backgrounds/greentock_by_Peter_Nerlich.jpg lomiri-greentock
-train lomiri-wallpapers-16.04 usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg lomiri-life
+val lomiri-wallpapers-16.04 usr/share/backgrounds/life_by_Aitzol_Berasategi.jpg lomiri-life
 test lomiri-wallpapers-16.04 usr/share/backgrounds/picosdeeuropa_by_Aitzol_Berasategi.jpg lomiri-picosdeeuropa
 train lomiri-wallpapers-16.04 usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg lomiri-seeding
 val lomiri-wallpapers-16.04 usr/share/backgrounds/sunset_by_Aitzol_Berasategi.jpg lomiri-sunset
 train mate-backgrounds usr/share/backgrounds/mate/nature/Aqua.jpg mate-aqua
 train mate-backgrounds usr/share/backgrounds/mate/nature/Blinds.jpg mate-blinds
-train mate-backgrounds usr/share/backgrounds/mate/nature/Dune.jpg mate-dune
+val mate-backgrounds usr/share/backgrounds/mate/nature/Dune.jpg mate-dune
 train mate-backgrounds usr/share/backgrounds/mate/nature/FreshFlower.jpg mate-freshflower
 test mate-backgrounds usr/share/backgrounds/mate/nature/Garden.jpg mate-garden
 train mate-backgrounds usr/share/backgrounds/mate/nature/GreenMeadow.jpg mate-greenmeadow
@@ -59,9 +59,9 @@ test plasma-workspace-wallpapers usr/share/wallpapers/ColorfulCups/contents/imag
 train plasma-workspace-wallpapers usr/share/wallpapers/DarkestHour/contents/images/2560x1600.jpg plasma-darkesthour
 test plasma-workspace-wallpapers usr/share/wallpapers/EveningGlow/contents/images/2560x1600.jpg plasma-eveningglow
 train plasma-workspace-wallpapers usr/share/wallpapers/FallenLeaf/contents/images/2560x1600.jpg plasma-fallenleaf
-train plasma-workspace-wallpapers usr/share/wallpapers/Grey/contents/images/2560x1600.jpg plasma-grey
+val plasma-workspace-wallpapers usr/share/wallpapers/Grey/contents/images/2560x1600.jpg plasma-grey
 val plasma-workspace-wallpapers usr/share/wallpapers/Kite/contents/images/2560x1600.jpg plasma-kite
-train plasma-workspace-wallpapers usr/share/wallpapers/OneStandsOut/contents/images/2560x1600.jpg plasma-onestandsout
+val plasma-workspace-wallpapers usr/share/wallpapers/OneStandsOut/contents/images/2560x1600.jpg plasma-onestandsout
 test plasma-workspace-wallpapers usr/share/wallpapers/Path/contents/images/2560x1600.jpg plasma-path
 train plasma-workspace-wallpapers usr/share/wallpapers/summer_1am/contents/images/2560x1600.jpg plasma-summer1am
 train lxqt-themes usr/share/lxqt/wallpapers/Butterfly-Kenneth-Wimer.jpg lxqt-butterfly-wimer
@@ -120,7 +120,19 @@ if [ -n "$dupes" ]; then
   exit 1
 fi
 
-# 3. Downsize ×2 into data/<split>/<name>.png (atomic: temp file + rename), skipping what is already there.
+# 3. A photo that an earlier version of this list put in another split moves to its split now, so that no photo is
+#    in two splits of an existing data folder.
+while read -r split _pkg _path name; do
+  [ -n "$split" ] || continue
+  for other in train val test; do
+    if [ "$other" != "$split" ] && [ -f "$data/$other/$name.png" ]; then
+      echo "fetch-data: moving $name.png from $other to $split" >&2
+      mv "$data/$other/$name.png" "$data/$split/$name.png"
+    fi
+  done
+done <<<"$photos"
+
+# 4. Downsize ×2 into data/<split>/<name>.png (atomic: temp file + rename), skipping what is already there.
 todo=$(awk -v x="$cache/x" -v d="$data" 'NF { print x "/" $2 "/" $3 "\t" d "/" $1 "/" $4 ".png" }' <<<"$photos")
 cd "$root"
 node --input-type=module -e '
@@ -144,7 +156,7 @@ for (const line of lines) {
 process.stderr.write(`fetch-data: ${made} photos written, ${lines.length - made} already there\n`);
 ' "$todo"
 
-# 4. Where every photo came from.
+# 5. Where every photo came from.
 {
   echo "# Photos in this folder (made by scripts/fetch-data.sh; not redistributed by mio)"
   echo
