@@ -350,8 +350,8 @@ export function claimsTable(results: readonly ClaimResult[]): Table {
       "Difference: the mean over seeds of (first − second), each seed's two runs paired (same test degradations); " +
         "SE: its standard error (sd / √n). A claim holds when the difference is more than " +
         `${VERDICT_SE} SE above zero, fails when more than ${VERDICT_SE} SE below, and is not resolved at this ` +
-        `scale otherwise. With 3 seeds, ${VERDICT_SE} SE is a rough rule, not a 95% test (that needs 4.3 SE at 2 ` +
-        "degrees of freedom). Paper: the same difference in MiOIR Tables 3 and 4 (one training each).",
+        `scale otherwise. With few seeds, ${VERDICT_SE} SE is a rough rule, not a 95% test (with 3 seeds, at 2 ` +
+        "degrees of freedom, that needs 4.3 SE). Paper: the same difference in MiOIR Tables 3 and 4 (one training each).",
     ],
   };
 }
@@ -361,8 +361,9 @@ export function studyMarkdown(
   rows: readonly StudyRow[],
   o: { profile: string | undefined; seeds: readonly number[] },
 ): string {
+  const n = new Set(rows.map((r) => r.name)).size;
   const parts = [
-    `${STUDY_HEAD}: ${new Set(rows.map((r) => r.name)).size} experiments × seeds ${o.seeds.join(", ")}, profile ${o.profile ?? "none"}\n`,
+    `${STUDY_HEAD}: ${n} experiment${n === 1 ? "" : "s"} × seeds ${o.seeds.join(", ")}, profile ${o.profile ?? "none"}\n`,
   ];
   if (rows.length === 0) return `${parts[0]}\nNo finished runs yet.\n`;
   parts.push(`## In-Dis PSNR (dB), as the paper's Table 3\n\n${markdownTable(studyInDisTable(rows))}`);
