@@ -69,11 +69,13 @@ export function planStudy(o: {
   return runs;
 }
 
-/** What a run folder holds: a finished run (metrics.json), a checkpoint to resume from, an oracle evaluation. */
+/** What a run folder holds: a finished run (metrics.json), checkpoints to resume from, an oracle evaluation. */
 export function runStatus(run: StudyRun): { trained: boolean; resumable: boolean; oracleDone: boolean } {
   return {
     trained: existsSync(join(run.dir, "metrics.json")),
-    resumable: existsSync(join(checkpointDir(run.dir), "latest")),
+    // The checkpoints folder, not its `latest`: a run killed while writing its first checkpoint has the folder
+    // alone, and runExperiment refuses to start over in it without resume (which then starts from step 0).
+    resumable: existsSync(checkpointDir(run.dir)),
     oracleDone: !needsOracle(run) || existsSync(join(run.dir, ORACLE_METRICS)),
   };
 }

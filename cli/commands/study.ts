@@ -153,7 +153,7 @@ export function registerStudy(cli: Command): void {
       let text: string;
       try {
         const refs = runs.flatMap((r) => (r.seed === null ? [] : [{ name: r.spec.name, dir: r.dir, seed: r.seed }]));
-        text = studyMarkdown(await loadStudy(refs), { profile: opts.profile, seeds });
+        text = studyMarkdown(await loadStudy(refs), { profile: opts.profile, seeds, experiments: ok.length });
       } catch (e) {
         if (e instanceof RunFolderError) throw new UsageError(e.message, e.hint);
         throw e;

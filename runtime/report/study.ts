@@ -356,12 +356,12 @@ export function claimsTable(results: readonly ClaimResult[]): Table {
   };
 }
 
-/** The whole study as Markdown: a heading, the two tables, the claims. */
+/** The whole study as Markdown: a heading (the `experiments` it asked for), the two tables, the claims. */
 export function studyMarkdown(
   rows: readonly StudyRow[],
-  o: { profile: string | undefined; seeds: readonly number[] },
+  o: { profile: string | undefined; seeds: readonly number[]; experiments: number },
 ): string {
-  const n = new Set(rows.map((r) => r.name)).size;
+  const n = o.experiments;
   const parts = [
     `${STUDY_HEAD}: ${n} experiment${n === 1 ? "" : "s"} × seeds ${o.seeds.join(", ")}, profile ${o.profile ?? "none"}\n`,
   ];

@@ -167,10 +167,10 @@ describe("a study's tables", () => {
   });
 
   it("renders as Markdown under its heading, with the verdict rule", async () => {
-    const md = studyMarkdown(await study(), { profile: "study", seeds: [0, 1, 2] });
+    const md = studyMarkdown(await study(), { profile: "study", seeds: [0, 1, 2], experiments: 6 });
     expect(md.startsWith(`${STUDY_HEAD}: 6 experiments × seeds 0, 1, 2, profile study\n`)).toBe(true);
     expect(md).toContain("| SRResNet-S > SRResNet-M | In-Dis Avg | 3 | +0.50 dB | 0.06 | +0.29 dB | holds |");
     expect(md).toContain("more than 2 SE above zero");
-    expect(studyMarkdown([], { profile: "study", seeds: [0] })).toContain("No finished runs yet.");
+    expect(studyMarkdown([], { profile: "study", seeds: [0], experiments: 1 })).toContain("No finished runs yet.");
   });
 });
