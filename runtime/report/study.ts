@@ -21,6 +21,7 @@ import {
   columnsOf,
   markdownTable,
   scoreValue,
+  setTitle,
   type Table,
   UNKNOWN,
   unknownColumnsOf,
@@ -356,6 +357,26 @@ export function claimsTable(results: readonly ClaimResult[]): Table {
   };
 }
 
+/**
+ * How often the task classifier picked the true task for the EP runs' test images, per test set (mean over the
+ * runs' per-task accuracies, in percent); undefined when no run used a classifier.
+ */
+export function classifierAccuracyText(rows: readonly StudyRow[]): string | undefined {
+  const bySet = new Map<string, number[]>();
+  for (const row of rows.filter((r) => r.selection === "classifier"))
+    for (const { run } of row.runs)
+      for (const [set, tasks] of Object.entries(run.metrics.classifier_accuracy ?? {})) {
+        const mean = average(Object.values(tasks)).mean;
+        if (mean !== undefined) bySet.set(set, [...(bySet.get(set) ?? []), mean]);
+      }
+  if (bySet.size === 0) return undefined;
+  const parts = [...bySet].map(([set, v]) => `${setTitle(set)} ${(100 * (stat(v).mean as number)).toFixed(1)}%`);
+  return (
+    `The task classifier picked the true task for ${parts.join(", ")} of the EP runs' test images (mean over ` +
+    "runs and tasks); a wrong pick gives an image another task's prompt, which the oracle rows never do."
+  );
+}
+
 /** The whole study as Markdown: a heading (the `experiments` it asked for), the two tables, the claims. */
 export function studyMarkdown(
   rows: readonly StudyRow[],
@@ -367,6 +388,8 @@ export function studyMarkdown(
   ];
   if (rows.length === 0) return `${parts[0]}\nNo finished runs yet.\n`;
   parts.push(`## In-Dis PSNR (dB), as the paper's Table 3\n\n${markdownTable(studyInDisTable(rows))}`);
+  const accuracy = classifierAccuracyText(rows);
+  if (accuracy) parts.push(`${accuracy}\n`);
   const unknown = studyUnknownTable(rows);
   if (unknown) parts.push(`## Out-Dis and Unknown PSNR (dB), as the paper's Table 4\n\n${markdownTable(unknown)}`);
   const claims = claimResults(rows);

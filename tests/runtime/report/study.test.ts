@@ -171,6 +171,7 @@ describe("a study's tables", () => {
     expect(md.startsWith(`${STUDY_HEAD}: 6 experiments × seeds 0, 1, 2, profile study\n`)).toBe(true);
     expect(md).toContain("| SRResNet-S > SRResNet-M | In-Dis Avg | 3 | +0.50 dB | 0.06 | +0.29 dB | holds |");
     expect(md).toContain("more than 2 SE above zero");
+    expect(md).toContain("The task classifier picked the true task for In-Dis 95.0%, Out-Dis 75.0% of the EP runs'");
     expect(studyMarkdown([], { profile: "study", seeds: [0], experiments: 1 })).toContain("No finished runs yet.");
   });
 });

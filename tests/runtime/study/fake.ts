@@ -32,7 +32,9 @@ export function finishRun(run: StudyRun, offset: number, o: { oracleOffset?: num
     prompt_selection: selection,
   });
   const sets = makeScores(offset, false);
-  writeFileSync(join(run.dir, "metrics.json"), JSON.stringify(metrics(sets, ep ? "classifier" : "none")));
+  const accuracy = { classifier_accuracy: { in_dist: { sr: 0.9, noise: 1 }, out_dist: { sr: 0.7, noise: 0.8 } } };
+  const main = { ...metrics(sets, ep ? "classifier" : "none"), ...(ep ? accuracy : {}) };
+  writeFileSync(join(run.dir, "metrics.json"), JSON.stringify(main));
   if (ep && o.oracleOffset !== undefined) {
     const { unknown, ...known } = makeScores(o.oracleOffset, false);
     writeFileSync(join(run.dir, "metrics-oracle.json"), JSON.stringify(metrics(known, "oracle")));
