@@ -9,6 +9,7 @@ import { registerEval } from "./commands/eval.js";
 import { registerInfer } from "./commands/infer.js";
 import { registerReport } from "./commands/report.js";
 import { registerRun } from "./commands/run.js";
+import { registerStudy } from "./commands/study.js";
 import { registerTestsets } from "./commands/testsets.js";
 import { EXIT_RUNTIME, EXIT_USAGE, UsageError } from "./exit.js";
 import { version } from "./package-info.js";
@@ -27,6 +28,7 @@ registerDegrade(cli);
 registerTestsets(cli);
 registerReport(cli);
 registerRun(cli);
+registerStudy(cli);
 registerEval(cli);
 registerInfer(cli);
 

@@ -19,7 +19,7 @@ export function registerReport(cli: Command): void {
       "also write the printed table to this Markdown file (new, or one an earlier 'mioc report' wrote)",
     )
     .action(async (runs: string[], opts: { out?: string }) => {
-      if (opts.out) checkOut(opts.out);
+      if (opts.out) checkOut(opts.out, "--out", REPORT_HEADS, "mioc report");
       let text: string;
       try {
         if (runs.length === 1) {
@@ -42,18 +42,18 @@ export function registerReport(cli: Command): void {
 }
 
 /** The first line of every table `mioc report` prints (runtime/report/tables.ts): one run's, or a comparison's. */
-const TABLE_HEADS = ["|  | ", "| Run | "];
+const REPORT_HEADS = ["|  | ", "| Run | "];
 
 /**
- * `--out` replaces only what this command wrote: a Markdown name, and a file that is new or starts with one of its
- * tables, so a slip (`--out pipelines/seq_prompt.mio`, a run's report.md) never destroys an input.
+ * `--out` (`mioc study --md`) replaces only what its command wrote: a Markdown name, and a file that is new or
+ * starts with one of `heads`, so a slip (`--out pipelines/seq_prompt.mio`, a run's report.md) never destroys an input.
  */
-function checkOut(out: string): void {
-  if (!out.endsWith(".md")) throw new UsageError(`--out '${out}' must be a .md file`, "e.g. --out compare.md");
+export function checkOut(out: string, flag: string, heads: readonly string[], command: string): void {
+  if (!out.endsWith(".md")) throw new UsageError(`${flag} '${out}' must be a .md file`, `e.g. ${flag} compare.md`);
   let head: string;
   try {
     const st = statSync(out);
-    if (!st.isFile()) throw new UsageError(`--out '${out}' is not a regular file`, "name a new .md file");
+    if (!st.isFile()) throw new UsageError(`${flag} '${out}' is not a regular file`, "name a new .md file");
     const fd = openSync(out, "r");
     const buf = Buffer.alloc(64);
     const n = readSync(fd, buf, 0, buf.length, 0);
@@ -62,11 +62,11 @@ function checkOut(out: string): void {
   } catch (e) {
     if (e instanceof UsageError) throw e;
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw new UsageError(`cannot read --out '${out}': ${(e as Error).message}`, "name a new .md file");
+    throw new UsageError(`cannot read ${flag} '${out}': ${(e as Error).message}`, "name a new .md file");
   }
-  if (!TABLE_HEADS.some((h) => head.startsWith(h)))
+  if (!heads.some((h) => head.startsWith(h)))
     throw new UsageError(
-      `--out '${out}' exists and is not a table 'mioc report' wrote: it is left as it is`,
+      `${flag} '${out}' exists and is not a table '${command}' wrote: it is left as it is`,
       "name a new .md file, or remove this one first",
     );
 }

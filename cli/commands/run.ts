@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
+import type { ExperimentSpec } from "../../compiler/schema/experiment.js";
 import { promptSelection } from "../../runtime/eval/classifier.js";
 import { runExperiment } from "../../runtime/run-experiment.js";
 import type { RunEvent } from "../../runtime/run-folder.js";
@@ -7,8 +8,24 @@ import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 
+/** `--seed N`: an integer in the range `seed N` accepts in a .mio file (0..2^53-1). */
+export function parseSeed(text: string, option = "--seed"): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n))
+    throw new UsageError(`${option} '${text}' is not a seed`, "a seed is a whole number from 0 to 2^53-1");
+  return n;
+}
+
+/**
+ * The experiment with another seed: its weights' init, its data draws and its test sets' degradations change with
+ * the spec, and so does its run id (the spec's hash), so each seed trains into a folder of its own.
+ */
+export function withSeed(spec: ExperimentSpec, seed: number | undefined): ExperimentSpec {
+  return seed === undefined ? spec : { ...spec, seed };
+}
+
 /** A live status line on a terminal; plain lines otherwise (CI logs). */
-function progressDisplay(totalIters: number) {
+export function progressDisplay(totalIters: number) {
   const tty = process.stderr.isTTY;
   let lastStage = "";
   let lastShown = "";
@@ -78,6 +95,7 @@ export function registerRun(cli: Command): void {
     .option("--profile <name>", "apply a profile (default: 'quick' on a CPU adapter when the experiment has one)")
     .option("--full", "use the experiment's own recipe even on a CPU adapter")
     .option("--experiment <name>", "which experiment, when the file has several")
+    .option("--seed <n>", "override the experiment's seed (a new spec, so a new run folder)", (v) => parseSeed(v))
     .option("--out <dir>", "folder for run folders", "runs")
     .option("--resume", "continue the run from its last checkpoint")
     .option("--workers <n>", "data loader threads (default: the spec's data.workers)", (v) => Number.parseInt(v, 10))
@@ -93,6 +111,7 @@ export function registerRun(cli: Command): void {
           profile?: string;
           full?: boolean;
           experiment?: string;
+          seed?: number;
           out: string;
           resume?: boolean;
           workers?: number;
@@ -126,7 +145,7 @@ export function registerRun(cli: Command): void {
           process.exitCode = EXIT_USAGE;
           return;
         }
-        const spec = pickExperiment(result, file, opts.experiment);
+        const spec = withSeed(pickExperiment(result, file, opts.experiment), opts.seed);
         let stops = 0;
         const onSignal = () => {
           stops++;
@@ -153,7 +172,7 @@ export function registerRun(cli: Command): void {
         gpu.destroy();
         if (!r.finished) {
           process.stderr.write(
-            `stopped; continue with: mioc run ${file}${profile ? ` --profile ${profile}` : ""} --resume\n`,
+            `stopped; continue with: mioc run ${file}${profile ? ` --profile ${profile}` : ""}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ""} --resume\n`,
           );
           process.exitCode = 130;
           return;

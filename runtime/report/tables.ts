@@ -64,7 +64,7 @@ export function unknownColumnsOf(runs: readonly RunData[]): Column[] {
 }
 
 /** A number for a cell: `null` (a PSNR of Infinity in JSON) is Infinity; absent is undefined. */
-function value(s: TaskScore | undefined, key: "psnr" | "ssim" | "lq_psnr"): number | undefined {
+export function scoreValue(s: TaskScore | undefined, key: "psnr" | "ssim" | "lq_psnr"): number | undefined {
   if (!s || s[key] === undefined) return undefined;
   const v = s[key];
   return v === null ? Number.POSITIVE_INFINITY : v;
@@ -145,7 +145,7 @@ export function scoreTable(run: RunData, metric: "psnr" | "ssim"): Table | undef
     const scores = run.metrics.sets[set] ?? {};
     const lq = scoreRow(
       "",
-      cols.map((c) => value(scores[c.task], "lq_psnr")),
+      cols.map((c) => scoreValue(scores[c.task], "lq_psnr")),
       digits,
     ).values;
     const kinds: ["psnr" | "ssim" | "lq_psnr", string][] =
@@ -156,7 +156,7 @@ export function scoreTable(run: RunData, metric: "psnr" | "ssim"): Table | undef
           ]
         : [["ssim", setTitle(set)]];
     for (const [key, label] of kinds) {
-      const values = cols.map((c) => value(scores[c.task], key));
+      const values = cols.map((c) => scoreValue(scores[c.task], key));
       if (values.every((v) => v === undefined)) continue;
       any ||= key === metric;
       const row = scoreRow(label, values, digits);
@@ -180,10 +180,10 @@ export function unknownTable(run: RunData): Table | undefined {
   const unknown = run.metrics.sets[UNKNOWN] ?? {};
   if (!cols.some((c) => unknown[c.task])) return undefined;
   const row = (label: string, key: "psnr" | "lq_psnr") => {
-    const out = average(columnsOf([run]).map((c) => value(run.metrics.sets.out_dist?.[c.task], key)));
+    const out = average(columnsOf([run]).map((c) => scoreValue(run.metrics.sets.out_dist?.[c.task], key)));
     const r = scoreRow(
       label,
-      cols.map((c) => value(unknown[c.task], key)),
+      cols.map((c) => scoreValue(unknown[c.task], key)),
       2,
     );
     const outCell = fmt(out.mean, 2) + (out.partial && out.mean !== undefined ? "*" : "");
@@ -232,7 +232,7 @@ function ipv(v: number | undefined, base: number | undefined): string {
 
 /** A group's mean over its columns for one run, with the `*` of a partial average. */
 function groupMean(r: RunData, set: string, cols: readonly Column[], key: "psnr" | "lq_psnr") {
-  const a = average(cols.map((c) => value(r.metrics.sets[set]?.[c.task], key)));
+  const a = average(cols.map((c) => scoreValue(r.metrics.sets[set]?.[c.task], key)));
   return { ...a, cell: fmt(a.mean, 2) + (a.partial && a.mean !== undefined ? "*" : "") };
 }
 
@@ -301,7 +301,7 @@ export function comparisonTable(runs: readonly RunData[]): Table {
     (r, key) => {
       const row = scoreRow(
         "",
-        cols.map((c) => value(r.metrics.sets.in_dist?.[c.task], key)),
+        cols.map((c) => scoreValue(r.metrics.sets.in_dist?.[c.task], key)),
         2,
       );
       partial ||= row.partial;
@@ -335,7 +335,7 @@ export function unknownComparisonTable(runs: readonly RunData[]): Table | undefi
       const out = groupMean(r, "out_dist", tasks, key);
       const unknown = scoreRow(
         "",
-        cols.map((c) => value(r.metrics.sets[UNKNOWN]?.[c.task], key)),
+        cols.map((c) => scoreValue(r.metrics.sets[UNKNOWN]?.[c.task], key)),
         2,
       );
       partial ||= (out.partial && out.mean !== undefined) || unknown.partial;

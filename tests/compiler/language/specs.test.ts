@@ -65,10 +65,12 @@ describe.each(pipelines)("%s", (file) => {
 
 describe("seq_prompt.mio", () => {
   it.each([undefined, "quick"])("equals srresnet_s_ap.mio except its name and sources (profile %s)", (profile) => {
-    const { name: a, sources: sa, ...full } = specOf("seq_prompt.mio", profile);
-    const { name: b, sources: sb, ...composed } = specOf("srresnet_s_ap.mio", profile);
+    const { name: a, sources: sa, profiles: pa, ...full } = specOf("seq_prompt.mio", profile);
+    const { name: b, sources: sb, profiles: pb, ...composed } = specOf("srresnet_s_ap.mio", profile);
     expect([a, b]).toEqual(["seq_prompt", "srresnet_s_ap"]);
     expect(Object.keys(sa)).not.toEqual(Object.keys(sb));
+    // The SRResNet pipelines also declare the study profile (`mioc study`), which seq_prompt has no use for.
+    expect(pb).toEqual([...pa, "study"]);
     expect(full).toEqual(composed);
   });
 
