@@ -23,7 +23,14 @@ export const DATA_DEFAULTS: Section<"data"> = {
  * Sizes past which a setting is a mistake rather than a recipe (docs/language.md, "Settings"): a crop side, a batch,
  * the float32 bytes of one batch of crops (crop x crop x 3 x 4 x batch), loader threads, an eval tile side.
  */
-export const DATA_LIMITS = { crop: 4096, batch: 4096, batchBytes: 4 * 2 ** 30, workers: 256, tile: 4096 } as const;
+export const DATA_LIMITS = {
+  crop: 4096,
+  batch: 4096,
+  batchBytes: 4 * 2 ** 30,
+  workers: 256,
+  tile: 4096,
+  cropCandidates: 64,
+} as const;
 
 /** Bytes in GiB for messages: `4 GiB`, `0.75 GiB`. */
 export function gib(bytes: number): string {
@@ -33,7 +40,12 @@ export function gib(bytes: number): string {
 
 /** `paths`: where the folders may be (see paths.ts); without it they are not checked. */
 export function resolveData(r: Reader, block: Setting[], paths?: DataRoots): Section<"data"> {
-  const k = r.keyed(block, "data", ["train", "val", "test", "crop", "batch", "augment", "workers"], ["train"]);
+  const k = r.keyed(
+    block,
+    "data",
+    ["train", "val", "test", "crop", "batch", "augment", "workers", "crop_candidates"],
+    ["train"],
+  );
   const out: Section<"data"> = { ...DATA_DEFAULTS, train: [...DATA_DEFAULTS.train] };
   const trains = k.get("train");
   if (trains) {
@@ -85,6 +97,14 @@ export function resolveData(r: Reader, block: Setting[], paths?: DataRoots): Sec
     r.attempt(
       () => (out.workers = r.num(r.single(workers), "workers", { int: true, min: 0, max: DATA_LIMITS.workers })),
     );
+  const candidates = k.get("crop_candidates")?.[0];
+  if (candidates)
+    r.attempt(() => {
+      const n = r.num(r.single(candidates), "crop_candidates", { int: true, min: 1, max: DATA_LIMITS.cropCandidates });
+      // 1 is the default, a uniform position: left out of the spec, so the run id is that of a spec without it.
+      if (n > 1) out.crop_candidates = n;
+      else delete out.crop_candidates;
+    });
   const augment = k.get("augment")?.[0];
   if (augment) {
     r.attempt(() => {

@@ -68,6 +68,11 @@ export interface ExperimentSpec {
     flip: boolean;
     rotate: boolean;
     workers: number;
+    /**
+     * Each training crop is the most detailed of this many random positions (docs/data.md, "Training loader");
+     * absent means 1, a uniform position as BasicSR's. Recorded only when set, so older specs keep their run ids.
+     */
+    crop_candidates?: number;
   };
   curriculum: { kind: "mixed" | "sequential" | "stages"; order: string[]; stages: StageSpec[] };
   train: {

@@ -61,6 +61,8 @@ export interface LoaderConfig {
   rot?: boolean;
   /** Context pixels degraded around each crop (default 16). */
   margin?: number;
+  /** Random crop positions drawn per sample, the most detailed kept (default 1: uniform). */
+  cropCandidates?: number;
   /** Worker threads (default: 1; 0 makes samples in the calling thread). */
   workers?: number;
   /** Batches made ahead of the trainer (default 2). */
@@ -141,7 +143,9 @@ async function readSizes(
 }
 
 function fingerprint(c: SamplerConfig): string {
-  const { seed: _seed, ...rest } = c;
+  const { seed: _seed, cropCandidates, ...others } = c;
+  // A uniform position (1) is left out, so cursors saved before the setting existed stay valid.
+  const rest = cropCandidates > 1 ? { ...others, cropCandidates } : others;
   // The roots only name the sources in messages; the file paths already say where the images are.
   const sources = rest.sources.map(({ root: _root, ...s }) => s);
   return dataHash(JSON.stringify({ ...rest, sources }))
@@ -343,6 +347,7 @@ export async function openLoader(
     stageTasks: config.stageTasks ?? config.tasks.map((t) => t.name),
     crop,
     margin: config.margin ?? 16,
+    cropCandidates: config.cropCandidates ?? 1,
     flip: config.flip ?? true,
     rot: config.rot ?? true,
     seed: config.seed,

@@ -60,6 +60,8 @@ export interface SamplerConfig {
   crop: number;
   /** Context pixels degraded around the crop on each side (clamped to the image). */
   margin: number;
+  /** Crop positions drawn per sample; the one with the most detail (`detail`) is kept. 1: uniform. */
+  cropCandidates: number;
   /** Random horizontal and vertical flips. */
   flip: boolean;
   /** Random transposition (with the flips: all 8 rotations/reflections). */
@@ -301,8 +303,18 @@ export class Sampler {
     const th = win.th < 0 ? full.height : Math.max(crop, Math.min(win.th, full.height));
     const tx = Math.min(win.tx, full.width - tw);
     const ty = Math.min(win.ty, full.height - th);
-    const x = tx + rng.int(0, tw - crop);
-    const y = ty + rng.int(0, th - crop);
+    let x = tx + rng.int(0, tw - crop);
+    let y = ty + rng.int(0, th - crop);
+    // Our photos are smoother than DF2K's: mostly flat crops teach a small model that any fine structure is noise
+    // to remove (docs/data.md, "Training loader"). The first of equally detailed candidates wins.
+    if (this.config.cropCandidates > 1) {
+      let best = detail(full, x, y, crop);
+      for (let c = 1; c < this.config.cropCandidates; c++) {
+        const [cx, cy] = [tx + rng.int(0, tw - crop), ty + rng.int(0, th - crop)];
+        const d = detail(full, cx, cy, crop);
+        if (d > best) [best, x, y] = [d, cx, cy];
+      }
+    }
     const x0 = Math.max(0, x - margin);
     const y0 = Math.max(0, y - margin);
     const x1 = Math.min(full.width, x + crop + margin);
@@ -324,6 +336,26 @@ export class Sampler {
       augment(cropImage(im, x - x0, y - y0, crop, crop).data, crop, hflip, vflip, transpose);
     return { index, lq: cut(lqRegion), gt: cut(region), task: taskIndex, file, skipped, corrupt: [...corrupt] };
   }
+}
+
+/**
+ * Detail of the `size`×`size` window at (x, y): the sum over R, G and B of the absolute differences between each
+ * pixel and its right and lower neighbours inside the window (8-bit levels).
+ */
+export function detail(im: RgbImage, x: number, y: number, size: number): number {
+  const { data, width } = im;
+  let sum = 0;
+  for (let j = y; j < y + size; j++) {
+    for (let i = x; i < x + size; i++) {
+      const o = (j * width + i) * 3;
+      for (let c = 0; c < 3; c++) {
+        const v = data[o + c] ?? 0;
+        if (i + 1 < x + size) sum += Math.abs(v - (data[o + 3 + c] ?? 0));
+        if (j + 1 < y + size) sum += Math.abs(v - (data[o + width * 3 + c] ?? 0));
+      }
+    }
+  }
+  return sum;
 }
 
 /** A training source none of whose images can be read: the loader cannot go on (nor silently drop the source). */

@@ -71,6 +71,7 @@ function stageLoader(
       seed: stageSeed(spec.seed, s),
       flip: spec.data.flip,
       rot: spec.data.rotate,
+      ...(spec.data.crop_candidates ? { cropCandidates: spec.data.crop_candidates } : {}),
       workers: o.workers ?? spec.data.workers,
       ...(cursor ? { cursor } : {}),
     },

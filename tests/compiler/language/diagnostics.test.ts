@@ -389,7 +389,7 @@ describe("MIO2007 unknown setting", () => {
     expectDiagnostic(
       exp(MODEL, MIXED, "  data { shuffle true }"),
       "MIO2007 7:10 unknown setting 'shuffle' in data",
-      "known: train, val, test, crop, batch, augment, workers",
+      "known: train, val, test, crop, batch, augment, workers, crop_candidates",
     ));
   it("in a curriculum", () =>
     expectDiagnostic(
@@ -682,6 +682,8 @@ describe("MIO2009 values are checked where they are written", () => {
       "MIO2009 7:27 a batch of 1000 crops of 2048x2048 is 46.9 GiB of float32 input, over the 4 GiB a batch may take",
     ],
     ["  data { workers 1e9 }", "MIO2009 7:18 workers must be <= 256, found 1000000000"],
+    ["  data { crop_candidates 100 }", "MIO2009 7:26 crop_candidates must be <= 64, found 100"],
+    ["  data { crop_candidates 0 }", "MIO2009 7:26 crop_candidates must be >= 1, found 0"],
     ["  eval { tile 64; overlap 64 }", "MIO2009 7:27 overlap must be smaller than tile 64, found 64"],
     ["  eval { overlap 100; tile 64 }", "MIO2009 7:18 overlap must be smaller than tile 64, found 100"],
     ["  eval { tile 5000 }", "MIO2009 7:15 tile must be <= 4096, found 5000"],

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writePng } from "../../../runtime/data/image.js";
 import { type Batch, type DataLoader, type LoaderConfig, openLoader } from "../../../runtime/data/loader.js";
 import { Rng } from "../../../runtime/data/rng.js";
-import { augment, padToAtLeast, REFERENCE_TILES, tileStarts } from "../../../runtime/data/sampler.js";
+import { augment, detail, padToAtLeast, REFERENCE_TILES, tileStarts } from "../../../runtime/data/sampler.js";
 import { MioInputError } from "../../../runtime/errors.js";
 import { IDENTITY, TASKS } from "./tasks.js";
 
@@ -238,6 +238,57 @@ describe("training loader", () => {
     // 200 draws, P(B) = 1/4 among the draws (broken draws of A are redrawn, which changes this only slightly).
     expect(fromB).toBeGreaterThan(0.14);
     expect(fromB).toBeLessThan(0.36);
+  });
+
+  it("measures a window's detail as the sum of |right - here| and |below - here| inside it, over R, G and B", () => {
+    // 3x2 image, grey rows 0 10 30 / 5 5 5 in every channel; the 2x2 window at (1, 0) holds 10 30 / 5 5.
+    const rows = [0, 10, 30, 5, 5, 5];
+    const im = { width: 3, height: 2, data: new Uint8Array(rows.flatMap((v) => [v, v, v])) };
+    expect(detail(im, 1, 0, 2)).toBe(3 * (20 + 0 + 5 + 25));
+    expect(detail(im, 0, 0, 2)).toBe(3 * (10 + 0 + 5 + 5));
+  });
+
+  it("keeps the most detailed of crop_candidates positions: crops land on the textured half of a half-flat photo", async () => {
+    const dir = join(root, "half-flat");
+    mkdirSync(dir);
+    const [w, h] = [160, 40];
+    const r = Rng.create(9);
+    const data = new Uint8Array(w * h * 3);
+    for (let i = 0; i < w * h; i++) for (let c = 0; c < 3; c++) data[3 * i + c] = i % w < 80 ? 128 : r.int(0, 255);
+    await writePng(join(dir, "half.png"), { width: w, height: h, data });
+    // The mean GT level of a crop's flat columns is 128/255; count crops wholly inside the textured right half by
+    // their detail instead: a crop touching the flat half has at most half the detail of one inside the texture.
+    const share = async (cropCandidates?: number) => {
+      const l = await open({
+        sources: [{ root: dir }],
+        tasks: [IDENTITY],
+        crop: 32,
+        tiles: false,
+        flip: false,
+        rot: false,
+        ...(cropCandidates ? { cropCandidates } : {}),
+      });
+      let textured = 0;
+      let n = 0;
+      for (const b of await take(l, 8)) {
+        for (let k = 0; k < b.n; k++) {
+          const plane = b.gt.subarray(k * 3 * 32 * 32, k * 3 * 32 * 32 + 32 * 32);
+          let flat = 0;
+          for (const v of plane) if (Math.abs(v - 128 / 255) < 1e-6) flat++;
+          if (flat < 32) textured++;
+          n++;
+        }
+      }
+      return textured / n;
+    };
+    const uniform = await share();
+    const picked = await share(8);
+    expect(uniform).toBeLessThan(0.5);
+    expect(picked).toBeGreaterThan(0.85);
+    // Deterministic, and 1 candidate is the uniform draw itself.
+    const [a, b, c] = await Promise.all([share(8), share(1), share()]);
+    expect(a).toBe(picked);
+    expect(b).toBe(c);
   });
 
   it("crops the GT where the LQ is (identity task): LQ equals GT, both augmented alike", async () => {
