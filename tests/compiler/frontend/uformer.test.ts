@@ -1,19 +1,22 @@
 // stdlib's Uformer (stdlib/backbones/uformer.mio) lowered from tests/fixtures/compiler/uformer.mio: the paper
 // configuration's exact parameter count (PyTorch's, scripts/fixtures/uformer_golden.py) under the reference's
 // state-dict names and inits, and the small configuration's names and shapes against the PyTorch fixture.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
+import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
 import { readSafetensors } from "../../../runtime/interop/safetensors.js";
+import { relErr } from "../helpers.js";
 
 const FILE = "tests/fixtures/compiler/uformer.mio";
 
-function lowered(experiment: string, size: number) {
+function lowered(experiment: string, height: number, width = height) {
   const { program, specs, diagnostics } = checkFile(FILE);
   expect(diagnostics).toEqual([]);
   const spec = specs.get(experiment);
   if (!spec) throw new Error(`no ${experiment} experiment`);
-  return lowerModel(program, spec, { batch: 1, height: size, width: size });
+  return lowerModel(program, spec, { batch: 1, height, width });
 }
 
 const maxAbs = (v: Float32Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
@@ -60,4 +63,25 @@ describe("stdlib Uformer lowers (tests/fixtures/compiler/uformer.mio)", () => {
     expect(ours.sort()).toEqual(theirs.sort());
     expect(ours.length).toBe(theirs.length);
   });
+
+  it("test-time padding is the reference's: to multiples, then to a square, cropped back (PyTorch's output)", async () => {
+    // scripts/fixtures/uformer_golden.py: a 33×66 image through the small model (pad 64) at the fixture's
+    // parameters: reflect to 64×128, then 32 rows reflected at the top and bottom of that to 128×128, run, cropped
+    // back from row 32.
+    const pad = JSON.parse(readFileSync("tests/fixtures/compiler/uformer-pad.json", "utf8")) as {
+      shape: number[];
+      lq: number[];
+      out: number[];
+    };
+    const [, , h, w] = pad.shape as [number, number, number, number];
+    const { tensors } = await readSafetensors("tests/fixtures/compiler/uformer_small.safetensors");
+    const m = lowered("uformer_small", h, w);
+    expect(m.out.shape).toEqual([1, 3, h, w]);
+    // The network runs at the square: its deepest map is 128 / 16 = 8 (two windows of 4).
+    expect(m.b.g.nodes.some((n) => n.op === "pad" && n.shape[2] === 128 && n.shape[3] === 128)).toBe(true);
+    const values: Record<string, Float64Array | Float32Array> = { lq: Float64Array.from(pad.lq) };
+    for (const p of m.b.paramList()) values[p.name] = tensors[`param.${p.name}`]?.data ?? new Float32Array();
+    const [out] = interpret([m.out], values);
+    expect(relErr(out ?? [], pad.out)).toBeLessThan(1e-6);
+  }, 120_000);
 });
