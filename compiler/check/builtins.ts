@@ -344,7 +344,7 @@ export const builtins: Record<string, Builtin> = {
     doc: "transposed 2-D convolution with stride k (nn.ConvTranspose2d(k, stride=k): each pixel becomes a k×k block)",
     params: [
       { name: "out", type: "int", min: 1, max: MAX_WIDTH },
-      { name: "k", type: "int", default: 2, min: 1, max: MAX_FACTOR },
+      { name: "k", type: "int", default: 2, min: 1, max: MAX_SPATIAL },
       { name: "bias", type: "bool", default: true },
       { name: "init", type: "string", default: "pytorch" },
     ],

@@ -123,11 +123,7 @@ export class GraphBuilder extends GraphOps {
   }
 
   /** Declares a parameter with an explicit initial value, or a named init over `fanIn`. */
-  param(
-    name: string,
-    shape: Shape,
-    init: Float32Array | ParamInit,
-  ): Node {
+  param(name: string, shape: Shape, init: Float32Array | ParamInit): Node {
     assert(!this.params.has(name), () => `parameter '${name}' is declared twice`);
     const node = this.input(name, shape, "param");
     if (init instanceof Float32Array)

@@ -45,9 +45,11 @@ export function windowEmbed(b: GraphBuilder, x: Node, name: string, o: { window:
   const ws = o.window;
   assert(x.shape.length === 4 && h % ws === 0 && w % ws === 0, () => `window_embed ${ws} of [${x.shape}]`, x);
   const table = b.param(`${name}.weight`, [ws * ws, c], { kind: "normal", std: 1 });
-  const tiled = b.reshape(
-    b.expand(b.reshape(table, [1, 1, ws, 1, ws, c]), [1, h / ws, ws, w / ws, ws, c]),
-    [1, h, w, c],
-  );
+  const tiled = b.reshape(b.expand(b.reshape(table, [1, 1, ws, 1, ws, c]), [1, h / ws, ws, w / ws, ws, c]), [
+    1,
+    h,
+    w,
+    c,
+  ]);
   return b.add(x, b.roll(tiled, [o.shift, o.shift], [1, 2]));
 }

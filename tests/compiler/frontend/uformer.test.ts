@@ -3,6 +3,7 @@
 // state-dict names and inits, and the small configuration's names and shapes against the PyTorch fixture.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { builtins, padToPads } from "../../../compiler/check/builtins.js";
 import { checkFile } from "../../../compiler/compile.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
@@ -84,4 +85,24 @@ describe("stdlib Uformer lowers (tests/fixtures/compiler/uformer.mio)", () => {
     const [out] = interpret([m.out], values);
     expect(relErr(out ?? [], pad.out)).toBeLessThan(1e-6);
   }, 120_000);
+
+  it("pad_to(square: true) pads as the reference: half the difference at both ends, or a size error", () => {
+    // 100×300 at 128: 128×384, then 128 rows at the top and the bottom (128 is not below 128: no reflection).
+    expect(padToPads(100, 300, 128, true)).toEqual([
+      [0, 28, 0, 84],
+      [128, 128, 0, 0],
+    ]);
+    expect(padToPads(300, 200, 128, true)).toEqual([
+      [0, 84, 0, 56],
+      [0, 0, 64, 64],
+    ]);
+    expect(padToPads(300, 200, 128, false)[1]).toEqual([0, 0, 0, 0]);
+    const sizes = builtins.pad_to?.sizes;
+    if (!sizes) throw new Error("pad_to has no sizes rule");
+    expect(sizes([[300, 200]], { multiple: 128, mode: "reflect", square: true })).toEqual([384, 384]);
+    expect(() => sizes([[100, 300]], { multiple: 128, mode: "reflect", square: true })).toThrow(
+      "pad_to reflect-pads 128 pixels, which needs an input side over 128, but the side here is 128",
+    );
+    expect(sizes([[100, 300]], { multiple: 128, mode: "zeros", square: true })).toEqual([384, 384]);
+  });
 });
