@@ -8,6 +8,7 @@ import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
 import { convOut } from "../ir/ops.js";
 import { fmix32, hashString } from "../ir/rng.js";
+import { convTranspose, windowEmbed } from "../ir/uformer.js";
 import { toMap, toTokens } from "../ir/windows.js";
 
 /** A spatial size: [height, width]. */
@@ -170,9 +171,10 @@ const same =
 
 /**
  * Weight init: `pytorch` is nn.Conv2d/nn.Linear's default; `kaiming0.1` is BasicSR's default_init_weights(scale 0.1)
- * (kaiming normal × 0.1, bias 0); `zeros` zeroes both.
+ * (kaiming normal × 0.1, bias 0); `trunc_normal0.02` is SwinIR's and Uformer's _init_weights for Linear layers
+ * (trunc normal, std 0.02, bias 0); `zeros` zeroes both.
  */
-export const INITS = ["pytorch", "kaiming0.1", "zeros"] as const;
+export const INITS = ["pytorch", "kaiming0.1", "trunc_normal0.02", "zeros"] as const;
 
 function checkInit(layer: string, a: Args): void {
   if (!(INITS as readonly string[]).includes(String(a.init))) {
@@ -215,19 +217,55 @@ export const padToMultiple = (n: number, m: number) => (m - (n % m)) % m;
 const PAD_MODES = ["reflect", "zeros"] as const;
 
 /**
- * Pads a map's bottom and right to multiples of `m` (SwinIR's and Restormer's test-time `F.pad(x, (0, pw, 0, ph),
- * 'reflect')`); the identity, with no node, when both sides already are.
+ * `pad_to`'s two paddings of an h×w map, each [top, bottom, left, right]: the bottom and right to multiples of `m`,
+ * then, with `square`, Uformer's test-time second pad to a square: int(d / 2) on both sides of the shorter side, d
+ * the difference of the padded sides (the reference's `F.pad(img, (dw/2, dw/2, dh/2, dh/2), 'reflect')`).
  */
-export function padTo(b: GraphBuilder, x: Node, m: number, mode: "reflect" | "zeros"): Node {
-  const [h, w] = sizeOf(x);
-  return b.pad(x, [0, padToMultiple(h, m), 0, padToMultiple(w, m)], mode);
+export function padToPads(h: number, w: number, m: number, square: boolean): [number[], number[]] {
+  const [ph, pw] = [padToMultiple(h, m), padToMultiple(w, m)];
+  const [hp, wp] = [h + ph, w + pw];
+  const half = Math.floor(Math.abs(wp - hp) / 2);
+  const second = !square ? [0, 0, 0, 0] : wp > hp ? [half, half, 0, 0] : [0, 0, half, half];
+  return [[0, ph, 0, pw], second];
 }
 
-/** The top-left `size` of a map (the reference's `out[:, :, :h, :w]`); the identity, with no node, at its size. */
-export function cropTo(b: GraphBuilder, x: Node, size: Size): Node {
+/**
+ * Pads a map's bottom and right to multiples of `m` (SwinIR's and Restormer's test-time `F.pad(x, (0, pw, 0, ph),
+ * 'reflect')`), then with `square` its shorter side on both ends to a square (Uformer's, a second F.pad of the
+ * padded map, so the second reflection mirrors the first's pixels as the reference's does); the identity, with no
+ * node, where a padding is 0.
+ */
+export function padTo(b: GraphBuilder, x: Node, m: number, mode: "reflect" | "zeros", square = false): Node {
+  const [h, w] = sizeOf(x);
+  const [first, second] = padToPads(h, w, m, square);
+  return b.pad(b.pad(x, first, mode), second, mode);
+}
+
+/**
+ * The `size` of a map from [top, left] `at` (the reference's `out[:, :, t:t + h, l:l + w]`; top-left by default);
+ * the identity, with no node, at its size.
+ */
+export function cropTo(b: GraphBuilder, x: Node, size: Size, at: Size = [0, 0]): Node {
   const [n, c, h, w] = x.shape.map(num) as [number, number, number, number];
   if (h === size[0] && w === size[1]) return x;
-  return b.slice(x, [0, 0, 0, 0], [n, c, size[0], size[1]]);
+  return b.slice(x, [0, 0, at[0], at[1]], [n, c, size[0], size[1]]);
+}
+
+/** The projections `window_attention` names: SwinIR's one qkv Linear, or Uformer's to_q and to_kv. */
+const PROJECTIONS = ["qkv", "q_kv"] as const;
+
+/** The side rule of a layer on windows: the window must divide each side (else the input needs padding first). */
+function windowSide(layer: string): (n: number, a: Args) => number {
+  return (n, a) => {
+    if (n % num(a.window) !== 0) {
+      throw new ShapeError(
+        "size",
+        `${layer}(window: ${a.window}) needs sides divisible by ${a.window}, but the side here is ${n}`,
+        `pad the input to a multiple of the window first: lq |> pad_to(${a.window})`,
+      );
+    }
+    return n;
+  };
 }
 
 function convWeights(cin: number, a: Args): [string, number[]][] {
@@ -297,6 +335,36 @@ export const builtins: Record<string, Builtin> = {
           pad: num(a.pad),
           padMode: a.pad_mode === "reflect" ? "reflect" : "zeros",
           groups: num(a.groups),
+          bias: Boolean(a.bias),
+          init: a.init as LayerInit,
+        }),
+    },
+  },
+  conv_transpose: {
+    doc: "transposed 2-D convolution with stride k (nn.ConvTranspose2d(k, stride=k): each pixel becomes a k×k block)",
+    params: [
+      { name: "out", type: "int", min: 1, max: MAX_WIDTH },
+      { name: "k", type: "int", default: 2, min: 1, max: MAX_SPATIAL },
+      { name: "bias", type: "bool", default: true },
+      { name: "init", type: "string", default: "pytorch" },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["map"], "conv_transpose");
+      checkInit("conv_transpose", a);
+      return { kind: "map", c: num(a.out), down: first(ins).down / num(a.k) };
+    },
+    side: (n, a) => n * num(a.k),
+    // PyTorch's layout (in, out, k, k), so a ConvTranspose2d state dict loads by name.
+    weights: (a, ins) => [
+      ["weight", [first(ins).c, num(a.out), num(a.k), num(a.k)]],
+      ...(a.bias ? [["bias", [num(a.out)]] as [string, number[]]] : []),
+    ],
+    lower: {
+      build: (b, a, inputs, where) =>
+        convTranspose(b, first(inputs), where as string, {
+          out: num(a.out),
+          k: num(a.k),
           bias: Boolean(a.bias),
           init: a.init as LayerInit,
         }),
@@ -444,33 +512,45 @@ export const builtins: Record<string, Builtin> = {
       { name: "heads", type: "int", min: 1, max: MAX_WIDTH },
       { name: "window", type: "int", default: 8, min: 1, max: MAX_SPATIAL },
       { name: "shift", type: "int", default: 0, min: 0, max: MAX_SPATIAL },
+      { name: "projection", type: "string", default: "qkv" },
     ],
     inputs: 1,
     shape(a, ins) {
       needKind(first(ins), ["tokens"], "window_attention");
+      if (!(PROJECTIONS as readonly string[]).includes(String(a.projection))) {
+        throw new ShapeError(
+          "kind",
+          `window_attention projection must be ${PROJECTIONS.map((p) => `"${p}"`).join(" or ")}, got "${a.projection}"`,
+        );
+      }
+      if (num(a.shift) >= num(a.window)) {
+        throw new ShapeError("value", `window_attention shift ${a.shift} must be smaller than its window ${a.window}`);
+      }
       if (first(ins).c % num(a.heads) !== 0) {
         throw new ShapeError("channel", `window_attention: ${a.heads} heads must divide ${first(ins).c} channels`);
       }
       return first(ins);
     },
     // Windows tile the map: a side the window does not divide is the input's size, not a compiler bug.
-    side(n, a) {
-      if (n % num(a.window) !== 0) {
-        throw new ShapeError(
-          "size",
-          `window_attention(window: ${a.window}) needs sides divisible by ${a.window}, but the side here is ${n}`,
-          `pad the input to a multiple of the window first: lq |> pad_to(${a.window})`,
-        );
-      }
-      return n;
-    },
+    side: windowSide("window_attention"),
     weights(a, ins) {
       const c = first(ins).c;
       const w = 2 * num(a.window) - 1;
+      const qkv: [string, number[]][] =
+        a.projection === "q_kv"
+          ? [
+              ["qkv.to_q.weight", [c, c]],
+              ["qkv.to_q.bias", [c]],
+              ["qkv.to_kv.weight", [2 * c, c]],
+              ["qkv.to_kv.bias", [2 * c]],
+            ]
+          : [
+              ["qkv.weight", [3 * c, c]],
+              ["qkv.bias", [3 * c]],
+            ];
       return [
         ["relative_position_bias_table", [w * w, num(a.heads)]],
-        ["qkv.weight", [3 * c, c]],
-        ["qkv.bias", [3 * c]],
+        ...qkv,
         ["proj.weight", [c, c]],
         ["proj.bias", [c]],
       ];
@@ -481,7 +561,29 @@ export const builtins: Record<string, Builtin> = {
           heads: num(a.heads),
           window: num(a.window),
           shift: num(a.shift),
+          projection: a.projection === "q_kv" ? "q_kv" : "qkv",
         }),
+    },
+  },
+  window_embed: {
+    doc: "Uformer's modulator: a learned vector per window position added to every (shifted) window of tokens",
+    params: [
+      { name: "window", type: "int", default: 8, min: 1, max: MAX_SPATIAL },
+      { name: "shift", type: "int", default: 0, min: 0, max: MAX_SPATIAL },
+    ],
+    inputs: 1,
+    shape(a, ins) {
+      needKind(first(ins), ["tokens"], "window_embed");
+      if (num(a.shift) >= num(a.window)) {
+        throw new ShapeError("value", `window_embed shift ${a.shift} must be smaller than its window ${a.window}`);
+      }
+      return first(ins);
+    },
+    side: windowSide("window_embed"),
+    weights: (a, ins) => [["weight", [num(a.window) ** 2, first(ins).c]]],
+    lower: {
+      build: (b, a, inputs, where) =>
+        windowEmbed(b, first(inputs), where as string, { window: num(a.window), shift: num(a.shift) }),
     },
   },
   mlp: {
@@ -651,10 +753,11 @@ export const builtins: Record<string, Builtin> = {
     lower: { build: (b, _, inputs, __, shapes) => b.concat(inputs, first(shapes).kind === "tokens" ? 3 : 1) },
   },
   pad_to: {
-    doc: "pads the bottom and right of a map to multiples of `multiple` (test-time padding; identity on a multiple)",
+    doc: "pads the bottom and right of a map to multiples of `multiple` (test-time padding; identity on a multiple); `square: true` then pads the shorter side's two ends to a square (Uformer's)",
     params: [
       { name: "multiple", type: "int", min: 1, max: MAX_SPATIAL },
       { name: "mode", type: "string", default: "reflect" },
+      { name: "square", type: "bool", default: false },
     ],
     inputs: 1,
     shape(a, ins) {
@@ -663,16 +766,27 @@ export const builtins: Record<string, Builtin> = {
         throw new ShapeError("kind", `pad_to mode must be "reflect" or "zeros", got "${a.mode}"`);
       return first(ins);
     },
-    side(n, a) {
-      const p = padToMultiple(n, num(a.multiple));
-      if (a.mode === "reflect") reflectable("pad_to", n, p);
-      return n + p;
+    sizes(ins, a) {
+      const [h, w] = first(ins);
+      const [pads, square] = padToPads(h, w, num(a.multiple), Boolean(a.square));
+      const [hp, wp] = [h + num(pads[1]), w + num(pads[3])];
+      if (a.mode === "reflect") {
+        reflectable("pad_to", h, num(pads[1]));
+        reflectable("pad_to", w, num(pads[3]));
+        reflectable("pad_to", Math.min(hp, wp), Math.max(num(square[0]), num(square[2])));
+      }
+      return [hp + num(square[0]) + num(square[1]), wp + num(square[2]) + num(square[3])];
     },
-    lower: unary((b, x, a) => padTo(b, x, num(a.multiple), a.mode === "zeros" ? "zeros" : "reflect")),
+    lower: unary((b, x, a) =>
+      padTo(b, x, num(a.multiple), a.mode === "zeros" ? "zeros" : "reflect", Boolean(a.square)),
+    ),
   },
   crop_to: {
-    doc: "crops its last input to the size of its first: `out |> crop_to()(lq)` undoes `lq |> pad_to(n)`",
-    params: [],
+    doc: "crops its last input to the size of its first: `out |> crop_to()(lq)` undoes `lq |> pad_to(n)`; `crop_to(multiple: n, square: true)` undoes `pad_to(n, square: true)`",
+    params: [
+      { name: "multiple", type: "int", default: 1, min: 1, max: MAX_SPATIAL },
+      { name: "square", type: "bool", default: false },
+    ],
     inputs: 2,
     shape(_, ins) {
       const [ref, x] = ins as [TShape, TShape];
@@ -697,7 +811,14 @@ export const builtins: Record<string, Builtin> = {
       }
       return ref;
     },
-    lower: { build: (b, _, inputs) => cropTo(b, inputs[1] as Node, sizeOf(first(inputs))) },
+    lower: {
+      build: (b, a, inputs) => {
+        const size = sizeOf(first(inputs));
+        // Where pad_to(multiple, square) put the input: below and right of the square pad's first halves.
+        const [, square] = padToPads(size[0], size[1], num(a.multiple), Boolean(a.square));
+        return cropTo(b, inputs[1] as Node, size, [num(square[0]), num(square[2])]);
+      },
+    },
   },
   drop_path: {
     doc: "stochastic depth in training: drops each sample with probability p, scales the kept by 1 / (1 - p); identity at evaluation",

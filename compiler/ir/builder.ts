@@ -31,6 +31,32 @@ export interface WindowAttentionOptions {
   shift: number;
   /** Init of the qkv and proj layers (default `trunc_normal0.02`, SwinIR's). */
   init?: LayerInit;
+  /**
+   * How q, k and v are projected: `qkv`, one Linear to 3C (`<name>.qkv`, SwinIR's), or `q_kv`, Uformer's
+   * LinearProjection: `<name>.qkv.to_q` (C) and `<name>.qkv.to_kv` (2C, k then v), the same product as one qkv of
+   * their stacked weights.
+   */
+  projection?: "qkv" | "q_kv";
+}
+
+/** How a parameter's initial values are drawn (`GraphBuilder.param`). */
+export type ParamInit =
+  | { kind: "uniform"; bound: number }
+  | { kind: "normal"; std: number }
+  | { kind: "const"; value: number };
+
+/** The draws of a conv/linear layer's weight and bias under `init`, for a weight of fan-in `fanIn`. */
+export function layerInitDraws(init: LayerInit, fanIn: number): { weight: ParamInit; bias: ParamInit } {
+  const bound = 1 / Math.sqrt(fanIn);
+  const weight: ParamInit =
+    init === "pytorch"
+      ? { kind: "uniform", bound }
+      : init === "kaiming0.1"
+        ? { kind: "normal", std: 0.1 * Math.sqrt(2 / fanIn) }
+        : init === "trunc_normal0.02"
+          ? TRUNC_NORMAL_002
+          : { kind: "const", value: 0 };
+  return { weight, bias: init === "pytorch" ? { kind: "uniform", bound } : { kind: "const", value: 0 } };
 }
 
 /**
@@ -97,15 +123,7 @@ export class GraphBuilder extends GraphOps {
   }
 
   /** Declares a parameter with an explicit initial value, or a named init over `fanIn`. */
-  param(
-    name: string,
-    shape: Shape,
-    init:
-      | Float32Array
-      | { kind: "uniform"; bound: number }
-      | { kind: "normal"; std: number }
-      | { kind: "const"; value: number },
-  ): Node {
+  param(name: string, shape: Shape, init: Float32Array | ParamInit): Node {
     assert(!this.params.has(name), () => `parameter '${name}' is declared twice`);
     const node = this.input(name, shape, "param");
     if (init instanceof Float32Array)
@@ -138,26 +156,10 @@ export class GraphBuilder extends GraphOps {
   }
 
   private weightAndBias(name: string, wshape: Shape, fanIn: number, bias: boolean, init: LayerInit): [Node, Node?] {
-    const bound = 1 / Math.sqrt(fanIn);
-    const w = this.param(
-      `${name}.weight`,
-      wshape,
-      init === "pytorch"
-        ? { kind: "uniform", bound }
-        : init === "kaiming0.1"
-          ? { kind: "normal", std: 0.1 * Math.sqrt(2 / fanIn) }
-          : init === "trunc_normal0.02"
-            ? TRUNC_NORMAL_002
-            : { kind: "const", value: 0 },
-    );
+    const draws = layerInitDraws(init, fanIn);
+    const w = this.param(`${name}.weight`, wshape, draws.weight);
     if (!bias) return [w];
-    const out = wshape[0] ?? 0;
-    const b = this.param(
-      `${name}.bias`,
-      [out],
-      init === "pytorch" ? { kind: "uniform", bound } : { kind: "const", value: 0 },
-    );
-    return [w, b];
+    return [w, this.param(`${name}.bias`, [wshape[0] ?? 0], draws.bias)];
   }
 
   /**
@@ -214,7 +216,16 @@ export class GraphBuilder extends GraphOps {
     const table = this.param(`${name}.relative_position_bias_table`, [(2 * ws - 1) ** 2, heads], TRUNC_NORMAL_002);
 
     const windows = windowPartition(this, this.roll(x, [-shift, -shift], [1, 2]), ws); // (B·nW, N, C)
-    const qkv = this.linear(windows, `${name}.qkv`, 3 * c, { init });
+    const qkv =
+      o.projection === "q_kv"
+        ? this.concat(
+            [
+              this.linear(windows, `${name}.qkv.to_q`, c, { init }),
+              this.linear(windows, `${name}.qkv.to_kv`, 2 * c, { init }),
+            ],
+            2,
+          )
+        : this.linear(windows, `${name}.qkv`, 3 * c, { init });
     // (B, nW, N, 3, heads, d) -> (3, B, nW, heads, N, d): q, k and v per window and head.
     const split = this.permute(this.reshape(qkv, [bsz, nw, n, 3, heads, d]), [3, 0, 1, 4, 2, 5]);
     const part = (i: number) =>

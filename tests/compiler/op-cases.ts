@@ -3,6 +3,7 @@
 import { cropTo, padTo } from "../../compiler/check/builtins.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
 import type { Node } from "../../compiler/ir/node.js";
+import { convTranspose, windowEmbed } from "../../compiler/ir/uformer.js";
 import {
   relativePositionIndex,
   shiftedWindowMask,
@@ -81,6 +82,13 @@ export const OP_CASES: OpCase[] = [
     name: "crop_to of a rolled pad_to",
     inputs: { x: [1, 2, 5, 7] },
     build: (b, i) => cropTo(b, b.roll(padTo(b, i("x"), 4, "reflect"), [-2, -1], [2, 3]), [5, 7]),
+  },
+  {
+    // Uformer's test-time padding (pad_to(4, square: true)): 5×3 reflected to 8×4, then 2 columns on each side to
+    // 8×8 (a second reflection, of the padded map), rolled and cropped back from [0, 2].
+    name: "crop_to of a rolled square pad_to (two reflections)",
+    inputs: { x: [1, 2, 5, 3] },
+    build: (b, i) => cropTo(b, b.roll(padTo(b, i("x"), 4, "reflect", true), [-1, 0], [2, 3]), [5, 3], [0, 2]),
   },
   { name: "embed", inputs: { x: [1, 3, 3] }, build: (b, i) => b.embed(i("x"), [1, 1, 2], [2, 5, 6]) },
   {
@@ -173,6 +181,21 @@ export const OP_CASES: OpCase[] = [
         b.windowAttention(b.layerNorm(i("x"), "norm1"), "attn", { heads: 2, window: 2, shift: 1 }),
       );
       return b.add(t, b.mlp(b.layerNorm(t, "norm2"), "mlp", 8));
+    },
+  },
+  {
+    // Uformer's decoder block: the modulator on the shifted windows, window attention with to_q/to_kv, a LeFF
+    // (linear, GELU, depthwise 3×3 on the token map, GELU, linear), both residual. PyTorch-init projections: trunc
+    // normal 0.02 ones leave q so small that its gradient is within finite differences' noise.
+    name: "uformer LeWin block (modulator, q/kv projection, LeFF)",
+    inputs: { x: [1, 4, 4, 4] },
+    build: (b, i) => {
+      const opts = { heads: 2, window: 2, shift: 1 };
+      const a = windowEmbed(b, b.layerNorm(i("x"), "norm1"), "modulator", opts);
+      const t = b.add(i("x"), b.windowAttention(a, "attn", { ...opts, projection: "q_kv", init: "pytorch" }));
+      const h = toMap(b, b.gelu(b.linear(b.layerNorm(t, "norm2"), "mlp.linear1.0", 6)));
+      const d = toTokens(b, b.gelu(b.conv2d(h, "mlp.dwconv.0", { out: 6, k: 3, pad: 1, groups: 6 })));
+      return b.add(t, b.linear(d, "mlp.linear2.0", 4));
     },
   },
   {
@@ -282,6 +305,18 @@ export const OP_CASES: OpCase[] = [
   },
   // Restormer's ops: F.normalize along the last axis, pixel (un)shuffle, BiasFree layer norm over NCHW channels,
   // MDTA and GDFN with biases (every parameter).
+  {
+    // Uformer's Downsample: a 4×4 conv, stride 2, pad 1 halves the side.
+    name: "conv2d k4 s2 p1",
+    inputs: { x: [2, 2, 6, 6], w: [3, 2, 4, 4] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 2, 1),
+  },
+  {
+    // Uformer's Upsample, nn.ConvTranspose2d(k 2, stride 2): a 1×1 conv to out·4 channels and pixel_shuffle(2).
+    name: "conv transpose k2 s2 (builder)",
+    inputs: { x: [2, 3, 2, 3] },
+    build: (b, i) => convTranspose(b, i("x"), "up", { out: 2, k: 2 }),
+  },
   { name: "l2 normalize last axis", inputs: { x: [2, 3, 7] }, build: (b, i) => b.l2Normalize(i("x"), -1) },
   { name: "l2 normalize axis 1", inputs: { x: [2, 4, 3] }, build: (b, i) => b.l2Normalize(i("x"), 1) },
   { name: "pixel_shuffle 2", inputs: { x: [2, 8, 3, 2] }, build: (b, i) => b.pixelShuffle(i("x"), 2) },

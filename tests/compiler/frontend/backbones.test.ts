@@ -28,6 +28,7 @@ describe.each([
   ["stdlib/backbones/swinir.mio", "SwinIR", 11_604_775, 9],
   ["stdlib/backbones/restormer.mio", "Restormer", 26_126_644, 6],
   ["stdlib/backbones/promptir.mio", "PromptIR", 35_376_967, 0],
+  ["stdlib/backbones/uformer.mio", "Uformer", 50_880_946, 6],
   ["stdlib/prompts.mio", "TaskClassifier", 188_551, 0],
 ])("%s %s", (file, name, params, sites) => {
   it(`has ${params} parameters and ${sites} prompt sites`, () => {

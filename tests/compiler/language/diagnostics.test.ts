@@ -1187,7 +1187,7 @@ describe("MIO6001 declared but cannot be compiled yet", () => {
     expectDiagnostic(
       net("  return lq |> sigmoid"),
       "MIO6001 3:16 layer 'sigmoid' is declared but cannot be compiled yet",
-      "the compiler has kernels for conv, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, mlp, mdta, gdfn, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
+      "the compiler has kernels for conv, conv_transpose, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, window_embed, mlp, mdta, gdfn, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
     ));
   it("each call site once, however often a loop or block runs it", () =>
     expectDiagnostics(
@@ -1225,7 +1225,7 @@ describe("MIO6001 declared but cannot be compiled yet", () => {
     expect(rendered(net("  return lq |> sigmoid")).split("\n").slice(0, 3)).toEqual([
       "in-memory.mio:3:16 error MIO6001: layer 'sigmoid' is declared but cannot be compiled yet",
       " 3 |   return lq |> sigmoid",
-      "   |                ^^^^^^^ the compiler has kernels for conv, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, mlp, mdta, gdfn, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
+      "   |                ^^^^^^^ the compiler has kernels for conv, conv_transpose, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, window_embed, mlp, mdta, gdfn, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
     ]));
 });
 

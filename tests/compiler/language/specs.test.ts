@@ -99,9 +99,14 @@ describe("seq_prompt.mio", () => {
 describe("parameter counts (docs/training.md)", () => {
   const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
 
-  it("SRResNet(64, 16) has 1,222,147 parameters in every SRResNet pipeline, SwinIR 11,604,775 in every SwinIR one", () => {
+  it("SRResNet(64, 16) has 1,222,147 parameters in every SRResNet pipeline, SwinIR 11,604,775 in every SwinIR one, Uformer 50,880,946 in every Uformer one", () => {
     for (const file of pipelines.filter((f) => f !== "classifier.mio")) {
       const spec = specOf(file);
+      if (spec.model.name === "Uformer") {
+        expect(spec.model.args).toMatchObject({ embed: 32, window: 8, e2: 8, bottleneck: 2, d0: 8, modulator: 1 });
+        expect(spec.model.params, file).toBe(50_880_946);
+        continue;
+      }
       if (spec.model.name === "SwinIR") {
         expect(spec.model.args).toMatchObject({ embed: 180, groups: 6, depth: 6, heads: 6, window: 8, feat: 64 });
         expect(spec.model.params, file).toBe(11_604_775);

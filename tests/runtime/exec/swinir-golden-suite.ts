@@ -1,12 +1,13 @@
-// The checks every stdlib SwinIR golden test runs against its PyTorch float64 fixture (swinir-golden.test.ts for plain
-// SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP), so the variants differ only in their fixture, their
-// experiment and the data inputs their model reads: the reference's parameter names and shapes, output, L1 loss and
-// every gradient on the CPU reference, and one compiled train-step plan on the device (output, loss, gradients, the
-// Adam step and the next loss). Every model is lowered from tests/fixtures/compiler/swinir.mio at 16×16, batch 2.
+// The checks every stdlib transformer golden test runs against its PyTorch float64 fixture (swinir-golden.test.ts for
+// plain SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP, uformer-golden.test.ts for Uformer), so the
+// variants differ only in their fixture, their experiment and the data inputs their model reads: the reference's
+// parameter names and shapes, output, L1 loss and every gradient on the CPU reference, and one compiled train-step
+// plan on the device (output, loss, gradients, the Adam(W) step and the next loss). SwinIR's models are lowered from
+// tests/fixtures/compiler/swinir.mio at 16×16, batch 2, with Adam; a variant may name another file, size and optimizer.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad } from "../../../compiler/autodiff/grad.js";
-import { buildTrainStep } from "../../../compiler/autodiff/optim.js";
+import { type AdamConfig, buildTrainStep } from "../../../compiler/autodiff/optim.js";
 import { checkFile } from "../../../compiler/compile.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
@@ -17,7 +18,7 @@ import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { relErr } from "../../compiler/helpers.js";
 
 const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures", "compiler");
-const OPT = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 } as const;
+const ADAM: AdamConfig = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
 const LR = 1e-3;
 /** Max error relative to each tensor's largest magnitude: issue 11's bound for parity with PyTorch. */
 const TOL = 1e-4;
@@ -32,17 +33,32 @@ export interface SwinirGolden {
   experiment: string;
   /** The fixture tensors the model reads as data inputs, `gt` (the loss's target) included. */
   inputs: readonly string[];
+  /** The .mio file in tests/fixtures/compiler (default swinir.mio). */
+  file?: string;
+  /** The square input side (default 16) and the batch is 2. */
+  size?: number;
+  /** The fixture's optimizer (default Adam, no decay), at learning rate 1e-3. */
+  opt?: AdamConfig;
 }
 
 /**
  * NOTE: the key third of a qkv bias adds q·b to a whole softmax row, which the softmax ignores: its gradient is zero.
  * PyTorch's float64 leaves ~1e-19 and Adam does not move it; float32 leaves ~1e-9, which Adam's first step
  * lr·g/(|g| + eps) turns into up to lr/10 (docs/compiler.md). So its step is not compared; its gradient is checked to
- * be ~0 instead.
+ * be ~0 instead. Where a bias holds the keys' part: SwinIR's qkv.bias its middle third, Uformer's qkv.to_kv.bias its
+ * first half.
  */
-const keyBias = (v: ArrayLike<number>) => Array.from(v).slice(v.length / 3, (2 * v.length) / 3);
-const keyBiasOut = (name: string, v: ArrayLike<number>) =>
-  name.endsWith("attn.qkv.bias") ? Array.from(v).filter((_, i) => i < v.length / 3 || i >= (2 * v.length) / 3) : v;
+const KEY_PARTS: [suffix: string, from: number, to: number][] = [
+  ["attn.qkv.bias", 1 / 3, 2 / 3],
+  ["attn.qkv.to_kv.bias", 0, 1 / 2],
+];
+const keyPart = (name: string) => KEY_PARTS.find(([suffix]) => name.endsWith(suffix));
+const inKey = (name: string, i: number, n: number) => {
+  const part = keyPart(name);
+  return part !== undefined && i >= part[1] * n && i < part[2] * n;
+};
+const keyBias = (name: string, v: ArrayLike<number>) => Array.from(v).filter((_, i) => inKey(name, i, v.length));
+const keyBiasOut = (name: string, v: ArrayLike<number>) => Array.from(v).filter((_, i) => !inKey(name, i, v.length));
 const maxAbs = (v: ArrayLike<number>) => Math.max(...Array.from(v, Math.abs));
 
 /** Registers a suite per variant; the file's tests share one GPU device. */
@@ -55,7 +71,9 @@ export function describeSwinirGolden(variants: readonly SwinirGolden[]): void {
   for (const v of variants) describeVariant(v, () => gpu);
 }
 
-function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, gpu: () => Gpu): void {
+function describeVariant(v: SwinirGolden, gpu: () => Gpu): void {
+  const { label, fixture, experiment, inputs } = v;
+  const [file, size, opt] = [v.file ?? "swinir.mio", v.size ?? 16, v.opt ?? ADAM];
   describe(`stdlib ${label} (small) vs PyTorch`, () => {
     let golden: TensorMap;
     beforeAll(async () => {
@@ -69,11 +87,11 @@ function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, g
     const data = () => Object.fromEntries(inputs.map((n) => [n, tensor(n)]));
 
     function lowered() {
-      const { program, specs, diagnostics } = checkFile(path.join(FIXTURES, "swinir.mio"));
+      const { program, specs, diagnostics } = checkFile(path.join(FIXTURES, file));
       expect(diagnostics).toEqual([]);
       const spec = specs.get(experiment);
       if (!spec) throw new Error(`no ${experiment} experiment`);
-      const m = lowerModel(program, spec, { batch: 2, height: 16, width: 16 });
+      const m = lowerModel(program, spec, { batch: 2, height: size, width: size });
       const gt = m.b.input("gt", m.out.shape);
       return { ...m, loss: m.b.l1Loss(m.out, gt) };
     }
@@ -109,12 +127,12 @@ function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, g
 
     it("device: one train-step plan gives PyTorch's output, loss, gradients, Adam step and next loss", async () => {
       const { b, out, loss } = lowered();
-      const plan = compileProgram(buildTrainStep(b, loss, { optimizer: OPT, fetch: { out }, fetchGrads: true }), {
+      const plan = compileProgram(buildTrainStep(b, loss, { optimizer: opt, fetch: { out }, fetchGrads: true }), {
         maxBindings: gpu().device.limits.maxStorageBuffersPerShaderStage,
       });
       const names = b.paramList().map((p) => p.name);
       const init = new Map(names.map((n) => [n, tensor(`param.${n}`)]));
-      const session = await TrainSession.create(gpu(), plan, init, OPT);
+      const session = await TrainSession.create(gpu(), plan, init, opt);
       const got = await session.step(data(), LR, ["loss", "out", ...names.map((n) => `grad.${n}`), ...names]);
       const errs: Record<string, number> = {
         loss: relErr(got.loss ?? [], tensor("loss")),
@@ -125,7 +143,7 @@ function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, g
         errs[`grad.${n}`] = relErr(g, tensor(`grad.${n}`));
         errs[`step1.${n}`] = relErr(keyBiasOut(n, got[n] ?? []), keyBiasOut(n, tensor(`step1.${n}`)));
         // What the output ignores must have a (float32-)zero gradient.
-        if (n.endsWith("attn.qkv.bias")) expect(maxAbs(keyBias(g)) / maxAbs(g), n).toBeLessThan(1e-6);
+        if (keyPart(n)) expect(maxAbs(keyBias(n, g)) / maxAbs(g), n).toBeLessThan(1e-6);
       }
       const worst = Object.entries(errs).sort((a, c) => c[1] - a[1])[0];
       process.stdout.write(`${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]})\n`);
