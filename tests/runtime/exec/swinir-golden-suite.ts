@@ -39,7 +39,16 @@ export interface SwinirGolden {
   size?: number;
   /** The fixture's optimizer (default Adam, no decay), at learning rate 1e-3. */
   opt?: AdamConfig;
+  /**
+   * The device plan needs more distinct kernels than a cold shader cache compiles within the suite's time (Uformer:
+   * 852, ~15 min cold under load, 25 s warm): it runs only with MIO_SLOW_TESTS=1 (docs/compiler.md, "Uformer").
+   * Its kernels are each covered by the device op cases, and the CPU reference parity always runs.
+   */
+  slowDevice?: boolean;
 }
+
+/** Opt-in for device tests too slow for `npm test` on a cold shader cache. */
+const SLOW_TESTS = process.env.MIO_SLOW_TESTS === "1";
 
 /**
  * NOTE: the key third of a qkv bias adds q·b to a whole softmax row, which the softmax ignores: its gradient is zero.
@@ -125,32 +134,36 @@ function describeVariant(v: SwinirGolden, gpu: () => Gpu): void {
       });
     });
 
-    it("device: one train-step plan gives PyTorch's output, loss, gradients, Adam step and next loss", async () => {
-      const { b, out, loss } = lowered();
-      const plan = compileProgram(buildTrainStep(b, loss, { optimizer: opt, fetch: { out }, fetchGrads: true }), {
-        maxBindings: gpu().device.limits.maxStorageBuffersPerShaderStage,
-      });
-      const names = b.paramList().map((p) => p.name);
-      const init = new Map(names.map((n) => [n, tensor(`param.${n}`)]));
-      const session = await TrainSession.create(gpu(), plan, init, opt);
-      const got = await session.step(data(), LR, ["loss", "out", ...names.map((n) => `grad.${n}`), ...names]);
-      const errs: Record<string, number> = {
-        loss: relErr(got.loss ?? [], tensor("loss")),
-        out: relErr(got.out ?? [], tensor("out")),
-      };
-      for (const n of names) {
-        const g = got[`grad.${n}`] ?? new Float32Array();
-        errs[`grad.${n}`] = relErr(g, tensor(`grad.${n}`));
-        errs[`step1.${n}`] = relErr(keyBiasOut(n, got[n] ?? []), keyBiasOut(n, tensor(`step1.${n}`)));
-        // What the output ignores must have a (float32-)zero gradient.
-        if (keyPart(n)) expect(maxAbs(keyBias(n, g)) / maxAbs(g), n).toBeLessThan(1e-6);
-      }
-      const worst = Object.entries(errs).sort((a, c) => c[1] - a[1])[0];
-      process.stdout.write(`${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]})\n`);
-      for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(TOL);
-      const next = await session.step(data(), LR, ["loss"]);
-      expect(relErr(next.loss ?? [], tensor("loss2"))).toBeLessThan(TOL);
-      session.destroy();
-    }, 600_000);
+    it.runIf(!v.slowDevice || SLOW_TESTS)(
+      "device: one train-step plan gives PyTorch's output, loss, gradients, Adam step and next loss",
+      async () => {
+        const { b, out, loss } = lowered();
+        const plan = compileProgram(buildTrainStep(b, loss, { optimizer: opt, fetch: { out }, fetchGrads: true }), {
+          maxBindings: gpu().device.limits.maxStorageBuffersPerShaderStage,
+        });
+        const names = b.paramList().map((p) => p.name);
+        const init = new Map(names.map((n) => [n, tensor(`param.${n}`)]));
+        const session = await TrainSession.create(gpu(), plan, init, opt);
+        const got = await session.step(data(), LR, ["loss", "out", ...names.map((n) => `grad.${n}`), ...names]);
+        const errs: Record<string, number> = {
+          loss: relErr(got.loss ?? [], tensor("loss")),
+          out: relErr(got.out ?? [], tensor("out")),
+        };
+        for (const n of names) {
+          const g = got[`grad.${n}`] ?? new Float32Array();
+          errs[`grad.${n}`] = relErr(g, tensor(`grad.${n}`));
+          errs[`step1.${n}`] = relErr(keyBiasOut(n, got[n] ?? []), keyBiasOut(n, tensor(`step1.${n}`)));
+          // What the output ignores must have a (float32-)zero gradient.
+          if (keyPart(n)) expect(maxAbs(keyBias(n, g)) / maxAbs(g), n).toBeLessThan(1e-6);
+        }
+        const worst = Object.entries(errs).sort((a, c) => c[1] - a[1])[0];
+        process.stdout.write(`${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]})\n`);
+        for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(TOL);
+        const next = await session.step(data(), LR, ["loss"]);
+        expect(relErr(next.loss ?? [], tensor("loss2"))).toBeLessThan(TOL);
+        session.destroy();
+      },
+      600_000,
+    );
   });
 }

@@ -14,5 +14,6 @@ describeSwinirGolden([
     file: "uformer.mio",
     size: 64,
     opt: { kind: "adamw", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.02 },
+    slowDevice: true,
   },
 ]);
