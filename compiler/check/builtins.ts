@@ -1,8 +1,8 @@
 // The layers a .mio backbone can call, as one table: parameters with their ranges, the shape rule (channels and
 // spatial stride), the side rule (an output side from an input side, as the lowering computes it), the weight tensors
-// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Layers without a lowering
-// (PromptIR's prompt_gen, sigmoid) are here so those backbones check today; an experiment that uses one is rejected
-// at the call until the compiler core has kernels for it.
+// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. A layer without a lowering
+// (sigmoid) is here so sources using it check today; an experiment that uses one is rejected at the call until the
+// compiler core has kernels for it.
 import type { Span } from "../../grammar/ast.js";
 import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
@@ -582,6 +582,10 @@ export const builtins: Record<string, Builtin> = {
         ["linear_layer.bias", [len]],
         ["conv3x3.weight", [dim, dim, 3, 3]],
       ];
+    },
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.promptGen(first(inputs), where as string, { len: num(a.len), dim: num(a.dim), size: num(a.size) }),
     },
   },
   pixel_shuffle: {

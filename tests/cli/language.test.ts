@@ -38,16 +38,18 @@ writeFileSync(
   ].join("\n"),
 );
 
-/** A valid experiment on PromptIR, whose prompt generation blocks check but have no kernels yet. */
-const promptir = join(dir, "promptir.mio");
+/** A valid experiment on a library backbone that calls a layer which checks but has no kernels yet (sigmoid). */
+const gateLibrary = join(dir, "gate.mio");
+writeFileSync(gateLibrary, "backbone Gate(c: int = 8)(lq: image) {\n  return lq |> c0: conv(3) |> sigmoid\n}\n");
+const gated = join(dir, "gated.mio");
 writeFileSync(
-  promptir,
+  gated,
   [
     "use stdlib/tasks",
-    "use stdlib/backbones/promptir",
+    'use "./gate.mio"',
     "",
     "experiment restore {",
-    "  model PromptIR",
+    "  model Gate",
     "  curriculum mixed { tasks sr; iters 10 }",
     "}",
     "",
@@ -367,16 +369,13 @@ describe("mioc compile", () => {
   });
 
   it("--emit ir of an experiment with layers that have no kernels is exit code 2 at their calls, not a stack", () => {
-    const r = mioc(["compile", promptir, "--emit", "ir"]);
+    const r = mioc(["compile", gated, "--emit", "ir"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    const source = readFileSync("stdlib/backbones/promptir.mio", "utf8").split("\n");
-    const line = source.findIndex((l) => l.includes("prompt3: prompt_gen")) + 1;
-    const col = (source[line - 1] ?? "").indexOf("prompt3: prompt_gen") + 1;
     expect(r.stderr).toContain(
-      `stdlib/backbones/promptir.mio:${line}:${col} error MIO6001: layer 'prompt_gen' is declared but cannot be compiled yet\n`,
+      `${gateLibrary}:2:31 error MIO6001: layer 'sigmoid' is declared but cannot be compiled yet\n`,
     );
-    expect(r.stderr).toContain(`  note: ${promptir}:5:9: the experiment compiles 'PromptIR' here`);
+    expect(r.stderr).toContain(`  note: ${gated}:5:9: the experiment compiles 'Gate' here`);
     expect(r.stderr).not.toMatch(noStack);
   });
 

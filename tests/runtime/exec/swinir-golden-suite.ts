@@ -2,11 +2,12 @@
 // SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP), so the variants differ only in their fixture, their
 // experiment and the data inputs their model reads: the reference's parameter names and shapes, output, L1 loss and
 // every gradient on the CPU reference, and one compiled train-step plan on the device (output, loss, gradients, the
-// Adam step and the next loss). Every model is lowered from tests/fixtures/compiler/swinir.mio at 16×16, batch 2.
+// Adam step and the next loss). Every model is lowered from tests/fixtures/compiler/swinir.mio at 16×16, batch 2;
+// other models (PromptIR: promptir-golden.test.ts) name their own source, size and optimizer.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad } from "../../../compiler/autodiff/grad.js";
-import { buildTrainStep } from "../../../compiler/autodiff/optim.js";
+import { type AdamConfig, buildTrainStep } from "../../../compiler/autodiff/optim.js";
 import { checkFile } from "../../../compiler/compile.js";
 import { interpret } from "../../../compiler/ir/interp.js";
 import { lowerModel } from "../../../compiler/lower/model.js";
@@ -17,7 +18,7 @@ import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { relErr } from "../../compiler/helpers.js";
 
 const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures", "compiler");
-const OPT = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 } as const;
+const OPT: AdamConfig = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
 const LR = 1e-3;
 /** Max error relative to each tensor's largest magnitude: issue 11's bound for parity with PyTorch. */
 const TOL = 1e-4;
@@ -32,17 +33,26 @@ export interface SwinirGolden {
   experiment: string;
   /** The fixture tensors the model reads as data inputs, `gt` (the loss's target) included. */
   inputs: readonly string[];
+  /** The .mio file in tests/fixtures/compiler holding `experiment` (default swinir.mio). */
+  source?: string;
+  /** Side of the square input (default 16). */
+  size?: number;
+  /** The fixture script's optimizer (default Adam, betas 0.9/0.99, no decay); its learning rate is 1e-3. */
+  optimizer?: AdamConfig;
 }
 
 /**
- * NOTE: the key third of a qkv bias adds q·b to a whole softmax row, which the softmax ignores: its gradient is zero.
- * PyTorch's float64 leaves ~1e-19 and Adam does not move it; float32 leaves ~1e-9, which Adam's first step
- * lr·g/(|g| + eps) turns into up to lr/10 (docs/compiler.md). So its step is not compared; its gradient is checked to
- * be ~0 instead.
+ * NOTE: Adam's first step moves each parameter by lr·g/(|g| + eps) (then AdamW's decay): where PyTorch's |g| is below
+ * 10·eps the step hangs on g's last digits, which float32 does not have (a PromptIR gradient of 4.1e-9 is 5.3e-9 in
+ * float32, well within the gradient's tolerance, and its step 0.29·lr becomes 0.35·lr). Those elements' steps are not
+ * compared (an exactly zero gradient's step, the decay alone, is); their gradients are. The key third of a qkv bias
+ * is one such case: it adds q·b to a whole softmax row, which the softmax ignores, so its gradient is zero (PyTorch's
+ * float64 leaves ~1e-19, float32 ~1e-9; checked to be ~0 below).
  */
+const CONDITIONED = 1e-7;
+const conditioned = (v: ArrayLike<number>, g: ArrayLike<number>) =>
+  Array.from(v).filter((_, i) => g[i] === 0 || Math.abs(g[i] ?? 0) >= CONDITIONED);
 const keyBias = (v: ArrayLike<number>) => Array.from(v).slice(v.length / 3, (2 * v.length) / 3);
-const keyBiasOut = (name: string, v: ArrayLike<number>) =>
-  name.endsWith("attn.qkv.bias") ? Array.from(v).filter((_, i) => i < v.length / 3 || i >= (2 * v.length) / 3) : v;
 const maxAbs = (v: ArrayLike<number>) => Math.max(...Array.from(v, Math.abs));
 
 /** Registers a suite per variant; the file's tests share one GPU device. */
@@ -55,7 +65,9 @@ export function describeSwinirGolden(variants: readonly SwinirGolden[]): void {
   for (const v of variants) describeVariant(v, () => gpu);
 }
 
-function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, gpu: () => Gpu): void {
+function describeVariant(variant: SwinirGolden, gpu: () => Gpu): void {
+  const { label, fixture, experiment, inputs } = variant;
+  const [source, size, opt] = [variant.source ?? "swinir.mio", variant.size ?? 16, variant.optimizer ?? OPT];
   describe(`stdlib ${label} (small) vs PyTorch`, () => {
     let golden: TensorMap;
     beforeAll(async () => {
@@ -69,11 +81,11 @@ function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, g
     const data = () => Object.fromEntries(inputs.map((n) => [n, tensor(n)]));
 
     function lowered() {
-      const { program, specs, diagnostics } = checkFile(path.join(FIXTURES, "swinir.mio"));
+      const { program, specs, diagnostics } = checkFile(path.join(FIXTURES, source));
       expect(diagnostics).toEqual([]);
       const spec = specs.get(experiment);
       if (!spec) throw new Error(`no ${experiment} experiment`);
-      const m = lowerModel(program, spec, { batch: 2, height: 16, width: 16 });
+      const m = lowerModel(program, spec, { batch: 2, height: size, width: size });
       const gt = m.b.input("gt", m.out.shape);
       return { ...m, loss: m.b.l1Loss(m.out, gt) };
     }
@@ -109,26 +121,32 @@ function describeVariant({ label, fixture, experiment, inputs }: SwinirGolden, g
 
     it("device: one train-step plan gives PyTorch's output, loss, gradients, Adam step and next loss", async () => {
       const { b, out, loss } = lowered();
-      const plan = compileProgram(buildTrainStep(b, loss, { optimizer: OPT, fetch: { out }, fetchGrads: true }), {
+      const plan = compileProgram(buildTrainStep(b, loss, { optimizer: opt, fetch: { out }, fetchGrads: true }), {
         maxBindings: gpu().device.limits.maxStorageBuffersPerShaderStage,
       });
       const names = b.paramList().map((p) => p.name);
       const init = new Map(names.map((n) => [n, tensor(`param.${n}`)]));
-      const session = await TrainSession.create(gpu(), plan, init, OPT);
+      const session = await TrainSession.create(gpu(), plan, init, opt);
       const got = await session.step(data(), LR, ["loss", "out", ...names.map((n) => `grad.${n}`), ...names]);
       const errs: Record<string, number> = {
         loss: relErr(got.loss ?? [], tensor("loss")),
         out: relErr(got.out ?? [], tensor("out")),
       };
+      let unconditioned = 0;
       for (const n of names) {
         const g = got[`grad.${n}`] ?? new Float32Array();
         errs[`grad.${n}`] = relErr(g, tensor(`grad.${n}`));
-        errs[`step1.${n}`] = relErr(keyBiasOut(n, got[n] ?? []), keyBiasOut(n, tensor(`step1.${n}`)));
+        const ref = tensor(`grad.${n}`);
+        unconditioned += ref.length - conditioned(ref, ref).length;
+        errs[`step1.${n}`] = relErr(conditioned(got[n] ?? [], ref), conditioned(tensor(`step1.${n}`), ref));
         // What the output ignores must have a (float32-)zero gradient.
         if (n.endsWith("attn.qkv.bias")) expect(maxAbs(keyBias(g)) / maxAbs(g), n).toBeLessThan(1e-6);
       }
       const worst = Object.entries(errs).sort((a, c) => c[1] - a[1])[0];
-      process.stdout.write(`${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]})\n`);
+      process.stdout.write(
+        `${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]}); ` +
+          `${unconditioned} steps of 0 < |g| < ${CONDITIONED} not compared\n`,
+      );
       for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(TOL);
       const next = await session.step(data(), LR, ["loss"]);
       expect(relErr(next.loss ?? [], tensor("loss2"))).toBeLessThan(TOL);
