@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateSpec } from "../../compiler/schema/emit.js";
-import { mioc, root } from "../helpers/cli.js";
+import { mioc, miocAsync, root } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mioc-language-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -386,6 +386,14 @@ describe("mioc compile", () => {
     expect(r.stdout).toContain("var<private> bz: i32;");
     expect(r.stdout).toMatch(/for \(var c4 = 0; c4 < 16; c4\+\+\)/); // softmax over a 4×4 window's 16 tokens
     expect(r.stdout).toContain("fn erf32(x: f32) -> f32");
+  });
+
+  it("--emit wgsl of the paper's PromptIR-M prints its train step's kernels and their buffers", async () => {
+    // 1.6 MB of WGSL: more than spawnSync's buffer.
+    const r = await miocAsync(["compile", "pipelines/promptir_m.mio", "--emit", "wgsl"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel; buffers /);
+    expect(r.stdout).toContain("@compute");
   });
 
   it("--emit wgsl of the paper's SwinIR-S+EP: its kernels for 16 bindings, and for 8 (fusion counts split bindings)", () => {
