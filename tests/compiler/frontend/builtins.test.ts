@@ -150,6 +150,7 @@ describe("every builtin lowers or is rejected at its call", () => {
       "mlp",
       "mdta",
       "gdfn",
+      "prompt_gen",
       "pixel_shuffle",
       "pixel_unshuffle",
       "upsample",
