@@ -195,7 +195,7 @@ describe("parameter counts (docs/training.md)", () => {
       [1, 2, 3, 4, 5, 6, 7].map((n) => (n < 7 ? [1e5, 1] : [4e5, 4])),
     );
     const quick = specOf("promptir_s.mio", "quick").curriculum.stages.map((x) => [x.iters, x.restarts]);
-    expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => (n < 7 ? [80, 1] : [320, 4])));
+    expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => (n < 7 ? [60, 1] : [240, 4])));
   });
 
   it("the explicit prompt's extractor reads a 1-channel map, the adaptive one the 3-channel input", () => {
