@@ -1,8 +1,8 @@
 // The layers a .mio backbone can call, as one table: parameters with their ranges, the shape rule (channels and
 // spatial stride), the side rule (an output side from an input side, as the lowering computes it), the weight tensors
-// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. Layers without a lowering
-// (PromptIR's prompt_gen, sigmoid) are here so those backbones check today; an experiment that uses one is rejected
-// at the call until the compiler core has kernels for it.
+// a labeled call creates (PyTorch/BasicSR names), and the lowering to graph-builder calls. A layer without a lowering
+// (sigmoid) is here so sources using it check today; an experiment that uses one is rejected at the call until the
+// compiler core has kernels for it.
 import type { Span } from "../../grammar/ast.js";
 import type { GraphBuilder, LayerInit } from "../ir/builder.js";
 import type { Node } from "../ir/node.js";
@@ -665,7 +665,7 @@ export const builtins: Record<string, Builtin> = {
     },
   },
   prompt_gen: {
-    doc: "PromptIR's prompt generation block: `len` learned prompts of (dim, size, size) mixed by input-driven weights",
+    doc: "PromptIR's `PromptGenBlock`: the input's spatial mean, a linear layer to `len` weights and their softmax mix `len` learned prompts of (dim, size, size) (U[0, 1) init), resized bilinearly to the input's side (up or down, any size; align_corners = false), then a bias-free 3×3 conv; `dim` channels out",
     params: [
       { name: "len", type: "int", default: 5, min: 1, max: MAX_WIDTH },
       { name: "dim", type: "int", min: 1, max: MAX_WIDTH },
@@ -684,6 +684,10 @@ export const builtins: Record<string, Builtin> = {
         ["linear_layer.bias", [len]],
         ["conv3x3.weight", [dim, dim, 3, 3]],
       ];
+    },
+    lower: {
+      build: (b, a, inputs, where) =>
+        b.promptGen(first(inputs), where as string, { len: num(a.len), dim: num(a.dim), size: num(a.size) }),
     },
   },
   pixel_shuffle: {

@@ -41,7 +41,7 @@ export interface WindowAttentionOptions {
 
 /** How a parameter's initial values are drawn (`GraphBuilder.param`). */
 export type ParamInit =
-  | { kind: "uniform"; bound: number }
+  | { kind: "uniform"; bound: number; low?: number }
   | { kind: "normal"; std: number }
   | { kind: "const"; value: number };
 
@@ -137,7 +137,7 @@ export class GraphBuilder extends GraphOps {
       for (let i = 0; i < out.length; i++) {
         out[i] =
           init.kind === "uniform"
-            ? rng.uniform(-init.bound, init.bound)
+            ? rng.uniform(init.low ?? -init.bound, init.bound)
             : init.kind === "normal"
               ? rng.normal() * init.std
               : init.value;
@@ -306,6 +306,27 @@ export class GraphBuilder extends GraphOps {
     const y = this.conv2d(y1, `${name}.dwconv`, { out: 2 * hidden, k: 3, pad: 1, groups: 2 * hidden, bias });
     const half = (i: number) => this.slice(y, [0, i * hidden, 0, 0], [bsz, hidden, h, w]);
     return this.conv2d(this.mul(this.gelu(half(0)), half(1)), `${name}.project_out`, { out: c, k: 1, bias });
+  }
+
+  /**
+   * PromptIR's `PromptGenBlock` on a map (B, C, H, W): the spatial mean, a linear layer to `len` weights
+   * (`<name>.linear_layer`), their softmax, the weighted sum of the learned prompts `<name>.prompt_param`
+   * (1, len, dim, size, size; torch.rand's U[0, 1) init), bilinearly resized to H × W (F.interpolate's default
+   * align_corners=False, up or down; no node when the sizes agree), and a bias-free 3x3 conv (`<name>.conv3x3`).
+   */
+  promptGen(x: Node, name: string, o: { len: number; dim: number; size: number }): Node {
+    const [bsz, , h, w] = x.shape as [number, number, number, number];
+    assert(x.shape.length === 4, () => `prompt_gen of [${x.shape}]`, x);
+    const { len, dim, size } = o;
+    const prompts = this.param(`${name}.prompt_param`, [1, len, dim, size, size], {
+      kind: "uniform",
+      low: 0,
+      bound: 1,
+    });
+    const weights = this.softmax(this.linear(this.globalMean(x), `${name}.linear_layer`, len), 1);
+    const mixed = this.sum(this.mul(this.reshape(weights, [bsz, len, 1, 1, 1]), prompts), [1], false);
+    const resized = size === h && size === w ? mixed : this.resize(mixed, [h, w]);
+    return this.conv2d(resized, `${name}.conv3x3`, { out: dim, k: 3, pad: 1, bias: false });
   }
 
   /** Global spatial mean of NCHW to [B, C] (`AdaptiveAvgPool2d(1)` + flatten). */

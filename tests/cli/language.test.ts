@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateSpec } from "../../compiler/schema/emit.js";
-import { mioc, root } from "../helpers/cli.js";
+import { mioc, miocAsync, root } from "../helpers/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mioc-language-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,16 +38,18 @@ writeFileSync(
   ].join("\n"),
 );
 
-/** A valid experiment on PromptIR, whose prompt generation blocks check but have no kernels yet. */
-const promptir = join(dir, "promptir.mio");
+/** A valid experiment on a library backbone that calls a layer which checks but has no kernels yet (sigmoid). */
+const gateLibrary = join(dir, "gate.mio");
+writeFileSync(gateLibrary, "backbone Gate(c: int = 8)(lq: image) {\n  return lq |> c0: conv(3) |> sigmoid\n}\n");
+const gated = join(dir, "gated.mio");
 writeFileSync(
-  promptir,
+  gated,
   [
     "use stdlib/tasks",
-    "use stdlib/backbones/promptir",
+    'use "./gate.mio"',
     "",
     "experiment restore {",
-    "  model PromptIR",
+    "  model Gate",
     "  curriculum mixed { tasks sr; iters 10 }",
     "}",
     "",
@@ -367,16 +369,13 @@ describe("mioc compile", () => {
   });
 
   it("--emit ir of an experiment with layers that have no kernels is exit code 2 at their calls, not a stack", () => {
-    const r = mioc(["compile", promptir, "--emit", "ir"]);
+    const r = mioc(["compile", gated, "--emit", "ir"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    const source = readFileSync("stdlib/backbones/promptir.mio", "utf8").split("\n");
-    const line = source.findIndex((l) => l.includes("prompt3: prompt_gen")) + 1;
-    const col = (source[line - 1] ?? "").indexOf("prompt3: prompt_gen") + 1;
     expect(r.stderr).toContain(
-      `stdlib/backbones/promptir.mio:${line}:${col} error MIO6001: layer 'prompt_gen' is declared but cannot be compiled yet\n`,
+      `${gateLibrary}:2:31 error MIO6001: layer 'sigmoid' is declared but cannot be compiled yet\n`,
     );
-    expect(r.stderr).toContain(`  note: ${promptir}:5:9: the experiment compiles 'PromptIR' here`);
+    expect(r.stderr).toContain(`  note: ${gated}:5:9: the experiment compiles 'Gate' here`);
     expect(r.stderr).not.toMatch(noStack);
   });
 
@@ -387,6 +386,14 @@ describe("mioc compile", () => {
     expect(r.stdout).toContain("var<private> bz: i32;");
     expect(r.stdout).toMatch(/for \(var c4 = 0; c4 < 16; c4\+\+\)/); // softmax over a 4×4 window's 16 tokens
     expect(r.stdout).toContain("fn erf32(x: f32) -> f32");
+  });
+
+  it("--emit wgsl of the paper's PromptIR-M prints its train step's kernels and their buffers", async () => {
+    // 1.6 MB of WGSL: more than spawnSync's buffer.
+    const r = await miocAsync(["compile", "pipelines/promptir_m.mio", "--emit", "wgsl"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel; buffers /);
+    expect(r.stdout).toContain("@compute");
   });
 
   it("--emit wgsl of the paper's SwinIR-S+EP: its kernels for 16 bindings, and for 8 (fusion counts split bindings)", () => {

@@ -99,6 +99,8 @@ export const OP_CASES: OpCase[] = [
   { name: "resize up", inputs: { x: [1, 2, 3, 4] }, build: (b, i) => b.resize(i("x"), [7, 9]) },
   { name: "resize down", inputs: { x: [2, 1, 8, 7] }, build: (b, i) => b.resize(i("x"), [3, 4]) },
   { name: "resize x4", inputs: { x: [1, 1, 3, 2] }, build: (b, i) => b.resize(i("x"), [12, 8]) },
+  // PromptIR's prompts meet smaller features at small crops: 16 -> 5 is no integer factor, each output spans 3.2.
+  { name: "resize down 16 -> 5", inputs: { x: [1, 2, 16, 16] }, build: (b, i) => b.resize(i("x"), [5, 5]) },
   { name: "resize_bwd", inputs: { x: [1, 2, 5, 6] }, build: (b, i) => b.resizeBwd(i("x"), [3, 4]) },
   {
     name: "roll (cyclic shift of shifted windows)",

@@ -134,6 +134,7 @@ describe("every builtin lowers or is rejected at its call", () => {
   it("compiles the layers the language docs and hints name", () => {
     expect(names.filter((n) => builtins[n]?.lower)).toEqual([
       "conv",
+      "conv_transpose",
       "linear",
       "relu",
       "lrelu",
@@ -147,9 +148,11 @@ describe("every builtin lowers or is rejected at its call", () => {
       "to_tokens",
       "to_map",
       "window_attention",
+      "window_embed",
       "mlp",
       "mdta",
       "gdfn",
+      "prompt_gen",
       "pixel_shuffle",
       "pixel_unshuffle",
       "upsample",

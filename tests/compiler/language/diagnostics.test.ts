@@ -1187,18 +1187,14 @@ describe("MIO6001 declared but cannot be compiled yet", () => {
     expectDiagnostic(
       net("  return lq |> sigmoid"),
       "MIO6001 3:16 layer 'sigmoid' is declared but cannot be compiled yet",
-      "the compiler has kernels for conv, conv_transpose, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, window_embed, mlp, mdta, gdfn, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
+      "the compiler has kernels for conv, conv_transpose, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, window_embed, mlp, mdta, gdfn, prompt_gen, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
     ));
   it("each call site once, however often a loop or block runs it", () =>
     expectDiagnostics(
-      net(
-        "  for i in 0..4 { lq = lq |> sigmoid }",
-        "  y = lq |> p: prompt_gen(dim: 3, size: 4)",
-        "  return y |> sigmoid",
-      ),
+      net("  for i in 0..4 { lq = lq |> sigmoid }", "  y = lq |> c: conv(3) |> sigmoid", "  return y |> sigmoid"),
       [
         "MIO6001 3:30 layer 'sigmoid' is declared but cannot be compiled yet",
-        "MIO6001 4:13 layer 'prompt_gen' is declared but cannot be compiled yet",
+        "MIO6001 4:27 layer 'sigmoid' is declared but cannot be compiled yet",
         "MIO6001 5:15 layer 'sigmoid' is declared but cannot be compiled yet",
       ],
     ));
@@ -1225,7 +1221,7 @@ describe("MIO6001 declared but cannot be compiled yet", () => {
     expect(rendered(net("  return lq |> sigmoid")).split("\n").slice(0, 3)).toEqual([
       "in-memory.mio:3:16 error MIO6001: layer 'sigmoid' is declared but cannot be compiled yet",
       " 3 |   return lq |> sigmoid",
-      "   |                ^^^^^^^ the compiler has kernels for conv, conv_transpose, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, window_embed, mlp, mdta, gdfn, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
+      "   |                ^^^^^^^ the compiler has kernels for conv, conv_transpose, linear, relu, lrelu, gelu, softmax, add_rgb, zero_pad, reflect_pad, mean, layer_norm, to_tokens, to_map, window_attention, window_embed, mlp, mdta, gdfn, prompt_gen, pixel_shuffle, pixel_unshuffle, upsample, concat, pad_to, crop_to, drop_path",
     ]));
 });
 

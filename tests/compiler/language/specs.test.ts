@@ -51,6 +51,9 @@ it("finds the paper's six SwinIR pipelines", () =>
     ]),
   ));
 
+it("finds the PromptIR pipelines", () =>
+  expect(pipelines).toEqual(expect.arrayContaining(["promptir_m.mio", "promptir_s.mio"])));
+
 describe.each(pipelines)("%s", (file) => {
   it.each([
     ["", undefined],
@@ -99,21 +102,20 @@ describe("seq_prompt.mio", () => {
 describe("parameter counts (docs/training.md)", () => {
   const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
 
-  it("SRResNet(64, 16) has 1,222,147 parameters in every SRResNet pipeline, SwinIR 11,604,775 in every SwinIR one, Uformer 50,880,946 in every Uformer one", () => {
+  /** Each backbone's paper configuration and parameter count (docs/training.md), as every pipeline on it has them. */
+  const paperModels: Record<string, [Record<string, number>, number]> = {
+    SRResNet: [{ feat: 64, blocks: 16 }, 1_222_147],
+    SwinIR: [{ embed: 180, groups: 6, depth: 6, heads: 6, window: 8, feat: 64 }, 11_604_775],
+    PromptIR: [{ dim: 48, l1: 4, l2: 6, l3: 6, l4: 8, refinement: 4 }, 35_376_967],
+    Uformer: [{ embed: 32, window: 8, e2: 8, bottleneck: 2, d0: 8, modulator: 1 }, 50_880_946],
+  };
+
+  it("every pipeline's model is its backbone's paper configuration: SRResNet 1,222,147, SwinIR 11,604,775, PromptIR 35,376,967, Uformer 50,880,946", () => {
     for (const file of pipelines.filter((f) => f !== "classifier.mio")) {
       const spec = specOf(file);
-      if (spec.model.name === "Uformer") {
-        expect(spec.model.args).toMatchObject({ embed: 32, window: 8, e2: 8, bottleneck: 2, d0: 8, modulator: 1 });
-        expect(spec.model.params, file).toBe(50_880_946);
-        continue;
-      }
-      if (spec.model.name === "SwinIR") {
-        expect(spec.model.args).toMatchObject({ embed: 180, groups: 6, depth: 6, heads: 6, window: 8, feat: 64 });
-        expect(spec.model.params, file).toBe(11_604_775);
-        continue;
-      }
-      expect(spec.model.args).toMatchObject({ feat: 64, blocks: 16 });
-      expect(spec.model.params, file).toBe(1_222_147);
+      const [args, params] = paperModels[spec.model.name] ?? [{}, Number.NaN];
+      expect(spec.model.args, file).toMatchObject(args);
+      expect(spec.model.params, file).toBe(params);
     }
   });
 
@@ -138,6 +140,8 @@ describe("parameter counts (docs/training.md)", () => {
     ["swinir_s_ep.mio", "explicit", 11_854_341],
     ["swinir_m_ap.mio", "adaptive", 11_860_613],
     ["swinir_s_ap.mio", "adaptive", 11_860_613],
+    ["promptir_m.mio", "none", 35_376_967],
+    ["promptir_s.mio", "none", 35_376_967],
   ])("%s (%s prompts): %i with the extractor and the scale/shift layers", (file, kind, params) => {
     const spec = specOf(file);
     expect(spec.prompt.kind).toBe(kind);
@@ -181,6 +185,20 @@ describe("parameter counts (docs/training.md)", () => {
     for (const p of [undefined, "quick"])
       for (const f of ["swinir_s_ep.mio", "swinir_s_ap.mio"])
         expect(strip(specOf(f, p))).toEqual(strip(specOf("swinir_s.mio", p)));
+  });
+
+  it("PromptIR: AdamW 2e-4, batch 8, the Restormer family's order; S is six stages of 100k, then 400k in 4", () => {
+    const m = specOf("promptir_m.mio");
+    expect(m.train.optimizer).toMatchObject({ name: "adamw", lr: 2e-4, betas: [0.9, 0.99], weight_decay: 0 });
+    expect([m.data.batch, m.data.crop, m.train.schedule]).toEqual([8, 128, expect.objectContaining({ eta_min: 1e-7 })]);
+    expect(m.curriculum.stages.map((s) => [s.iters, s.restarts])).toEqual([[1_000_000, 10]]);
+    const s = specOf("promptir_s.mio").curriculum.stages;
+    expect(s.map((x) => x.tasks.at(-1))).toEqual(["rain", "jpeg", "blur", "sr", "noise", "haze", "dark"]);
+    expect(s.map((x) => [x.iters, x.restarts])).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((n) => (n < 7 ? [1e5, 1] : [4e5, 4])),
+    );
+    const quick = specOf("promptir_s.mio", "quick").curriculum.stages.map((x) => [x.iters, x.restarts]);
+    expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => (n < 7 ? [60, 1] : [240, 4])));
   });
 
   it("the explicit prompt's extractor reads a 1-channel map, the adaptive one the 3-channel input", () => {

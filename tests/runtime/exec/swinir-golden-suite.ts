@@ -1,9 +1,9 @@
-// The checks every stdlib transformer golden test runs against its PyTorch float64 fixture (swinir-golden.test.ts for
-// plain SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP, uformer-golden.test.ts for Uformer), so the
-// variants differ only in their fixture, their experiment and the data inputs their model reads: the reference's
-// parameter names and shapes, output, L1 loss and every gradient on the CPU reference, and one compiled train-step
-// plan on the device (output, loss, gradients, the Adam(W) step and the next loss). SwinIR's models are lowered from
-// tests/fixtures/compiler/swinir.mio at 16×16, batch 2, with Adam; a variant may name another file, size and optimizer.
+// The checks every stdlib SwinIR golden test runs against its PyTorch float64 fixture (swinir-golden.test.ts for plain
+// SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP), so the variants differ only in their fixture, their
+// experiment and the data inputs their model reads: the reference's parameter names and shapes, output, L1 loss and
+// every gradient on the CPU reference, and one compiled train-step plan on the device (output, loss, gradients, the
+// Adam step and the next loss). Every model is lowered from tests/fixtures/compiler/swinir.mio at 16×16, batch 2;
+// other models (PromptIR: promptir-golden.test.ts) name their own source, size and optimizer.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad } from "../../../compiler/autodiff/grad.js";
@@ -18,7 +18,7 @@ import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { relErr } from "../../compiler/helpers.js";
 
 const FIXTURES = path.join(import.meta.dirname, "..", "..", "fixtures", "compiler");
-const ADAM: AdamConfig = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
+const OPT: AdamConfig = { kind: "adam", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 };
 const LR = 1e-3;
 /** Max error relative to each tensor's largest magnitude: issue 11's bound for parity with PyTorch. */
 const TOL = 1e-4;
@@ -33,41 +33,35 @@ export interface SwinirGolden {
   experiment: string;
   /** The fixture tensors the model reads as data inputs, `gt` (the loss's target) included. */
   inputs: readonly string[];
-  /** The .mio file in tests/fixtures/compiler (default swinir.mio). */
-  file?: string;
-  /** The square input side (default 16) and the batch is 2. */
+  /** The .mio file in tests/fixtures/compiler holding `experiment` (default swinir.mio). */
+  source?: string;
+  /** Side of the square input (default 16). */
   size?: number;
-  /** The fixture's optimizer (default Adam, no decay), at learning rate 1e-3. */
-  opt?: AdamConfig;
+  /** The fixture script's optimizer (default Adam, betas 0.9/0.99, no decay); its learning rate is 1e-3. */
+  optimizer?: AdamConfig;
   /**
    * The device plan needs more distinct kernels than a cold shader cache compiles within the suite's time (Uformer:
-   * 852, ~15 min cold under load, 25 s warm): it runs only with MIO_SLOW_TESTS=1 (docs/compiler.md, "Uformer").
-   * Its kernels are each covered by the device op cases, and the CPU reference parity always runs.
+   * 782, ~15 min cold under load, 25 s warm; PromptIR ~750, over 10 min): it runs only with MIO_SLOW_TESTS=1
+   * (docs/compiler.md, "Uformer's layers"). Its kernel kinds are each covered by the device op cases, and the CPU
+   * reference parity always runs.
    */
   slowDevice?: boolean;
 }
 
+/**
+ * NOTE: Adam's first step moves each parameter by lr·g/(|g| + eps) (then AdamW's decay): where PyTorch's |g| is below
+ * 10·eps the step hangs on g's last digits, which float32 does not have (a PromptIR gradient of 4.1e-9 is 5.3e-9 in
+ * float32, well within the gradient's tolerance, and its step 0.29·lr becomes 0.35·lr). Those elements' steps are not
+ * compared (an exactly zero gradient's step, the decay alone, is); their gradients are. The key third of a qkv bias
+ * is one such case: it adds q·b to a whole softmax row, which the softmax ignores, so its gradient is zero (PyTorch's
+ * float64 leaves ~1e-19, float32 ~1e-9; checked to be ~0 below).
+ */
+const CONDITIONED = 1e-7;
 /** Opt-in for device tests too slow for `npm test` on a cold shader cache. */
 const SLOW_TESTS = process.env.MIO_SLOW_TESTS === "1";
-
-/**
- * NOTE: the key third of a qkv bias adds q·b to a whole softmax row, which the softmax ignores: its gradient is zero.
- * PyTorch's float64 leaves ~1e-19 and Adam does not move it; float32 leaves ~1e-9, which Adam's first step
- * lr·g/(|g| + eps) turns into up to lr/10 (docs/compiler.md). So its step is not compared; its gradient is checked to
- * be ~0 instead. Where a bias holds the keys' part: SwinIR's qkv.bias its middle third, Uformer's qkv.to_kv.bias its
- * first half.
- */
-const KEY_PARTS: [suffix: string, from: number, to: number][] = [
-  ["attn.qkv.bias", 1 / 3, 2 / 3],
-  ["attn.qkv.to_kv.bias", 0, 1 / 2],
-];
-const keyPart = (name: string) => KEY_PARTS.find(([suffix]) => name.endsWith(suffix));
-const inKey = (name: string, i: number, n: number) => {
-  const part = keyPart(name);
-  return part !== undefined && i >= part[1] * n && i < part[2] * n;
-};
-const keyBias = (name: string, v: ArrayLike<number>) => Array.from(v).filter((_, i) => inKey(name, i, v.length));
-const keyBiasOut = (name: string, v: ArrayLike<number>) => Array.from(v).filter((_, i) => !inKey(name, i, v.length));
+const conditioned = (v: ArrayLike<number>, g: ArrayLike<number>) =>
+  Array.from(v).filter((_, i) => g[i] === 0 || Math.abs(g[i] ?? 0) >= CONDITIONED);
+const keyBias = (v: ArrayLike<number>) => Array.from(v).slice(v.length / 3, (2 * v.length) / 3);
 const maxAbs = (v: ArrayLike<number>) => Math.max(...Array.from(v, Math.abs));
 
 /** Registers a suite per variant; the file's tests share one GPU device. */
@@ -80,9 +74,9 @@ export function describeSwinirGolden(variants: readonly SwinirGolden[]): void {
   for (const v of variants) describeVariant(v, () => gpu);
 }
 
-function describeVariant(v: SwinirGolden, gpu: () => Gpu): void {
-  const { label, fixture, experiment, inputs } = v;
-  const [file, size, opt] = [v.file ?? "swinir.mio", v.size ?? 16, v.opt ?? ADAM];
+function describeVariant(variant: SwinirGolden, gpu: () => Gpu): void {
+  const { label, fixture, experiment, inputs } = variant;
+  const [source, size, opt] = [variant.source ?? "swinir.mio", variant.size ?? 16, variant.optimizer ?? OPT];
   describe(`stdlib ${label} (small) vs PyTorch`, () => {
     let golden: TensorMap;
     beforeAll(async () => {
@@ -96,7 +90,7 @@ function describeVariant(v: SwinirGolden, gpu: () => Gpu): void {
     const data = () => Object.fromEntries(inputs.map((n) => [n, tensor(n)]));
 
     function lowered() {
-      const { program, specs, diagnostics } = checkFile(path.join(FIXTURES, file));
+      const { program, specs, diagnostics } = checkFile(path.join(FIXTURES, source));
       expect(diagnostics).toEqual([]);
       const spec = specs.get(experiment);
       if (!spec) throw new Error(`no ${experiment} experiment`);
@@ -134,7 +128,7 @@ function describeVariant(v: SwinirGolden, gpu: () => Gpu): void {
       });
     });
 
-    it.runIf(!v.slowDevice || SLOW_TESTS)(
+    it.runIf(!variant.slowDevice || SLOW_TESTS)(
       "device: one train-step plan gives PyTorch's output, loss, gradients, Adam step and next loss",
       async () => {
         const { b, out, loss } = lowered();
@@ -149,15 +143,21 @@ function describeVariant(v: SwinirGolden, gpu: () => Gpu): void {
           loss: relErr(got.loss ?? [], tensor("loss")),
           out: relErr(got.out ?? [], tensor("out")),
         };
+        let unconditioned = 0;
         for (const n of names) {
           const g = got[`grad.${n}`] ?? new Float32Array();
           errs[`grad.${n}`] = relErr(g, tensor(`grad.${n}`));
-          errs[`step1.${n}`] = relErr(keyBiasOut(n, got[n] ?? []), keyBiasOut(n, tensor(`step1.${n}`)));
+          const ref = tensor(`grad.${n}`);
+          unconditioned += ref.length - conditioned(ref, ref).length;
+          errs[`step1.${n}`] = relErr(conditioned(got[n] ?? [], ref), conditioned(tensor(`step1.${n}`), ref));
           // What the output ignores must have a (float32-)zero gradient.
-          if (keyPart(n)) expect(maxAbs(keyBias(n, g)) / maxAbs(g), n).toBeLessThan(1e-6);
+          if (n.endsWith("attn.qkv.bias")) expect(maxAbs(keyBias(g)) / maxAbs(g), n).toBeLessThan(1e-6);
         }
         const worst = Object.entries(errs).sort((a, c) => c[1] - a[1])[0];
-        process.stdout.write(`${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]})\n`);
+        process.stdout.write(
+          `${label} small: worst relative error ${worst?.[1].toExponential(2)} (${worst?.[0]}); ` +
+            `${unconditioned} steps of 0 < |g| < ${CONDITIONED} not compared\n`,
+        );
         for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThan(TOL);
         const next = await session.step(data(), LR, ["loss"]);
         expect(relErr(next.loss ?? [], tensor("loss2"))).toBeLessThan(TOL);

@@ -11,9 +11,9 @@ describeSwinirGolden([
     fixture: "uformer_small.safetensors",
     experiment: "uformer_small",
     inputs: ["lq", "gt"],
-    file: "uformer.mio",
+    source: "uformer.mio",
     size: 64,
-    opt: { kind: "adamw", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.02 },
+    optimizer: { kind: "adamw", betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0.02 },
     slowDevice: true,
   },
 ]);
