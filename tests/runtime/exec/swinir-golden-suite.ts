@@ -61,7 +61,22 @@ const CONDITIONED = 1e-7;
 const SLOW_TESTS = process.env.MIO_SLOW_TESTS === "1";
 const conditioned = (v: ArrayLike<number>, g: ArrayLike<number>) =>
   Array.from(v).filter((_, i) => g[i] === 0 || Math.abs(g[i] ?? 0) >= CONDITIONED);
-const keyBias = (v: ArrayLike<number>) => Array.from(v).slice(v.length / 3, (2 * v.length) / 3);
+/**
+ * Where a bias holds the keys' part, whose gradient is zero in exact arithmetic (float32 leaves up to ~1e-7 relative,
+ * above CONDITIONED where the bias is large): SwinIR's qkv.bias its middle third, Uformer's qkv.to_kv.bias its first
+ * half. Its steps are not compared; its gradient is checked to be ~0.
+ */
+const KEY_PARTS: [suffix: string, from: number, to: number][] = [
+  ["attn.qkv.bias", 1 / 3, 2 / 3],
+  ["attn.qkv.to_kv.bias", 0, 1 / 2],
+];
+const keyPart = (name: string) => KEY_PARTS.find(([suffix]) => name.endsWith(suffix));
+const inKey = (name: string, i: number, n: number) => {
+  const part = keyPart(name);
+  return part !== undefined && i >= part[1] * n && i < part[2] * n;
+};
+const keyBias = (name: string, v: ArrayLike<number>) => Array.from(v).filter((_, i) => inKey(name, i, v.length));
+const outsideKey = (name: string, v: ArrayLike<number>) => Array.from(v).filter((_, i) => !inKey(name, i, v.length));
 const maxAbs = (v: ArrayLike<number>) => Math.max(...Array.from(v, Math.abs));
 
 /** Registers a suite per variant; the file's tests share one GPU device. */
@@ -149,9 +164,13 @@ function describeVariant(variant: SwinirGolden, gpu: () => Gpu): void {
           errs[`grad.${n}`] = relErr(g, tensor(`grad.${n}`));
           const ref = tensor(`grad.${n}`);
           unconditioned += ref.length - conditioned(ref, ref).length;
-          errs[`step1.${n}`] = relErr(conditioned(got[n] ?? [], ref), conditioned(tensor(`step1.${n}`), ref));
+          const kept = outsideKey(n, ref);
+          errs[`step1.${n}`] = relErr(
+            conditioned(outsideKey(n, got[n] ?? []), kept),
+            conditioned(outsideKey(n, tensor(`step1.${n}`)), kept),
+          );
           // What the output ignores must have a (float32-)zero gradient.
-          if (n.endsWith("attn.qkv.bias")) expect(maxAbs(keyBias(g)) / maxAbs(g), n).toBeLessThan(1e-6);
+          if (keyPart(n)) expect(maxAbs(keyBias(n, g)) / maxAbs(g), n).toBeLessThan(1e-6);
         }
         const worst = Object.entries(errs).sort((a, c) => c[1] - a[1])[0];
         process.stdout.write(
