@@ -12,7 +12,7 @@ import { CompilerBug } from "../ir/node.js";
 import type { Program } from "../passes/program.js";
 import { PLAN_IO } from "../plan/io.js";
 import type { LoadedProgram } from "../program.js";
-import { type ExperimentSpec, extractorLabel, isClassifier } from "../schema/experiment.js";
+import { type ExperimentSpec, isClassifier, promptExtractors } from "../schema/experiment.js";
 import { modulate } from "./modulate.js";
 
 export interface LowerOptions {
@@ -78,7 +78,8 @@ const SIZE_CODES: string[] = [codes.sizeMismatch, codes.modelTooLarge];
 
 /** Builds IR through each builtin's lowering; names come from the labels elaboration computed. */
 class GraphLowering implements Lowering {
-  promptVector?: Node;
+  /** Wired site name → the prompt vector of the extractor that feeds it. */
+  readonly promptVectors = new Map<string, Node>();
   constructor(
     readonly b: GraphBuilder,
     /** Wired site name → index into scale_fc/shift_fc (the order of the spec's prompt sites). */
@@ -135,9 +136,10 @@ class GraphLowering implements Lowering {
    */
   site(site: SiteInfo, x: Value): Node {
     const i = this.wired.get(site.name);
-    if (i === undefined || !this.promptVector) return node(x);
+    const v = this.promptVectors.get(site.name);
+    if (i === undefined || !v) return node(x);
     const names = { ...siteLayers(site, i), ...(site.init ? { init: site.init } : {}) };
-    return modulate(this.b, node(x), this.promptVector, names, shapeOf(x).kind === "tokens");
+    return modulate(this.b, node(x), v, names, shapeOf(x).kind === "tokens");
   }
 }
 
@@ -193,8 +195,8 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
   };
 
   let prompt: Node | undefined;
-  const ext = spec.prompt.extractor;
-  if (ext) {
+  const feeds = promptExtractors(spec.prompt);
+  if (feeds.length) {
     let p = input(lq, 3);
     if (spec.prompt.kind === "explicit") {
       const size = spec.prompt.maps?.kind === "random" ? spec.prompt.maps.size : 128;
@@ -204,7 +206,11 @@ export function lowerModel(program: LoadedProgram, spec: ExperimentSpec, o: Lowe
       prompt = b.input(PLAN_IO.prompt, [o.batch, 3, o.promptImage.height, o.promptImage.width]);
       p = input(prompt, 3);
     }
-    lowering.promptVector = node(run(callable(program, ext.name), ext.args, p, `${extractorLabel(spec.prompt)}.`));
+    // Every extractor reads the same prompt (Restormer_EP/AP's four F_ext nets all take the task's map, or the image).
+    for (const f of feeds) {
+      const v = node(run(callable(program, f.name), f.args, p, `${f.label}.`));
+      for (const site of f.sites) lowering.promptVectors.set(site, v);
+    }
   }
   const out = run(callable(program, spec.model.name), spec.model.args, input(lq, 3), "");
   // A restoration model returns its input's size (checked at the crop and tile; here at any size).

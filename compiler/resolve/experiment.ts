@@ -6,9 +6,11 @@ import type { Scalar, TShape } from "../check/builtins.js";
 import { Elaborator, imageShape, type SiteInfo, showSize, siteLayers, type Value } from "../check/elaborate.js";
 import type { Module } from "../program.js";
 import {
+  type CallSpec,
   DEFAULT_EXTRACTOR_LABEL,
   type ExperimentSpec,
   evalTile,
+  extractorParams,
   isClassifier,
   type PromptSpec,
   type SiteSpec,
@@ -203,7 +205,7 @@ export function resolveExperiment(
     ? resolvePrompt(r, promptS, mod, model, sizes?.data)
     : { kind: "none" as const, sites: [], modulationParams: 0 };
   // Training updates weights: a model without any (`return lq`), and no prompt that has some, has nothing to learn.
-  if (modelS && model && model.params + (prompt.extractor?.params ?? 0) + prompt.modulationParams === 0)
+  if (modelS && model && model.params + extractorParams(prompt) + prompt.modulationParams === 0)
     diagnostics.push(
       error(
         codes.badOutput,
@@ -509,7 +511,8 @@ function resolvePrompt(
       r.diagnostics.push(error(codes.badPrompt, s.key.span, "prompt none takes no settings"));
     return none;
   }
-  const k = r.keyed(s.block ?? [], `prompt ${kind}`, PROMPT_KEYS);
+  // `extractor` repeats in the long form: labelled extractors, each with its own `{ sites ... }`.
+  const k = r.keyed(s.block ?? [], `prompt ${kind}`, PROMPT_KEYS, ["extractor"]);
   const need = (key: string) =>
     k.get(key)?.[0] ?? r.fail(codes.missingSetting, s.key.span, `prompt ${kind} needs '${key}'`);
   return (
@@ -526,35 +529,27 @@ function resolvePrompt(
           : maps?.kind === "random"
             ? { size: maps.size, context: `the ${maps.size}×${maps.size} prompt map`, batch: data.batch }
             : undefined;
-      const ext = elaborate(r, need("extractor"), mod, "block", inChannels, sizing, true);
-      const o = ext.out;
-      if (o?.t !== "tensor" || o.shape.kind !== "vector") {
-        r.fail(
-          codes.badPrompt,
-          ext.span,
-          `a prompt extractor must return a vector; '${ext.name}' returns ${o?.t === "tensor" ? `a ${o.shape.kind}` : "nothing"}`,
-          "end it with |> mean",
-        );
-      }
-      const dim = o.shape.c;
-      const sitesS = need("sites");
-      const sites = model ? matchSites(r, sitesS, model.sites) : [];
-      const label = ext.label?.text ?? DEFAULT_EXTRACTOR_LABEL;
-      if (model) distinctNames(r, model, sites, sitesS, { ...ext, label });
+      const extS = k.get("extractor") ?? [need("extractor")];
+      const long = extS.length > 1 || extS.some((e) => e.block);
+      const feeds = long
+        ? longFormFeeds(r, k, extS, mod, model, inChannels, sizing)
+        : [shortFormFeed(r, need("sites"), extS[0] as Setting, mod, model, inChannels, sizing)];
+      if (model) distinctNames(r, model, feeds);
+      const sites = feeds.flatMap((f) => f.sites);
       const spec: PromptSpec = {
         kind,
-        extractor: {
-          name: ext.name,
-          args: ext.args,
-          params: ext.params,
-          inChannels,
-          // Only a chosen label is written, so the spec (and run id) of an experiment without one is as before.
-          ...(label !== DEFAULT_EXTRACTOR_LABEL ? { label } : {}),
-        },
-        dim,
+        ...(long
+          ? { extractors: feeds.map((f) => ({ ...f.call, dim: f.dim, sites: f.sites.map((x) => x.name) })) }
+          : {
+              extractor: f0Call(feeds),
+              dim: feeds[0]?.dim,
+            }),
         sites: sites.map(siteSpec),
-        // Two Linear(dim, C) per site: one for the scale, one for the shift.
-        modulationParams: sites.reduce((n, x) => n + 2 * (dim * x.channels + x.channels), 0),
+        // Two Linear(dim, C) per site, from its extractor's vector: one for the scale, one for the shift.
+        modulationParams: feeds.reduce(
+          (n, f) => n + f.sites.reduce((m, x) => m + 2 * (f.dim * x.channels + x.channels), 0),
+          0,
+        ),
       };
       if (maps) {
         spec.maps = maps;
@@ -597,18 +592,143 @@ function resolvePrompt(
   );
 }
 
+/** One checked extractor, the sites it feeds, and where the experiment chose them (for messages). */
+interface Feed {
+  /** The spec's call, with the label only when one was chosen. */
+  call: CallSpec & { inChannels: number; label: string };
+  dim: number;
+  sites: SiteInfo[];
+  sitesSpan: Span;
+  ext: { name: string; paramNames: string[]; span: Span };
+}
+
+/** The short form's single extractor as the spec's `extractor`: the label only when one was chosen. */
+function f0Call(feeds: Feed[]): NonNullable<PromptSpec["extractor"]> {
+  const f = feeds[0] as Feed;
+  const { label, ...call } = f.call;
+  // Only a chosen label is written, so the spec (and run id) of an experiment without one is as before.
+  return { ...call, ...(label !== DEFAULT_EXTRACTOR_LABEL ? { label } : {}) };
+}
+
+/** An extractor setting, checked: it must return a vector, whose width is the prompt dimension. */
+function checkExtractor(r: Reader, s: Setting, mod: Module, inChannels: number, sizing: Sizing | undefined) {
+  const ext = elaborate(r, s, mod, "block", inChannels, sizing, true);
+  const o = ext.out;
+  if (o?.t !== "tensor" || o.shape.kind !== "vector") {
+    r.fail(
+      codes.badPrompt,
+      ext.span,
+      `a prompt extractor must return a vector; '${ext.name}' returns ${o?.t === "tensor" ? `a ${o.shape.kind}` : "nothing"}`,
+      "end it with |> mean",
+    );
+  }
+  const call = { name: ext.name, args: ext.args, params: ext.params, inChannels };
+  return { ext, dim: o.shape.c, call };
+}
+
+/** `extractor X` and `sites ...`: one extractor feeding every chosen site. */
+function shortFormFeed(
+  r: Reader,
+  sitesS: Setting,
+  s: Setting,
+  mod: Module,
+  model: ModelResult | undefined,
+  inChannels: number,
+  sizing: Sizing | undefined,
+): Feed {
+  const { ext, dim, call } = checkExtractor(r, s, mod, inChannels, sizing);
+  const sites = model ? matchSites(r, sitesS, model.sites) : [];
+  return {
+    call: { ...call, label: ext.label?.text ?? DEFAULT_EXTRACTOR_LABEL },
+    dim,
+    sites,
+    sitesSpan: sitesS.values[0]?.span ?? sitesS.key.span,
+    ext,
+  };
+}
+
 /**
- * The model's, the wired sites' and the extractor's parameters share one state dict, so no name may be two of
- * theirs: a site's layers or the extractor under a name of the model's (or of each other's) is MIO2004, at the
+ * `extractor L1: X { sites a, b }  extractor L2: Y { sites c }`: each labelled extractor feeds its own sites. A label
+ * is required (it prefixes the parameters, and two default prefixes would clash), used once; each extractor feeds at
+ * least one site and each site is fed by one extractor.
+ */
+function longFormFeeds(
+  r: Reader,
+  k: Map<string, Setting[]>,
+  extS: Setting[],
+  mod: Module,
+  model: ModelResult | undefined,
+  inChannels: number,
+  sizing: Sizing | undefined,
+): Feed[] {
+  const outer = k.get("sites")?.[0];
+  if (outer)
+    r.diagnostics.push(
+      error(
+        codes.badPrompt,
+        outer.key.span,
+        "with several extractors, each names its sites in its own block",
+        "extractor F_ext1: FExt { sites latent }",
+      ),
+    );
+  const labels = new Map<string, Span>();
+  const fedBy = new Map<string, string>();
+  const feeds: Feed[] = [];
+  for (const s of extS) {
+    const feed = r.attempt((): Feed => {
+      const v = s.values[0];
+      const label = v?.name;
+      if (!label)
+        r.fail(
+          codes.badArguments,
+          v?.span ?? s.key.span,
+          "with several extractors, each needs a label: the prefix of its parameters",
+          `extractor F_ext1: ${v?.value.kind === "call" ? v.value.callee.join(".") : "FExt"} { sites ... }`,
+        );
+      if (labels.has(label.text))
+        r.fail(codes.duplicate, label.span, `extractor '${label.text}' is declared twice`, "label each apart");
+      labels.set(label.text, label.span);
+      const { ext, dim, call } = checkExtractor(r, s, mod, inChannels, sizing);
+      const inner = r.keyed(s.block ?? [], `extractor ${label.text}`, ["sites"]);
+      const sitesS = inner.get("sites")?.[0];
+      if (!sitesS) {
+        // A block with settings but no `sites` has a misspelt one, already reported (with its did-you-mean).
+        if (s.block?.length) throw new Invalid();
+        r.fail(
+          codes.badPrompt,
+          label.span,
+          `extractor '${label.text}' feeds no sites`,
+          `name them in its block: extractor ${label.text}: ${ext.name} { sites ... }`,
+        );
+      }
+      const spans = new Map<SiteInfo, Span>();
+      const sites = model ? matchSites(r, sitesS, model.sites, spans) : [];
+      const sitesSpan = sitesS.values[0]?.span ?? sitesS.key.span;
+      for (const x of sites) {
+        const other = fedBy.get(x.name);
+        if (other)
+          r.fail(
+            codes.duplicate,
+            spans.get(x) ?? sitesSpan,
+            `site '${x.name}' is fed by two extractors: '${other}' and '${label.text}'`,
+            "a site takes one prompt vector; name it under one extractor",
+          );
+        fedBy.set(x.name, label.text);
+      }
+      return { call: { ...call, label: label.text }, dim, sites, sitesSpan, ext };
+    });
+    if (feed) feeds.push(feed);
+  }
+  if (feeds.length !== extS.length || outer) throw new Invalid();
+  return feeds;
+}
+
+/**
+ * The model's, the wired sites' and the extractors' parameters share one state dict, so no name may be two of
+ * theirs: a site's layers or an extractor under a name of the model's (or of each other's) is MIO2004, at the
  * experiment's line that chose it (`sites`, or the extractor's label).
  */
-function distinctNames(
-  r: Reader,
-  model: ModelResult,
-  sites: SiteInfo[],
-  sitesS: Setting,
-  ext: { name: string; label: string; paramNames: string[]; span: Span },
-): void {
+function distinctNames(r: Reader, model: ModelResult, feeds: Feed[]): void {
   const owner = new Map(model.paramNames.map((n) => [n, `the model '${model.name}'`]));
   const claim = (names: string[], what: string, span: Span, hint: string) => {
     for (const n of names) {
@@ -617,13 +737,18 @@ function distinctNames(
       owner.set(n, what);
     }
   };
-  sites.forEach((site, i) => {
-    const { scale, shift } = siteLayers(site, i);
-    const names = [scale, shift].flatMap((l) => [`${l}.weight`, `${l}.bias`]);
-    claim(names, `site '${site.name}'`, sitesS.values[0]?.span ?? sitesS.key.span, "name the site's layers apart");
-  });
-  const names = ext.paramNames.map((n) => `${ext.label}.${n}`);
-  claim(names, `the prompt extractor '${ext.name}'`, ext.span, `label it apart: extractor other_name: ${ext.name}`);
+  let wired = 0; // default layer names number the sites across all extractors, in the spec's order
+  for (const f of feeds)
+    for (const site of f.sites) {
+      const { scale, shift } = siteLayers(site, wired++);
+      const names = [scale, shift].flatMap((l) => [`${l}.weight`, `${l}.bias`]);
+      claim(names, `site '${site.name}'`, f.sitesSpan, "name the site's layers apart");
+    }
+  for (const f of feeds) {
+    const names = f.ext.paramNames.map((n) => `${f.call.label}.${n}`);
+    const what = `the prompt extractor '${f.ext.name}'`;
+    claim(names, what, f.ext.span, `label it apart: extractor other_name: ${f.ext.name}`);
+  }
 }
 
 /** An explicit prompt's maps: `maps ...` if given (and valid), else the default random 128×128 ones. */
@@ -651,7 +776,8 @@ function resolveMaps(r: Reader, d: ReturnType<Reader["data"]>): NonNullable<Prom
 }
 
 /** `sites body.*, conv_hr`: every pattern must match a site of the model; `*` matches one name segment. */
-function matchSites(r: Reader, s: Setting, modelSites: SiteInfo[]): SiteInfo[] {
+/** `spans`, if given, gets the pattern that first chose each site (for a message about one site). */
+function matchSites(r: Reader, s: Setting, modelSites: SiteInfo[], spans?: Map<SiteInfo, Span>): SiteInfo[] {
   const chosen = new Set<SiteInfo>(); // in the order the patterns first match them
   for (const d of r.positional(s)) {
     const pattern =
@@ -670,7 +796,10 @@ function matchSites(r: Reader, s: Setting, modelSites: SiteInfo[]): SiteInfo[] {
         (names.length ? `the model's sites: ${summarise(names)}` : "the model declares no sites");
       r.fail(codes.unmatchedSite, d.span, `prompt site '${pattern}' matches no site of the model`, hint);
     }
-    for (const h of hits) chosen.add(h);
+    for (const h of hits) {
+      if (!chosen.has(h)) spans?.set(h, d.span);
+      chosen.add(h);
+    }
   }
   return [...chosen];
 }

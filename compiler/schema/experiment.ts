@@ -25,6 +25,12 @@ export interface PromptSpec {
    * names (`extractor F_ext_net: SwinFExt(...)`), present only when it is not the default `prompt_extractor`.
    */
   extractor?: CallSpec & { inChannels: number; label?: string };
+  /**
+   * Several extractors, each feeding its own sites (`extractor F_ext_net1: RestormerFExt { sites latent }`, as
+   * Restormer_EP/AP's four F_ext nets); then `extractor` and `dim` are absent. Read either form with
+   * `promptExtractors`.
+   */
+  extractors?: PromptFeed[];
   /** Width of the prompt vector the extractor produces. */
   dim?: number;
   /** Where scale and shift are injected: `feat * (1 + scale) + shift` per site. */
@@ -107,6 +113,23 @@ export const DEFAULT_EXTRACTOR_LABEL = "prompt_extractor";
 /** The prefix (without the dot) of the prompt extractor's parameter names. */
 export function extractorLabel(prompt: Pick<PromptSpec, "extractor">): string {
   return prompt.extractor?.label ?? DEFAULT_EXTRACTOR_LABEL;
+}
+
+/** One prompt extractor and the wired sites (by name) its vector of `dim` values feeds. */
+export type PromptFeed = CallSpec & { inChannels: number; label: string; dim: number; sites: string[] };
+
+/** The prompt's extractors in either form: the one `extractor` feeding every wired site, or each of `extractors`. */
+export function promptExtractors(prompt: PromptSpec): PromptFeed[] {
+  if (prompt.extractors) return prompt.extractors;
+  const e = prompt.extractor;
+  if (!e) return [];
+  const { label: _, ...call } = e;
+  return [{ ...call, label: extractorLabel(prompt), dim: prompt.dim ?? 0, sites: prompt.sites.map((s) => s.name) }];
+}
+
+/** Trainable parameters of the prompt's extractors, all of them. */
+export function extractorParams(prompt: PromptSpec): number {
+  return promptExtractors(prompt).reduce((n, e) => n + e.params, 0);
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type ExperimentSpec, isClassifier } from "../../compiler/schema/experiment.js";
+import { type ExperimentSpec, extractorParams, isClassifier } from "../../compiler/schema/experiment.js";
 import { writeFileAtomic } from "../data/image.js";
 import { UNKNOWN_NEEDS_CLASSIFIER } from "../eval/classifier.js";
 import {
@@ -108,7 +108,7 @@ export function formatDuration(seconds: number): string {
 
 /** Trainable parameters: the backbone, the prompt extractor and the per-site modulation layers. */
 export function totalParams(spec: ExperimentSpec): number {
-  return spec.model.params + (spec.prompt.extractor?.params ?? 0) + spec.prompt.modulationParams;
+  return spec.model.params + extractorParams(spec.prompt) + spec.prompt.modulationParams;
 }
 
 function metricText(spec: ExperimentSpec, name: "psnr" | "ssim"): string {
@@ -126,7 +126,15 @@ function recipe(run: RunData): string[] {
   items.push(`Backbone: ${call(spec.model.name, spec.model.args)}, ${count(spec.model.params)} parameters`);
   const p = spec.prompt;
   if (p.kind === "none") items.push("Prompt: none");
-  else {
+  else if (p.extractors) {
+    const exts = p.extractors.map(
+      (e) => `${e.label}: ${call(e.name, e.args)} (${count(e.params)} parameters, ${e.dim}-d) → ${e.sites.join(", ")}`,
+    );
+    items.push(
+      `Prompt: ${p.kind} (${p.kind === "explicit" ? "EP" : "AP"}), ${exts.length} extractors (${exts.join("; ")}) ` +
+        `modulating ${p.sites.length} sites (${count(p.modulationParams)} parameters)`,
+    );
+  } else {
     const ext = p.extractor
       ? `${call(p.extractor.name, p.extractor.args)} (${count(p.extractor.params)} parameters)`
       : "";

@@ -410,6 +410,17 @@ describe("mioc compile", () => {
     expect(mioc(["compile", file, "--emit", "wgsl", "--profile", "quick"]).code).toBe(0);
   }, 120_000);
 
+  it("--emit wgsl of the paper's Restormer-S+EP and of its quick profile: kernels for 8 bindings", async () => {
+    const file = "pipelines/restormer_s_ep.mio";
+    for (const args of [[], ["--profile", "quick"]]) {
+      // Over 1 MB of WGSL each: more than spawnSync's default buffer, so the streaming runner.
+      const r = await miocAsync(["compile", file, "--emit", "wgsl", ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel/);
+      expect(r.stdout).toContain("// kernel ");
+    }
+  }, 300_000);
+
   it("an unknown --emit lists the stages", () => {
     const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "pdf"]);
     expect(r.code).toBe(2);

@@ -1182,6 +1182,65 @@ describe("MIO4004 prompt", () => {
     ));
 });
 
+/** A prompt whose settings are lines 8.. (the experiment's `prompt` at line 7): several labelled extractors. */
+const extractors = (...lines: string[]) => exp(MODEL, MIXED, "  prompt adaptive {", ...lines, "  }");
+const FEEDS_BODY = "    extractor a: FExt(nf: 4) { sites body.* }";
+
+describe("several prompt extractors, each with its own sites", () => {
+  it("a site fed by two extractors, at the pattern that chose it again", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor b: FExt(nf: 4) { sites conv_hr, body.1 }"),
+      "MIO2004 9:47 site 'body.1' is fed by two extractors: 'a' and 'b'",
+      "a site takes one prompt vector; name it under one extractor",
+    ));
+  it("an extractor without sites", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor b: FExt(nf: 4)"),
+      "MIO4004 9:15 extractor 'b' feeds no sites",
+      "name them in its block: extractor b: FExt { sites ... }",
+    ));
+  it("an extractor with an empty block", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor b: FExt(nf: 4) { }"),
+      "MIO4004 9:15 extractor 'b' feeds no sites",
+    ));
+  it("a label used twice", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor a: FExt(nf: 4) { sites conv_hr }"),
+      "MIO2004 9:15 extractor 'a' is declared twice",
+    ));
+  it("an extractor without a label", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor FExt(nf: 4) { sites conv_hr }"),
+      "MIO2005 9:15 with several extractors, each needs a label: the prefix of its parameters",
+    ));
+  it("the short form's sites beside labelled extractors", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor b: FExt(nf: 4) { sites conv_hr }", "    sites conv_last"),
+      "MIO4004 10:5 with several extractors, each names its sites in its own block",
+    ));
+  it("a misspelt sites in an extractor's block, once", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor b: FExt(nf: 4) { stes conv_hr }"),
+      "MIO2007 9:32 unknown setting 'stes' in extractor b",
+      "did you mean 'sites'?",
+    ));
+  it("a site of an extractor that matches none of the model's", () =>
+    expectDiagnostic(
+      extractors(FEEDS_BODY, "    extractor b: FExt(nf: 4) { sites conv_hx }"),
+      "MIO4002 9:38 prompt site 'conv_hx' matches no site of the model",
+      "did you mean 'conv_hr'?",
+    ));
+  it("an extractor labelled with a site layer's name", () =>
+    expectDiagnostic(
+      extractors(
+        "    extractor scale_fc: FExt(nf: 4) { sites body.* }",
+        "    extractor b: FExt(nf: 4) { sites conv_hr }",
+      ),
+      "MIO2004 8:25 parameter 'scale_fc.1.weight' of the prompt extractor 'FExt' is also a parameter of site 'body.1'",
+    ));
+});
+
 describe("MIO6001 declared but cannot be compiled yet", () => {
   it("a layer without a lowering in the model", () =>
     expectDiagnostic(

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFile } from "../../../compiler/compile.js";
 import { printSpec, specHash, validateSpec } from "../../../compiler/schema/emit.js";
-import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
+import { type ExperimentSpec, extractorParams } from "../../../compiler/schema/experiment.js";
 import { repoRoot } from "./helpers.js";
 
 const pipelines = readdirSync(join(repoRoot, "pipelines"))
@@ -54,6 +54,18 @@ it("finds the paper's six SwinIR pipelines", () =>
 it("finds the PromptIR pipelines", () =>
   expect(pipelines).toEqual(expect.arrayContaining(["promptir_m.mio", "promptir_s.mio"])));
 
+it("finds the paper's six Restormer pipelines", () =>
+  expect(pipelines).toEqual(
+    expect.arrayContaining([
+      "restormer_m.mio",
+      "restormer_m_ap.mio",
+      "restormer_m_ep.mio",
+      "restormer_s.mio",
+      "restormer_s_ap.mio",
+      "restormer_s_ep.mio",
+    ]),
+  ));
+
 describe.each(pipelines)("%s", (file) => {
   it.each([
     ["", undefined],
@@ -100,17 +112,18 @@ describe("seq_prompt.mio", () => {
 });
 
 describe("parameter counts (docs/training.md)", () => {
-  const total = (s: ExperimentSpec) => s.model.params + (s.prompt.extractor?.params ?? 0) + s.prompt.modulationParams;
+  const total = (s: ExperimentSpec) => s.model.params + extractorParams(s.prompt) + s.prompt.modulationParams;
 
   /** Each backbone's paper configuration and parameter count (docs/training.md), as every pipeline on it has them. */
   const paperModels: Record<string, [Record<string, number>, number]> = {
     SRResNet: [{ feat: 64, blocks: 16 }, 1_222_147],
     SwinIR: [{ embed: 180, groups: 6, depth: 6, heads: 6, window: 8, feat: 64 }, 11_604_775],
+    Restormer: [{ dim: 48, l1: 4, l2: 6, l3: 6, l4: 8, refinement: 4, pad: 64 }, 26_126_644],
     PromptIR: [{ dim: 48, l1: 4, l2: 6, l3: 6, l4: 8, refinement: 4 }, 35_376_967],
     Uformer: [{ embed: 32, window: 8, e2: 8, bottleneck: 2, d0: 8, modulator: 1 }, 50_880_946],
   };
 
-  it("every pipeline's model is its backbone's paper configuration: SRResNet 1,222,147, SwinIR 11,604,775, PromptIR 35,376,967, Uformer 50,880,946", () => {
+  it("every pipeline's model is its backbone's paper configuration: SRResNet 1,222,147, SwinIR 11,604,775, Restormer 26,126,644, PromptIR 35,376,967, Uformer 50,880,946", () => {
     for (const file of pipelines.filter((f) => f !== "classifier.mio")) {
       const spec = specOf(file);
       const [args, params] = paperModels[spec.model.name] ?? [{}, Number.NaN];
@@ -142,6 +155,14 @@ describe("parameter counts (docs/training.md)", () => {
     ["swinir_s_ap.mio", "adaptive", 11_860_613],
     ["promptir_m.mio", "none", 35_376_967],
     ["promptir_s.mio", "none", 35_376_967],
+    // Restormer_EP/AP: four F_ext nets (nf 64) and six scale/shift pairs; counted in PyTorch by
+    // scripts/fixtures/restormer_golden.py (the reference's 26.548M / 26.573M).
+    ["restormer_m.mio", "none", 26_126_644],
+    ["restormer_s.mio", "none", 26_126_644],
+    ["restormer_m_ep.mio", "explicit", 26_547_578],
+    ["restormer_s_ep.mio", "explicit", 26_547_578],
+    ["restormer_m_ap.mio", "adaptive", 26_572_666],
+    ["restormer_s_ap.mio", "adaptive", 26_572_666],
   ])("%s (%s prompts): %i with the extractor and the scale/shift layers", (file, kind, params) => {
     const spec = specOf(file);
     expect(spec.prompt.kind).toBe(kind);
@@ -170,6 +191,36 @@ describe("parameter counts (docs/training.md)", () => {
           "conv_last",
         ]);
       }
+    }
+  });
+
+  it("Restormer_EP/AP: four extractors F_ext_net1..4, each feeding the reference's sites, in every profile", () => {
+    for (const file of ["restormer_m_ep.mio", "restormer_s_ap.mio"]) {
+      for (const profile of [undefined, "quick"]) {
+        const p = specOf(file, profile).prompt;
+        expect(p.extractor).toBeUndefined();
+        expect(p.extractors?.map((e) => [e.label, e.name, e.dim, e.sites])).toEqual([
+          ["F_ext_net1", "RestormerFExt", profile ? 16 : 64, ["latent"]],
+          ["F_ext_net2", "RestormerFExt", profile ? 16 : 64, ["decoder_level3"]],
+          ["F_ext_net3", "RestormerFExt", profile ? 16 : 64, ["decoder_level2", "decoder_level1", "refinement"]],
+          ["F_ext_net4", "RestormerFExt", profile ? 16 : 64, ["output"]],
+        ]);
+        expect(p.sites.map((x) => x.name)).toEqual(p.extractors?.flatMap((e) => e.sites));
+      }
+    }
+  });
+
+  it("Restormer-S (+EP/AP): the reference's Restormer order, six stages of 100k, then 400k in 4 periods; quick 1000× shorter", () => {
+    for (const file of ["restormer_s.mio", "restormer_s_ep.mio", "restormer_s_ap.mio"]) {
+      const spec = specOf(file);
+      expect(spec.curriculum.order).toEqual(["rain", "jpeg", "blur", "sr", "noise", "haze", "dark"]);
+      const full = spec.curriculum.stages.map((s) => [s.tasks.length, s.iters, s.restarts]);
+      expect(full).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 100_000 : 400_000, n < 7 ? 1 : 4]));
+      const quick = specOf(file, "quick").curriculum.stages.map((s) => [s.tasks.length, s.iters, s.restarts]);
+      expect(quick).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => [n, n < 7 ? 100 : 400, n < 7 ? 1 : 4]));
+      expect(spec.train.optimizer).toMatchObject({ name: "adamw", lr: 2e-4, betas: [0.9, 0.99], weight_decay: 0 });
+      expect(spec.train.schedule).toEqual({ name: "cosine_restarts", eta_min: 1e-7 });
+      expect(spec.data.batch).toBe(8);
     }
   });
 

@@ -1,9 +1,9 @@
-// The checks every stdlib SwinIR golden test runs against its PyTorch float64 fixture (swinir-golden.test.ts for plain
-// SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP), so the variants differ only in their fixture, their
-// experiment and the data inputs their model reads: the reference's parameter names and shapes, output, L1 loss and
-// every gradient on the CPU reference, and one compiled train-step plan on the device (output, loss, gradients, the
-// Adam step and the next loss). Every model is lowered from tests/fixtures/compiler/swinir.mio at 16×16, batch 2;
-// other models (PromptIR: promptir-golden.test.ts) name their own source, size and optimizer.
+// The checks every stdlib whole-model golden test runs against its PyTorch float64 fixture (swinir-golden.test.ts for
+// plain SwinIR, swinir-prompt-golden.test.ts for SwinIR_EP / SwinIR_AP, restormer-golden.test.ts for Restormer and
+// Restormer_EP / _AP), so the variants differ only in their fixture, their experiment and the data inputs their model
+// reads: the reference's parameter names and shapes, output, L1 loss and every gradient on the CPU reference, and one
+// compiled train-step plan on the device (output, loss, gradients, the Adam(W) step and the next loss). Every model is
+// lowered from its tests/fixtures/compiler/*.mio (swinir.mio unless said) at 16×16 unless said, batch 2.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grad } from "../../../compiler/autodiff/grad.js";
@@ -29,7 +29,7 @@ export interface SwinirGolden {
   label: string;
   /** The fixture's file in tests/fixtures/compiler. */
   fixture: string;
-  /** The experiment in swinir.mio. */
+  /** The experiment in `source`. */
   experiment: string;
   /** The fixture tensors the model reads as data inputs, `gt` (the loss's target) included. */
   inputs: readonly string[];

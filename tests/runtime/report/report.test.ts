@@ -130,6 +130,17 @@ describe("writeReport", () => {
     }
   });
 
+  it("lists each of several prompt extractors with the sites it feeds (Restormer_EP's four)", async () => {
+    const run = await syntheticRun("restormer_s_ep", { samples: false });
+    await writeReport(run.dir);
+    const md = readFileSync(join(run.dir, "report.md"), "utf8");
+    expect(md).toContain("Prompt: explicit (EP), 4 extractors (F_ext_net1: RestormerFExt(nf: 16)");
+    expect(md).toContain(
+      "F_ext_net3: RestormerFExt(nf: 16) (5,440 parameters, 16-d) → decoder_level2, decoder_level1, refinement",
+    );
+    expect(md).toContain("modulating 6 sites");
+  });
+
   it("writes a self-contained report.html, a loss.png and links the sample grids", async () => {
     const run = await syntheticRun("srresnet_s_ep");
     await writeReport(run.dir);
