@@ -1,4 +1,5 @@
-// Helpers the bench's Node workers share (bench/mio-srresnet.mjs, bench/tfjs-srresnet.mjs) and the driver
+// Helpers the bench's Node workers share (bench/mio-srresnet.mjs, bench/mio-swinir.mjs, bench/mio-restormer.mjs,
+// bench/tfjs-srresnet.mjs) and the driver
 // (bench/run.mjs). bench/torch_srresnet.py has the same few lines in Python.
 import { readFileSync } from "node:fs";
 
@@ -107,6 +108,55 @@ export function swinirFwdFlops({ embed: e, groups, depth, window, batch, patch, 
   const hidden = Math.floor(e * mlpRatio);
   const perLayer = 2 * px * (3 * e * e + e * e + 2 * e * hidden) + 2 * 2 * px * window * window * e;
   return conv + groups * depth * perLayer;
+}
+
+/**
+ * 2 * MACs of Restormer's forward (stdlib/backbones/restormer.mio, plain: heads 1/2/4/8 at the four levels, GDFN
+ * expansion `ffn`, hidden = int(C · ffn); the crop a multiple of 8, so its pad_to adds nothing). At `px` = batch ×
+ * patch² pixels, level k (1..4) has 2^(k-1)·dim channels on px / 4^(k-1) pixels; decoder level 1 and the refinement
+ * run at 2·dim on px. Counted:
+ * - the plain convs: patch_embed 3×3 3→C; the downsamplings 3×3 C→C/2, 2C→C, 4C→2C (before each PixelUnshuffle);
+ *   the upsamplings 3×3 8C→16C, 4C→8C, 2C→4C (before each PixelShuffle); reduce_chan_level3/2 1×1 8C→4C, 4C→2C;
+ *   output 3×3 2C→3;
+ * - per transformer block of c channels, h heads, on n pixels: MDTA's qkv 1×1 (c→3c), its depthwise 3×3 on 3c
+ *   (9 MACs per channel and pixel), the two channel-attention products per head, q·kᵀ ((c/h)×HW · HW×(c/h)) and
+ *   attn·v ((c/h)×(c/h) · (c/h)×HW), c·c/h MACs per pixel each, and project_out 1×1 (c→c); GDFN's project_in 1×1
+ *   (c→2·hidden), its depthwise 3×3 on 2·hidden and project_out 1×1 (hidden→c).
+ * Not counted (as for SwinIR): LayerNorm, the L2 normalisation, softmax, GELU and gating, the residual adds. A
+ * training step is counted as 3x that, as for SRResNet.
+ */
+export function restormerFwdFlops({ dim: C, l1, l2, l3, l4, refinement, batch, patch, ffn = 2.66 }) {
+  const px = batch * patch * patch;
+  const half = Math.floor(C / 2);
+  const conv3 = (cin, cout, n) => 2 * 9 * cin * cout * n;
+  const conv1 = (cin, cout, n) => 2 * cin * cout * n;
+  const convs =
+    conv3(3, C, px) +
+    conv3(C, half, px) +
+    conv3(2 * C, C, px / 4) +
+    conv3(4 * C, 2 * C, px / 16) +
+    conv3(8 * C, 16 * C, px / 64) +
+    conv1(8 * C, 4 * C, px / 16) +
+    conv3(4 * C, 8 * C, px / 16) +
+    conv1(4 * C, 2 * C, px / 4) +
+    conv3(2 * C, 4 * C, px / 4) +
+    conv3(2 * C, 3, px);
+  const block = (c, heads, n) => {
+    const hidden = Math.floor(c * ffn);
+    const mdta = conv1(c, 3 * c, n) + 2 * 9 * 3 * c * n + 2 * 2 * n * c * (c / heads) + conv1(c, c, n);
+    const gdfn = conv1(c, 2 * hidden, n) + 2 * 9 * 2 * hidden * n + conv1(hidden, c, n);
+    return mdta + gdfn;
+  };
+  const blocks =
+    l1 * block(C, 1, px) +
+    l2 * block(2 * C, 2, px / 4) +
+    l3 * block(4 * C, 4, px / 16) +
+    l4 * block(8 * C, 8, px / 64) +
+    l3 * block(4 * C, 4, px / 16) +
+    l2 * block(2 * C, 2, px / 4) +
+    l1 * block(2 * C, 1, px) +
+    refinement * block(2 * C, 1, px);
+  return convs + blocks;
 }
 
 /**

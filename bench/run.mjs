@@ -1,10 +1,11 @@
 // npm run bench: SRResNet (BasicSR MSRResNet, upscale 1; L1 + Adam) training steps and whole-image inference
 // through mio, next to PyTorch CPU (2 threads) and TensorFlow.js's WebGPU backend on the same Dawn adapter, and a
-// SwinIR training step through mio next to PyTorch CPU, all measured in this run. Each peer runs in its own process (its own Dawn instance), one after another.
+// SwinIR and a Restormer training step through mio next to PyTorch CPU, all measured in this run. Each peer runs in its own process (its own Dawn instance), one after another.
 // Progress goes to stderr, one JSON line per result to stdout, everything to bench/results.json.
 // See docs/bench.md for what the numbers mean.
 //
 // usage: npm run bench -- [--configs 16/4/4/48,32/8/4/64 | none] [--swinir 60/2/2/6/8/2/48 | none]
+//                         [--restormer 16/1/1/1/1/1/2/64 | none]
 //                         [--steps N] [--warmup N] [--only mio,torch,tfjs]
 //                         [--infer | --no-infer] [--infer-config 64/16/256] [--profile auto|on|off]
 //                         [--timeout SECONDS] [--out FILE] [--torch-device cpu|cuda] [--python PATH]
@@ -13,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { arg, fwdFlops, progress, swinirFwdFlops } from "./lib.mjs";
+import { arg, fwdFlops, progress, restormerFwdFlops, swinirFwdFlops } from "./lib.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -21,10 +22,16 @@ const PEERS = ["mio", "torch", "tfjs"];
 const DEFAULT_CONFIGS = "16/4/4/48,32/8/4/64,64/16/8/128";
 /** SwinIR: embed/groups/depth/heads/window/batch/patch (issue 11: embed 60, 2 groups of depth 2, 6 heads, window 8). */
 const DEFAULT_SWINIR = "60/2/2/6/8/2/48";
+/**
+ * Restormer: dim/l1/l2/l3/l4/refinement/batch/patch (the stdlib's heads 1/2/4/8, GDFN 2.66, WithBias LayerNorm): a
+ * small one, one block per level at dim 16, batch 2 of 64×64, a few seconds a step on lavapipe.
+ */
+const DEFAULT_RESTORMER = "16/1/1/1/1/1/2/64";
 
 const VALUED = [
   "configs",
   "swinir",
+  "restormer",
   "steps",
   "warmup",
   "only",
@@ -55,6 +62,15 @@ function configList(name, fallback, count, form) {
 }
 const configs = configList("configs", DEFAULT_CONFIGS, 4, "FEAT/BLOCKS/BATCH/PATCH");
 const swinirConfigs = configList("swinir", DEFAULT_SWINIR, 7, "EMBED/GROUPS/DEPTH/HEADS/WINDOW/BATCH/PATCH");
+const restormerConfigs = configList("restormer", DEFAULT_RESTORMER, 8, "DIM/L1/L2/L3/L4/REFINE/BATCH/PATCH");
+// Three 2x downsamplings need crops of multiples of 8 (the worker's pad_to(8) is then the identity, and the PyTorch
+// peer has no padding), and the first one's conv to dim / 2 needs an even dim.
+for (const [dim, , , , , , , patch] of restormerConfigs) {
+  if (patch % 8 !== 0 || dim % 2 !== 0)
+    throw new Error(
+      `--restormer needs an even DIM and a PATCH that is a multiple of 8, got dim ${dim}, patch ${patch}`,
+    );
+}
 const doInfer = !argv.includes("--no-infer");
 const inferConfig = arg(argv, "infer-config", "64/16/256").split("/").map(Number);
 const profileMode = arg(argv, "profile", "auto");
@@ -93,6 +109,7 @@ const loadavg = () => os.loadavg().map((x) => +x.toFixed(2));
 const WORKERS = {
   srresnet: { mio: "mio-srresnet.mjs", torch: "torch_srresnet.py", tfjs: "tfjs-srresnet.mjs" },
   swinir: { mio: "mio-swinir.mjs", torch: "torch_swinir.py" },
+  restormer: { mio: "mio-restormer.mjs", torch: "torch_restormer.py" },
 };
 
 /** Runs one worker; resolves with its JSON result, or null and a reason. */
@@ -142,11 +159,16 @@ function runWorker(model, peer, mode, nums, extra, timeoutS) {
   });
 }
 
-/** Measures every requested peer on one piece of work, one after another. */
-async function measureAll(label, model, mode, nums, gflop, extraFor) {
+/**
+ * Measures every requested peer on one piece of work, one after another. `cold` is what a row adds to the defaults
+ * for cold shader compilation: `warmup` (the warm-up steps without --warmup, 1 unless given) and `compileS` (seconds
+ * added to the default limit).
+ */
+async function measureAll(label, model, mode, nums, gflop, extraFor, cold = {}) {
   const steps = stepsArg === undefined ? defaultSteps(gflop) : Number(stepsArg);
-  const warmup = warmupArg === undefined ? 1 : Number(warmupArg);
-  const timeoutS = timeoutArg === undefined ? defaultTimeout(gflop, steps + warmup) : Number(timeoutArg);
+  const warmup = warmupArg === undefined ? (cold.warmup ?? 1) : Number(warmupArg);
+  const timeoutS =
+    timeoutArg === undefined ? defaultTimeout(gflop, steps + warmup) + (cold.compileS ?? 0) : Number(timeoutArg);
   const entry = { steps, warmup, timeoutS, peers: {}, reasons: {} };
   for (const peer of PEERS) {
     if (!only.includes(peer) || !WORKERS[model][peer]) {
@@ -213,6 +235,25 @@ for (const [embed, groups, depth, heads, window, batch, patch] of swinirConfigs)
     peer === "mio" && profile ? ["--profile"] : [],
   );
   emit({ kind: "train", model: "swinir", config, stepGflop: +gflop.toFixed(2), ...entry });
+}
+for (const [dim, l1, l2, l3, l4, refinement, batch, patch] of restormerConfigs) {
+  const config = { dim, l1, l2, l3, l4, refinement, batch, patch };
+  const gflop = (3 * restormerFwdFlops(config)) / 1e9;
+  const profile = profileMode === "on" || (profileMode === "auto" && gflop < 100);
+  const label = `train Restormer ${Object.values(config).join("/")}`;
+  // Restormer's plan has ~330 distinct kernels (SwinIR's ~120), and with Mesa's shader cache cold its first *two*
+  // steps on lavapipe are shader compilation (200–400 s each on a loaded 2-core machine; the third runs at speed): two
+  // warm-up steps, and fifteen more minutes in the limit (docs/bench.md, "Restormer: a train step").
+  const entry = await measureAll(
+    label,
+    "restormer",
+    "train",
+    Object.values(config),
+    gflop,
+    (peer) => (peer === "mio" && profile ? ["--profile"] : []),
+    { warmup: 2, compileS: 900 },
+  );
+  emit({ kind: "train", model: "restormer", config, stepGflop: +gflop.toFixed(2), ...entry });
 }
 if (doInfer) {
   const [feat, blocks, size] = inferConfig;

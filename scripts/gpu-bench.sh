@@ -94,7 +94,7 @@ fi
 
 # 4. The bench before the tests, so a slow test suite cannot take its time.
 bench_rc=0
-timeout "$BENCH_S" node bench/run.mjs --configs 64/16/8/128,32/8/4/64 --swinir none --no-infer --only "$only" \
+timeout "$BENCH_S" node bench/run.mjs --configs 64/16/8/128,32/8/4/64 --swinir none --restormer none --no-infer --only "$only" \
   --timeout "$WORKER_S" "${torch_args[@]}" --out "$work/bench.json" >/dev/null || bench_rc=$?
 
 # 5. The device tests: every test file that acquires a WebGPU device.
