@@ -66,6 +66,18 @@ it("finds the paper's six Restormer pipelines", () =>
     ]),
   ));
 
+it("finds the paper's six Uformer pipelines", () =>
+  expect(pipelines).toEqual(
+    expect.arrayContaining([
+      "uformer_m.mio",
+      "uformer_m_ap.mio",
+      "uformer_m_ep.mio",
+      "uformer_s.mio",
+      "uformer_s_ap.mio",
+      "uformer_s_ep.mio",
+    ]),
+  ));
+
 describe.each(pipelines)("%s", (file) => {
   it.each([
     ["", undefined],
@@ -163,6 +175,14 @@ describe("parameter counts (docs/training.md)", () => {
     ["restormer_s_ep.mio", "explicit", 26_547_578],
     ["restormer_m_ap.mio", "adaptive", 26_572_666],
     ["restormer_s_ap.mio", "adaptive", 26_572_666],
+    // Uformer_EP/AP: five F_ext nets (nf 64) and six scale/shift pairs; counted in PyTorch by
+    // scripts/fixtures/uformer_golden.py (the reference's 51.458M / 51.489M).
+    ["uformer_m.mio", "none", 50_880_946],
+    ["uformer_s.mio", "none", 50_880_946],
+    ["uformer_m_ep.mio", "explicit", 51_457_976],
+    ["uformer_s_ep.mio", "explicit", 51_457_976],
+    ["uformer_m_ap.mio", "adaptive", 51_489_336],
+    ["uformer_s_ap.mio", "adaptive", 51_489_336],
   ])("%s (%s prompts): %i with the extractor and the scale/shift layers", (file, kind, params) => {
     const spec = specOf(file);
     expect(spec.prompt.kind).toBe(kind);
@@ -208,6 +228,43 @@ describe("parameter counts (docs/training.md)", () => {
         expect(p.sites.map((x) => x.name)).toEqual(p.extractors?.flatMap((e) => e.sites));
       }
     }
+  });
+
+  it("Uformer_EP/AP: five extractors F_ext_net1..5 on the bottleneck, decoders 0-3 and the output, in every profile", () => {
+    for (const file of ["uformer_m_ep.mio", "uformer_s_ep.mio", "uformer_m_ap.mio", "uformer_s_ap.mio"]) {
+      for (const profile of [undefined, "quick"]) {
+        const p = specOf(file, profile).prompt;
+        const nf = profile ? 16 : 64;
+        expect(p.extractor).toBeUndefined();
+        expect(p.extractors?.map((e) => [e.label, e.name, e.dim, e.inChannels, e.sites])).toEqual(
+          [["conv", "decoderlayer_0"], ["decoderlayer_1"], ["decoderlayer_2"], ["decoderlayer_3"], ["output_proj"]].map(
+            (sites, i) => [`F_ext_net${i + 1}`, "UformerFExt", nf, file.includes("_ep") ? 1 : 3, sites],
+          ),
+        );
+        // The paper's sites' channels (embed 32): 16, 16, 8, 4 and 2 × embed, then the 3 output channels.
+        if (!profile) expect(p.sites.map((x) => x.channels)).toEqual([512, 512, 256, 128, 64, 3]);
+        expect(p.sites.map((x) => x.name)).toEqual(p.extractors?.flatMap((e) => e.sites));
+      }
+    }
+  });
+
+  it("Uformer-S+EP/AP: uformer_s's curriculum and recipe (AdamW 2e-4, weight decay 0.02, eta_min 1e-6) in every profile", () => {
+    const strip = ({ name: _, sources: __, prompt: ___, ...rest }: ExperimentSpec) => rest;
+    for (const p of [undefined, "quick"])
+      for (const f of ["uformer_s_ep.mio", "uformer_s_ap.mio"]) {
+        const spec = specOf(f, p);
+        expect(strip(spec)).toEqual(strip(specOf("uformer_s.mio", p)));
+        expect(spec.curriculum.order).toEqual(["rain", "jpeg", "blur", "sr", "noise", "haze", "dark"]);
+        if (!p) {
+          expect(spec.train.optimizer).toMatchObject({
+            name: "adamw",
+            lr: 2e-4,
+            betas: [0.9, 0.99],
+            weight_decay: 0.02,
+          });
+          expect(spec.train.schedule).toEqual({ name: "cosine_restarts", eta_min: 1e-6 });
+        }
+      }
   });
 
   it("Restormer-S (+EP/AP): the reference's Restormer order, six stages of 100k, then 400k in 4 periods; quick 1000× shorter", () => {
