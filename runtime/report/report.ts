@@ -154,7 +154,9 @@ function recipe(run: RunData): string[] {
     `Iterations: ${count(iters)}${metrics.steps !== undefined ? ` (run: ${count(metrics.steps)} steps)` : ""}`,
   );
   const aug = [spec.data.flip ? "flip" : "", spec.data.rotate ? "rotate" : ""].filter(Boolean).join(", ") || "none";
-  items.push(`Batch ${spec.data.batch}, crop ${spec.data.crop}×${spec.data.crop}, augment ${aug}`);
+  const candidates = spec.data.crop_candidates ?? 1;
+  const where = candidates > 1 ? ` (the most detailed of ${candidates} positions)` : "";
+  items.push(`Batch ${spec.data.batch}, crop ${spec.data.crop}×${spec.data.crop}${where}, augment ${aug}`);
   const o = spec.train.optimizer;
   items.push(
     `Optimizer: ${o.name}(lr ${o.lr}, betas [${o.betas.join(", ")}]${o.weight_decay ? `, weight_decay ${o.weight_decay}` : ""}), ` +
@@ -246,10 +248,12 @@ function meaning(run: RunData): Block[] {
   const profile = run.metrics.profile ?? spec.profile;
   if (profile === "quick") {
     const scale = PAPER_SCALE[spec.model.name];
-    const theirs = scale
-      ? `the paper's ${spec.model.name} has ${(scale.params[spec.prompt.kind] / 1e6).toFixed(3)}M parameters and trains ` +
-        `${count(scale.iters)} iterations at batch ${scale.batch} on ${scale.crop}×${scale.crop} crops of DF2K, tested on DIV2K-valid`
-      : "the paper's models are far larger and train far longer, on DF2K, tested on DIV2K-valid";
+    const params = scale?.params[spec.prompt.kind];
+    const theirs =
+      scale && params
+        ? `the paper's ${spec.model.name} has ${(params / 1e6).toFixed(3)}M parameters and trains ` +
+          `${count(scale.iters)} iterations at batch ${scale.batch} on ${scale.crop}×${scale.crop} crops of DF2K, tested on DIV2K-valid`
+        : "the paper's models are far larger and train far longer, on DF2K, tested on DIV2K-valid";
     blocks.push({
       kind: "para",
       text:

@@ -37,3 +37,19 @@ it("Table 4 has the M, S+EP and S+AP rows of both backbones", () => {
   expect(Object.keys(PAPER_OUTDIS_AVG).sort()).toEqual(rows);
   expect(Object.keys(PAPER_UNKNOWN).sort()).toEqual(rows);
 });
+
+// Backbones without Table 3 rows still quote the reference's scale, its parameter counts (the exact integers in
+// tests/compiler/language/specs.test.ts) rounded to thousands.
+it.each([
+  ["restormer_s", 26_126_644],
+  ["restormer_s_ep", 26_547_578],
+  ["restormer_s_ap", 26_572_666],
+  ["uformer_s", 50_880_946],
+  ["uformer_s_ep", 51_457_976],
+  ["uformer_s_ap", 51_489_336],
+  ["promptir_m", 35_376_967],
+])("pipelines/%s.mio: no paper row, the reference's scale (%i parameters)", (pipeline, params) => {
+  const spec = quickSpec(pipeline);
+  expect(paperVariant(spec)).toBeUndefined();
+  expect(PAPER_SCALE[spec.model.name]?.params[spec.prompt.kind]).toBe(Math.round(params / 1e3) * 1e3);
+});

@@ -16,7 +16,7 @@ describe("loss curve", () => {
   const spec = quickSpec("seq_prompt");
 
   it("starts a stage where the previous stages' iterations end", () => {
-    expect(stageStarts(spec).map((s) => s.step)).toEqual([0, 300, 600, 900, 1200, 1500, 1800]);
+    expect(stageStarts(spec).map((s) => s.step)).toEqual([0, 500, 1000, 1500, 2000, 2500, 3000]);
     expect(stageStarts(spec)[6]?.tasks).toEqual(["sr", "blur", "noise", "jpeg", "rain", "haze", "dark"]);
   });
 
