@@ -1,11 +1,16 @@
-// What the bench's mio workers (bench/mio-srresnet.mjs, bench/mio-swinir.mjs) share: timing a model's training step
-// through the compiled train-step plan `mioc run` uses, and the plan's figures every mio result reports.
+// What the bench's mio workers (bench/mio-srresnet.mjs, mio-swinir.mjs, mio-restormer.mjs) share: timing a model's
+// training step through the compiled train-step plan `mioc run` uses, the plan's figures every mio result reports, and
+// the whole train-row worker for a stdlib backbone built as a one-line experiment.
 import { buildTrainStep } from "../dist/compiler/autodiff/optim.js";
+import { checkFile } from "../dist/compiler/compile.js";
 import { initialParams } from "../dist/compiler/ir/builder.js";
+import { SequentialRng } from "../dist/compiler/ir/rng.js";
 import { lowerModel } from "../dist/compiler/lower/model.js";
+import { defaultStdlibRoot } from "../dist/compiler/program.js";
 import { compileForDevice } from "../dist/runtime/exec/fit.js";
 import { TrainSession } from "../dist/runtime/exec/train-session.js";
-import { measure } from "./lib.mjs";
+import { acquireGpu } from "../dist/runtime/webgpu/device.js";
+import { kernelKinds, measure } from "./lib.mjs";
 
 // BasicSR's options for MSRResNet, which MiOIR's SwinIR uses too (Adam, lr 2e-4, betas 0.9/0.99); the PyTorch peers
 // use the same.
@@ -48,4 +53,59 @@ export async function timeTrainSteps(gpu, { program, spec }, { batch, patch, ste
   const profiled = profile ? await profile(session, plan) : null;
   session.destroy();
   return { timing, loss: last, planFields: planFields(plan, compileMs, createMs), profile: profiled };
+}
+
+/**
+ * A stdlib backbone as the one experiment of a one-line program: `use stdlib/backbones/<module>` and `model <model>`
+ * (as srresnetExperiment does for SRResNet).
+ */
+export function backboneExperiment(module, model) {
+  const text = `use stdlib/tasks
+use stdlib/backbones/${module}
+experiment bench {
+  model ${model}
+  data { train "." }
+  curriculum mixed { tasks sr; iters 1 }
+}
+`;
+  const r = checkFile(`${defaultStdlibRoot}/stdlib/${module}-bench.mio`, { text });
+  const spec = r.specs.get("bench");
+  const errors = r.diagnostics.filter((d) => d.severity === "error");
+  if (!spec || errors.length > 0) throw new Error(`${model}: ${errors.map((d) => d.message).join("; ")}`);
+  return { program: r.program, spec };
+}
+
+/**
+ * A train row's worker: times the experiment's step on this machine's device (with `wantProfile`, then every kernel
+ * alone, summed by kind), prints the result as the last stdout line and exits. `stepGflop` is the row's own count.
+ */
+export async function runTrainWorker(experiment, { batch, patch, steps, warmup, wantProfile, stepGflop }) {
+  const gpu = await acquireGpu();
+  const rng = new SequentialRng(1);
+  const uniform = (n) => Float32Array.from({ length: n }, () => rng.next());
+  const r = await timeTrainSteps(gpu, experiment, {
+    batch,
+    patch,
+    steps,
+    warmup,
+    uniform,
+    profile: wantProfile
+      ? async (session, plan) => {
+          const prof = await session.exe.profile();
+          const kinds = kernelKinds(plan, prof, batch * patch * patch);
+          return { profiledStepMs: +prof.reduce((s, k) => s + k.ms, 0).toFixed(1), kinds };
+        }
+      : null,
+  });
+  const result = {
+    ...r.timing,
+    gflops: +(stepGflop / (r.timing.medianMs / 1e3)).toFixed(2),
+    loss: r.loss,
+    ...r.planFields,
+    profile: r.profile,
+    adapter: gpu.report.description,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  gpu.destroy();
+  process.exit(0);
 }
