@@ -1,5 +1,7 @@
-"""Timing and the --device option for the bench's PyTorch workers (torch_srresnet.py, torch_swinir.py): what
-bench/lib.mjs's measure(), cpuSample() and arg() do for the Node workers, in Python."""
+"""Timing and the --device option for the bench's PyTorch workers (torch_srresnet.py, torch_swinir.py,
+torch_restormer.py): what bench/lib.mjs's measure(), cpuSample() and arg() do for the Node workers, in Python, and the
+train loop of the CPU-only rows."""
+import json
 import resource
 import sys
 import time
@@ -56,3 +58,34 @@ def measure(what, steps, warmup, once):
     return {"firstStepMs": None if first is None else round(first, 1), "medianMs": r(med), "minMs": r(s[0]),
             "maxMs": r(s[-1]), "timesMs": [r(t) for t in times],
             "cpu": {"ownCores": round(own / wall, 2), "otherCores": other}}, last
+
+
+def cpu_train_args(argv, model):
+    """The positional numbers of a CPU-only train worker's command line (`train N... [--device cpu]`); the SwinIR and
+    Restormer fixture models build their constants on the CPU, so those peers take no other device."""
+    device = pop_device(argv)
+    if device != "cpu":
+        raise SystemExit(f"--device: the {model} peer runs on the CPU only, got '{device}'")
+    if not argv or argv[0] != "train":
+        raise SystemExit(f"unknown mode '{argv[0] if argv else ''}': train")
+    return [int(a) for a in argv[1:]]
+
+
+def time_train_steps(forward, params, lq, gt, steps, warmup):
+    """Times L1 + backward + Adam (lr 2e-4, betas 0.9/0.99: the mio workers' optimizer) steps and prints the result as
+    the last stdout line."""
+    import torch
+    import torch.nn.functional as F
+
+    opt = torch.optim.Adam(params, lr=2e-4, betas=(0.9, 0.99), eps=1e-8)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.l1_loss(forward(lq), gt)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    timing, loss = measure("step", steps, warmup, step)
+    result = {**timing, "loss": loss, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": "cpu"}
+    print(json.dumps(result), flush=True)

@@ -6,31 +6,21 @@ is the result as JSON, progress goes to stderr.
 
 usage: /usr/bin/python3 bench/torch_swinir.py train EMBED GROUPS DEPTH HEADS WINDOW BATCH PATCH STEPS WARMUP [--device cpu]
 """
-import json
 import os
 import sys
 
 import torch
-import torch.nn.functional as F
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "scripts", "fixtures"))
 sys.path.insert(0, here)
 import swin_ops_golden  # noqa: E402
 import swinir_golden  # noqa: E402
-from torch_measure import measure, pop_device  # noqa: E402
+from torch_measure import cpu_train_args, time_train_steps  # noqa: E402
 
 torch.set_num_threads(2)
-argv = sys.argv[1:]
-device = pop_device(argv)
 # The fixture's model builds its RGB mean, index and mask on the CPU, so this peer is CPU-only.
-if device != "cpu":
-    raise SystemExit(f"--device: the SwinIR peer runs on the CPU only, got '{device}'")
-
-mode, args = argv[0], [int(a) for a in argv[1:]]
-if mode != "train":
-    raise SystemExit(f"unknown mode '{mode}': train")
-embed, groups, depth, heads, window, bs, p, steps, warmup = args
+embed, groups, depth, heads, window, bs, p, steps, warmup = cpu_train_args(sys.argv[1:], "SwinIR")
 # The fixture module's configuration is module-level; the bench sets its own (feat 64 and mlp ratio 2 are the stdlib
 # SwinIR's defaults). Its shifted-window mask is float64 for the golden values; here it is float32 like the rest.
 for k, v in dict(EMBED=embed, GROUPS=groups, DEPTH=depth, HEADS=heads, WINDOW=window, FEAT=64, MLP=2.0).items():
@@ -50,18 +40,5 @@ for name, shape in swinir_golden.shapes().items():
         t = torch.empty(shape)
         torch.nn.init.kaiming_uniform_(t, a=5 ** 0.5)  # nn.Conv2d's default
     params[name] = t.requires_grad_()
-opt = torch.optim.Adam(params.values(), lr=2e-4, betas=(0.9, 0.99), eps=1e-8)
 lq, gt = torch.rand(bs, 3, p, p), torch.rand(bs, 3, p, p)
-
-
-def step():
-    opt.zero_grad(set_to_none=True)
-    loss = F.l1_loss(swinir_golden.swinir(lq, params), gt)
-    loss.backward()
-    opt.step()
-    return loss.item()
-
-
-timing, loss = measure("step", steps, warmup, step)
-result = {**timing, "loss": loss, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": device}
-print(json.dumps(result), flush=True)
+time_train_steps(lambda x: swinir_golden.swinir(x, params), list(params.values()), lq, gt, steps, warmup)
