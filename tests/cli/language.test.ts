@@ -421,6 +421,16 @@ describe("mioc compile", () => {
     }
   }, 300_000);
 
+  it("--emit wgsl of the paper's Uformer-S+AP and of its quick profile: kernels for 8 bindings", async () => {
+    const file = "pipelines/uformer_s_ap.mio";
+    for (const args of [[], ["--profile", "quick"]]) {
+      const r = await miocAsync(["compile", file, "--emit", "wgsl", ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel/);
+      expect(r.stdout).toContain("// kernel ");
+    }
+  }, 300_000);
+
   it("an unknown --emit lists the stages", () => {
     const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "pdf"]);
     expect(r.code).toBe(2);
