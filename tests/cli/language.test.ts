@@ -410,26 +410,22 @@ describe("mioc compile", () => {
     expect(mioc(["compile", file, "--emit", "wgsl", "--profile", "quick"]).code).toBe(0);
   }, 120_000);
 
-  it("--emit wgsl of the paper's Restormer-S+EP and of its quick profile: kernels for 8 bindings", async () => {
-    const file = "pipelines/restormer_s_ep.mio";
-    for (const args of [[], ["--profile", "quick"]]) {
-      // Over 1 MB of WGSL each: more than spawnSync's default buffer, so the streaming runner.
-      const r = await miocAsync(["compile", file, "--emit", "wgsl", ...args]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel/);
-      expect(r.stdout).toContain("// kernel ");
-    }
-  }, 300_000);
-
-  it("--emit wgsl of the paper's Uformer-S+AP and of its quick profile: kernels for 8 bindings", async () => {
-    const file = "pipelines/uformer_s_ap.mio";
-    for (const args of [[], ["--profile", "quick"]]) {
-      const r = await miocAsync(["compile", file, "--emit", "wgsl", ...args]);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel/);
-      expect(r.stdout).toContain("// kernel ");
-    }
-  }, 300_000);
+  it.each([
+    ["Restormer-S+EP", "pipelines/restormer_s_ep.mio"],
+    ["Uformer-S+AP", "pipelines/uformer_s_ap.mio"],
+  ])(
+    "--emit wgsl of the paper's %s and of its quick profile: kernels for 8 bindings",
+    async (_, file) => {
+      for (const args of [[], ["--profile", "quick"]]) {
+        // Over 1 MB of WGSL each: more than spawnSync's default buffer, so the streaming runner.
+        const r = await miocAsync(["compile", file, "--emit", "wgsl", ...args]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/^\/\/ \d+ dispatches, \d+ distinct kernels for 8 storage buffers per kernel/);
+        expect(r.stdout).toContain("// kernel ");
+      }
+    },
+    300_000,
+  );
 
   it("an unknown --emit lists the stages", () => {
     const r = mioc(["compile", "pipelines/seq_prompt.mio", "--emit", "pdf"]);
