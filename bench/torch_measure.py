@@ -71,9 +71,9 @@ def cpu_train_args(argv, model):
     return [int(a) for a in argv[1:]]
 
 
-def time_train_steps(forward, params, lq, gt, steps, warmup):
-    """Times L1 + backward + Adam (lr 2e-4, betas 0.9/0.99: the mio workers' optimizer) steps and prints the result as
-    the last stdout line."""
+def train_timing(forward, params, lq, gt, steps, warmup):
+    """`warmup` then `steps` timed training steps, L1 + backward + Adam (lr 2e-4, betas 0.9/0.99: the mio workers'
+    optimizer): measure()'s timing and the last step's loss."""
     import torch
     import torch.nn.functional as F
 
@@ -86,6 +86,13 @@ def time_train_steps(forward, params, lq, gt, steps, warmup):
         opt.step()
         return loss.item()
 
-    timing, loss = measure("step", steps, warmup, step)
+    return measure("step", steps, warmup, step)
+
+
+def time_train_steps(forward, params, lq, gt, steps, warmup):
+    """A CPU-only train row: train_timing's result, printed as the last stdout line."""
+    import torch
+
+    timing, loss = train_timing(forward, params, lq, gt, steps, warmup)
     result = {**timing, "loss": loss, "torch": torch.__version__, "threads": torch.get_num_threads(), "device": "cpu"}
     print(json.dumps(result), flush=True)

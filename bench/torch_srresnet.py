@@ -13,13 +13,12 @@ import sys
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "fixtures"))
 from srresnet_golden import SRResNetPrompt  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_measure import measure, pop_device  # noqa: E402
+from torch_measure import measure, pop_device, train_timing  # noqa: E402
 
 torch.set_num_threads(2)
 
@@ -55,17 +54,8 @@ if mode == "train":
     net = SRResNetPrompt(nf, nb, "none")
     basicsr_init(net)
     net = net.to(device)
-    opt = torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.9, 0.99), eps=1e-8)
     lq, gt = torch.rand(bs, 3, p, p).to(device), torch.rand(bs, 3, p, p).to(device)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.l1_loss(net(lq), gt)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    timing, loss = measure("step", steps, warmup, step)
+    timing, loss = train_timing(net, net.parameters(), lq, gt, steps, warmup)
     result = {**timing, "gflops": round(3 * fwd_flops(nf, nb, p, p, bs) / (timing["medianMs"] * 1e6), 2), "loss": loss}
 elif mode == "infer":
     nf, nb, s, steps, warmup = args
