@@ -28,7 +28,6 @@ export function withSeed(spec: ExperimentSpec, seed: number | undefined): Experi
 export function progressDisplay(totalIters: number) {
   const tty = process.stderr.isTTY;
   let lastStage = "";
-  let firstStage = true;
   let lastShown = "";
   // The recent rate, not the average since the start: the first iterations include compiling the kernels.
   const eta = (step: number, rate: number) => {
@@ -49,13 +48,14 @@ export function progressDisplay(totalIters: number) {
         );
         break;
       }
-      case "stage":
-        lastStage = `stage ${e.stage}/${e.stages} [${e.tasks.join(",")}]`;
+      case "stage": {
         // lavapipe compiles each kernel at its first dispatch: on a cold shader cache the first step of a large plan
         // takes minutes with nothing else to show (docs/training.md, "Progress").
-        line(`${lastStage} starting${firstStage ? " (the first steps compile the kernels)" : ""}`, !tty);
-        firstStage = false;
+        const compiling = lastStage === "" ? " (the first steps compile the kernels)" : "";
+        lastStage = `stage ${e.stage}/${e.stages} [${e.tasks.join(",")}]`;
+        line(`${lastStage} starting${compiling}`, !tty);
         break;
+      }
       case "train": {
         const rate = `${Number(e.its).toFixed(1)} it/s ${Number(e.gflops).toFixed(1)} GFLOP/s ETA ${eta(Number(e.step), Number(e.its))}`;
         line(
