@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readSafetensors, type TensorMap, writeSafetensors } from "../../runtime/interop/safetensors.js";
-import { mioc, miocAsync } from "../helpers/cli.js";
+import { mioc } from "../helpers/cli.js";
+import { INFER_FIXTURES as FIXTURES, inferAgainstReference } from "../helpers/infer-reference.js";
 
-const FIXTURES = path.join(import.meta.dirname, "..", "fixtures", "infer");
 const MODEL = path.join(FIXTURES, "swinir.mio");
 const WEIGHTS = path.join(FIXTURES, "swinir_sd.safetensors");
 const INPUT = path.join(FIXTURES, "swinir_input.png");
@@ -22,17 +22,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("mioc infer --model with a PyTorch SwinIR state dict", () => {
   it("restores a 21 x 18 image whole (padded to the window inside the model) within 1e-5 of PyTorch", async () => {
-    const out = path.join(dir, "out.safetensors");
-    const r = await miocAsync(["infer", "--model", MODEL, "--weights", WEIGHTS, INPUT, "-o", out]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).not.toMatch(/tiles/); // no fallback: the whole image's size compiles
-    const got = (await readSafetensors(out)).tensors.out;
-    const want = (await readSafetensors(path.join(FIXTURES, "swinir_expected.safetensors"))).tensors.out;
-    expect(got?.shape).toEqual([3, 18, 21]);
-    expect(want?.shape).toEqual([3, 18, 21]);
-    let worst = 0;
-    want?.data.forEach((v, i) => {
-      worst = Math.max(worst, Math.abs((got?.data[i] ?? Number.NaN) - v));
+    const worst = await inferAgainstReference({
+      model: "swinir.mio",
+      weights: "swinir_sd.safetensors",
+      input: "swinir_input.png",
+      expected: "swinir_expected.safetensors",
+      shape: [3, 18, 21],
+      out: path.join(dir, "out.safetensors"),
     });
     process.stdout.write(`mioc infer SwinIR 21x18: max |mio - PyTorch| = ${worst.toExponential(2)}\n`);
     expect(worst).toBeLessThanOrEqual(TOL);
