@@ -31,8 +31,9 @@ export const runIdOf = (spec: ExperimentSpec): string => `${spec.name}-${specHas
 const isEp = (spec: ExperimentSpec) => spec.prompt.kind === "explicit";
 
 /**
- * The study's runs in order: the classifier first (only when some experiment has explicit prompts), then each
- * experiment with each seed, seed by seed within an experiment.
+ * The study's runs in order: the classifier first (only when some experiment has explicit prompts), then every
+ * experiment with the first seed, every experiment with the second, and so on: a study stopped part-way has
+ * compared all its experiments over the seeds it finished, not some experiments over all seeds.
  */
 export function planStudy(o: {
   models: readonly { file: string; spec: ExperimentSpec }[];
@@ -48,8 +49,8 @@ export function planStudy(o: {
     runs.push({ file: o.classifier.file, spec: o.classifier.spec, seed: null, id, dir });
     classifier = join(dir, "classifier.safetensors");
   }
-  for (const m of o.models) {
-    for (const seed of o.seeds) {
+  for (const seed of o.seeds) {
+    for (const m of o.models) {
       const spec = { ...m.spec, seed };
       const id = runIdOf(spec);
       runs.push({

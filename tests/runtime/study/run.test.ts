@@ -34,16 +34,16 @@ function fakeRunner(stopAt?: string) {
 }
 
 describe("planStudy", () => {
-  it("trains the classifier once, first, then each experiment with each seed", () => {
+  it("trains the classifier once, first, then every experiment seed by seed", () => {
     const runs = plan("/runs");
     expect(runs.map((r) => `${r.spec.name}:${r.seed}`)).toEqual([
       "classifier:null",
       "srresnet_m:0",
-      "srresnet_m:1",
       "srresnet_m_ep:0",
+      "srresnet_m:1",
       "srresnet_m_ep:1",
     ]);
-    const [cls, m0, m1, ep0] = runs as [StudyRun, StudyRun, StudyRun, StudyRun];
+    const [cls, m0, ep0, m1] = runs as [StudyRun, StudyRun, StudyRun, StudyRun];
     // The seed is the spec's, so each seed is a run of its own; the classifier keeps its own seed.
     expect([m0.spec.seed, m1.spec.seed, cls.spec.seed]).toEqual([0, 1, classifier.spec.seed]);
     expect(m0.id).not.toBe(m1.id);
@@ -64,7 +64,7 @@ describe("planStudy", () => {
 describe("runStudy", () => {
   it("skips finished runs, resumes interrupted ones and evaluates EP runs with the oracle once", async () => {
     const out = mkdtempSync(join(tmpdir(), "mio-study-"));
-    const [, m0, m1, ep0] = plan(out) as StudyRun[];
+    const [, m0, ep0, m1] = plan(out) as StudyRun[];
     finishRun(m0 as StudyRun, 0);
     interruptRun(m1 as StudyRun);
     finishRun(ep0 as StudyRun, 0); // trained, but its oracle evaluation is missing
@@ -75,18 +75,18 @@ describe("runStudy", () => {
     expect(await runStudy(plan(out), runner, { log: (l) => log.push(l), now })).toBe(true);
     expect(calls).toEqual([
       "train classifier:null",
-      "train srresnet_m:1 resume",
       "oracle srresnet_m_ep:0",
+      "train srresnet_m:1 resume",
       "train srresnet_m_ep:1",
       "oracle srresnet_m_ep:1",
     ]);
     expect(log[0]).toMatch(/^study: run 1\/5, classifier \(task classifier\) \(.*\): training; 3 runs to train$/);
     expect(log[1]).toMatch(/run 2\/5, srresnet_m seed 0 .*: done, skipped$/);
-    expect(log[2]).toMatch(
-      /run 3\/5, srresnet_m seed 1 .*: resuming from its last checkpoint; about 20 min 00 s left for 2 runs$/,
-    );
+    expect(log[2]).toMatch(/run 3\/5, srresnet_m_ep seed 0 .*: evaluating with the oracle task/);
     expect(log).toContainEqual(
-      expect.stringMatching(/run 4\/5, srresnet_m_ep seed 0 .*: evaluating with the oracle task/),
+      expect.stringMatching(
+        /run 4\/5, srresnet_m seed 1 .*: resuming from its last checkpoint; about 20 min 00 s left for 2 runs$/,
+      ),
     );
 
     // Everything is done now: a second study trains nothing.
