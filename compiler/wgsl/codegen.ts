@@ -102,7 +102,11 @@ export function renderGroup(
       : undefined;
   const rows = schedule.conv === "rows" ? gemmSpec?.rows : undefined;
   const wgrad = schedule.conv === "rows" ? gemmSpec?.wgrad : undefined;
-  const vec4Reads = new Set<string>(rows ? [rows.inBuf] : wgrad ? [wgrad.xBuf, wgrad.dyBuf] : []);
+  const form = rule.kind === "gather" && schedule.conv === "rows" ? rule.form?.(root) : undefined;
+  const srcBuf = (i: number) => inName.get(at(root.src, i).id) ?? "?";
+  const vec4Reads = new Set<string>(
+    rows ? [rows.inBuf] : wgrad ? [wgrad.xBuf, wgrad.dyBuf] : (form?.vec4Sources ?? []).map(srcBuf),
+  );
   // Functions the members' expressions call (erf) are module-scope declarations of every kernel form.
   const memberHelpers = gr.members.slice(1).flatMap((m) => {
     const r = wgslRules[m.op];
@@ -218,6 +222,12 @@ export function renderGroup(
     const helpers = (rule.helpers ?? []).filter((h) => !memberHelpers.includes(h));
     const wgsl = pointwise([], value, helpers);
     return { kernels: [{ name, wgsl, bindings, writes, workgroups: pointwiseGroups(), flops: total }], scratch: [] };
+  }
+  if (form) {
+    const [c, lets] = coordLets("i");
+    const epilogue = [...lets, ...memberCode(c, "acc", "i")].map((l) => `  ${l}`).join("\n");
+    const wgsl = form.render(decls.join("\n"), srcBuf, epilogue);
+    return { kernels: [{ name, wgsl, bindings, writes, workgroups: form.workgroups, flops: form.flops }], scratch: [] };
   }
   if (rule.kind === "gather") {
     const [c] = coordLets("i");

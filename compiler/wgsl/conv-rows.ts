@@ -63,7 +63,7 @@ export function rowConvGrid(s: RowConvSpec): [number, number, number] {
  * The vec4s of one input row a lane needs for P output vec4s and taps -p..p: loads `win{j}` for quads
  * j = -A .. P - 1 + A (zero outside the row), then `sh{kx}_{j}` = the row shifted by kx - p at output quad j.
  */
-function rowWindow(
+export function rowWindow(
   s: { W: number; k: number },
   P: number,
   xq: string,

@@ -71,6 +71,20 @@ export interface DirectSpec {
   readonly wBuf: string;
 }
 
+/**
+ * A gather op's own kernel: it computes the output's elements in any order and stores each through
+ * `fn epilogue(i: i32, acc: f32)` at its flat row-major index (which runs the fused members and the store).
+ */
+export interface GatherForm {
+  /** Sources the kernel reads as array<vec4<f32>> (their bindings are declared so). */
+  readonly vec4Sources: readonly number[];
+  /** The kernel's source from the bindings' declarations, the source buffer names and the epilogue's body. */
+  render(decls: string, buf: (i: number) => string, epilogue: string): string;
+  readonly workgroups: [number, number, number];
+  /** Two per multiply-add, as every kernel counts (docs/bench.md). */
+  readonly flops: number;
+}
+
 export type WgslRule =
   | { readonly kind: "leaf" }
   | {
@@ -82,6 +96,11 @@ export type WgslRule =
   | {
       readonly kind: "gather";
       code(ctx: GatherCtx, n: Node): GatherCode;
+      /**
+       * A whole kernel of its own for the shapes where the per-element statements are slow (the depthwise
+       * convolutions, grouped.ts); the `rows` schedule takes it, the others keep `code`, and both must agree.
+       */
+      form?(n: Node): GatherForm | undefined;
       /**
        * The axis whose coordinate the statements never read (a row reduction): the kernel runs them once per row and
        * evaluates the value at every coordinate of the row, instead of once per element.

@@ -300,6 +300,24 @@ export const OP_CASES: OpCase[] = [
     inputs: { x: [2, 4, 4, 5], dy: [2, 2, 4, 5] },
     build: (b, i) => b.conv2dBwdW(i("x"), i("dy"), 1, 1, 3, 2),
   },
+  // Depthwise with rows of whole vec4s: the `rows` schedule's depthwise kernels (compiler/wgsl/grouped.ts), with two
+  // vec4s a lane (W 16), one (W 12; W 4 above), a 5x5 kernel whose taps reach into the neighbouring vec4, and a bias
+  // fused into the forward's epilogue; the weight gradient's row form needs 64 row vec4s a channel (the first two).
+  {
+    name: "conv2d depthwise rows k3 W16",
+    inputs: { x: [2, 3, 8, 16], w: [3, 1, 3, 3] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 1, 3),
+  },
+  {
+    name: "conv2d depthwise rows k5 W12",
+    inputs: { x: [4, 2, 6, 12], w: [2, 1, 5, 5] },
+    build: (b, i) => b.convolve(i("x"), i("w"), 1, 2, 2),
+  },
+  {
+    name: "depthwise conv layer with bias (builder)",
+    inputs: { x: [2, 4, 4, 8] },
+    build: (b, i) => b.conv2d(i("x"), "dw", { out: 4, k: 3, pad: 1, groups: 4 }),
+  },
   {
     name: "conv layer groups 3 with bias (builder)",
     inputs: { x: [1, 6, 3, 4] },

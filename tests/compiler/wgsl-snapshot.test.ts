@@ -1,8 +1,10 @@
 // Golden WGSL and IR: a refactor of codegen or fusion shows up as a diff of these files (update them with
 // `npx vitest run -u` after checking the diff). Also checks that codegen is deterministic.
 import { describe, expect, it } from "vitest";
+import { grad } from "../../compiler/autodiff/grad.js";
 import { buildTrainStep } from "../../compiler/autodiff/optim.js";
 import { GraphBuilder } from "../../compiler/ir/builder.js";
+import type { Node } from "../../compiler/ir/node.js";
 import { compileProgram } from "../../compiler/passes/pipeline.js";
 import type { Plan } from "../../compiler/plan/plan.js";
 import { buildSRResNet } from "../reference/srresnet.js";
@@ -44,6 +46,31 @@ describe("generated WGSL", () => {
     await expect(`${list}\npeak bytes ${a.peakBytes} (unplanned ${a.unplannedBytes})\n`).toMatchFileSnapshot(
       "__snapshots__/srresnet-ap-train-step.kernels.txt",
     );
+  });
+
+  it("gives a depthwise conv on vec4 rows its row kernels under the default schedule, gathers under the others", () => {
+    const b = new GraphBuilder();
+    const [x, w] = [b.input("x", [2, 3, 8, 16]), b.input("w", [3, 1, 3, 3])];
+    const y = b.convolve(x, w, 1, 1, 3);
+    const [dx, dw] = grad(b, b.sum(b.mul(y, b.input("cot", y.shape)), [0, 1, 2, 3], false), [x, w]);
+    const outputs = new Map([
+      ["y", y],
+      ["dx", dx as Node],
+      ["dw", dw as Node],
+    ]);
+    const grouped = (conv: "rows" | "direct") =>
+      compileProgram({ g: b.g, outputs, updates: [] }, { schedule: { conv } }).kernels.filter((k) =>
+        k.name.startsWith("conv2d_grouped"),
+      );
+    const rows = grouped("rows");
+    expect(rows.map((k) => k.name.replace(/_\d+$/, ""))).toEqual([
+      "conv2d_grouped",
+      "conv2d_grouped_bwd_x",
+      "conv2d_grouped_bwd_w",
+    ]);
+    for (const k of rows) expect(k.wgsl).toContain("var<storage, read> in0: array<vec4<f32>>;");
+    expect(rows[2]?.workgroups).toEqual([3, 1, 1]); // a workgroup per channel
+    for (const k of grouped("direct")) expect(k.wgsl).not.toContain("vec4");
   });
 
   it("reads a transpose in place when only matmuls read it; t(t(x)) is x; a transpose read by anything else is a kernel", () => {

@@ -94,6 +94,7 @@ describe("op kernels on the device", () => {
     "conv2d k3 s1 p1 rows",
     "conv2d k7 s2 p1",
     "conv2d_bwd_x s2",
+    "conv2d depthwise rows k3 W16",
     "softmax last axis with a fused member",
   ])(
     "%s: every legal schedule (fused or not; row, direct or tiled convolution) gives the CPU's numbers",
