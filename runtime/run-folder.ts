@@ -12,6 +12,8 @@ export interface TaskScore {
 
 /** Set → task → fraction of test images whose task the classifier got right. */
 export type Accuracy = Record<string, Record<string, number>>;
+/** Set → true task → predicted task → number of test images. */
+export type Confusion = Record<string, Record<string, Record<string, number>>>;
 
 /** `metrics.json`: the final evaluation of a run. */
 export interface RunMetrics {
@@ -29,6 +31,8 @@ export interface RunMetrics {
   classifier?: string;
   /** A classifier run's result, or the accuracy of the classifier an EP run used to pick its prompts. */
   classifier_accuracy?: Accuracy;
+  /** The same predictions as counts, by true and predicted task (the confusion matrix). */
+  classifier_confusion?: Confusion;
   depth?: string;
 }
 

@@ -13,7 +13,7 @@ import { MioInputError, MioRuntimeError } from "../errors.js";
 import { ForwardPlans } from "../exec/forward.js";
 import { selectWeights, weightsFile } from "../exec/weights.js";
 import { readSafetensors, type TensorMap, writeSafetensors } from "../interop/safetensors.js";
-import type { Accuracy } from "../run-folder.js";
+import type { Accuracy, Confusion } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
 
 /** Why an EP model's Unknown sets go unevaluated under oracle selection (said on stderr and in its report). */
@@ -173,15 +173,29 @@ export class Classifier {
   }
 }
 
-/** Adds one prediction to a running accuracy (counts in `n`). */
-export function tally(acc: Accuracy, n: Accuracy, set: string, task: string, right: boolean): void {
-  const a: Record<string, number> = acc[set] ?? {};
-  const c: Record<string, number> = n[set] ?? {};
-  acc[set] = a;
-  n[set] = c;
+/** A classifier's predictions on test images so far: accuracy, images and the confusion matrix per set and task. */
+export interface PredictionTally {
+  readonly accuracy: Accuracy;
+  readonly images: Accuracy;
+  readonly confusion: Confusion;
+}
+
+export const emptyTally = (): PredictionTally => ({ accuracy: {}, images: {}, confusion: {} });
+
+/** Adds the prediction `predicted` for an image of `task` in `set`. */
+export function tally(t: PredictionTally, set: string, task: string, predicted: string): void {
+  const a: Record<string, number> = t.accuracy[set] ?? {};
+  const c: Record<string, number> = t.images[set] ?? {};
+  const m: Record<string, Record<string, number>> = t.confusion[set] ?? {};
+  t.accuracy[set] = a;
+  t.images[set] = c;
+  t.confusion[set] = m;
   const seen = c[task] ?? 0;
-  a[task] = ((a[task] ?? 0) * seen + (right ? 1 : 0)) / (seen + 1);
+  a[task] = ((a[task] ?? 0) * seen + (predicted === task ? 1 : 0)) / (seen + 1);
   c[task] = seen + 1;
+  const row: Record<string, number> = m[task] ?? {};
+  m[task] = row;
+  row[predicted] = (row[predicted] ?? 0) + 1;
 }
 
 /**

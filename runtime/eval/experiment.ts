@@ -9,9 +9,9 @@ import { readImage } from "../data/image.js";
 import { promptMaps } from "../data/prompts.js";
 import { GROUP_OF_DIST } from "../data/testsets.js";
 import type { TensorMap } from "../interop/safetensors.js";
-import type { Accuracy, LogEvent, RunMetrics } from "../run-folder.js";
+import type { LogEvent, RunMetrics } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
-import { Classifier, type ClassifierModel, tally } from "./classifier.js";
+import { Classifier, type ClassifierModel, emptyTally, type PredictionTally, tally } from "./classifier.js";
 import { centerCrop, type EvalResult, ensureTestsets, evaluate } from "./evaluate.js";
 
 export interface EvaluationOptions {
@@ -33,7 +33,7 @@ export interface EvaluationOptions {
 /** What an evaluation adds to metrics.json. */
 export type EvaluatedMetrics = Pick<
   RunMetrics,
-  "weights" | "sets" | "prompt_selection" | "classifier" | "classifier_accuracy" | "depth"
+  "weights" | "sets" | "prompt_selection" | "classifier" | "classifier_accuracy" | "classifier_confusion" | "depth"
 >;
 
 export interface Evaluation {
@@ -54,9 +54,9 @@ function withGroups(spec: ExperimentSpec, groups: readonly string[] | undefined)
 export async function evaluateExperiment(o: EvaluationOptions): Promise<Evaluation> {
   const spec = withGroups(o.spec, o.groups);
   if (isClassifier(spec)) {
-    const { accuracy, images } = await classifierAccuracy({ ...o, spec });
+    const { accuracy, images, confusion } = await classifierPredictions({ ...o, spec });
     return {
-      metrics: { weights: o.which, sets: {}, classifier_accuracy: accuracy },
+      metrics: { weights: o.which, sets: {}, classifier_accuracy: accuracy, classifier_confusion: confusion },
       events: (step) =>
         Object.entries(accuracy).flatMap(([set, tasks]) =>
           Object.entries(tasks).map(([task, a]): LogEvent => {
@@ -85,7 +85,9 @@ export async function evaluateExperiment(o: EvaluationOptions): Promise<Evaluati
       sets: r.sets,
       prompt_selection: spec.prompt.kind !== "explicit" ? "none" : classifier ? "classifier" : "oracle",
       ...(o.classifier ? { classifier: o.classifier.source } : {}),
-      ...(r.classifierAccuracy ? { classifier_accuracy: r.classifierAccuracy } : {}),
+      ...(r.classifierTally
+        ? { classifier_accuracy: r.classifierTally.accuracy, classifier_confusion: r.classifierTally.confusion }
+        : {}),
       ...(r.depth.length ? { depth: r.depth.join("+") } : {}),
     },
     events: (step) =>
@@ -96,8 +98,8 @@ export async function evaluateExperiment(o: EvaluationOptions): Promise<Evaluati
   };
 }
 
-/** A classifier experiment's accuracy per test set and task, and how many images each had. */
-async function classifierAccuracy(o: EvaluationOptions): Promise<{ accuracy: Accuracy; images: Accuracy }> {
+/** A classifier experiment's predictions on its test sets: accuracy, images and confusion per set and task. */
+async function classifierPredictions(o: EvaluationOptions): Promise<PredictionTally> {
   const { spec } = o;
   const model: ClassifierModel = {
     call: { name: spec.model.name, args: spec.model.args },
@@ -117,18 +119,18 @@ async function classifierAccuracy(o: EvaluationOptions): Promise<{ accuracy: Acc
     );
     const cap = (n: number) => Math.min(n, spec.eval.max_images || Infinity);
     const total = jobs.reduce((n, s) => n + cap(s.images.length), 0);
-    const [accuracy, images]: [Accuracy, Accuracy] = [{}, {}];
+    const predictions = emptyTally();
     let done = 0;
     for (const s of jobs) {
       const set = GROUP_OF_DIST[s.dist];
       for (const im of s.images.slice(0, cap(s.images.length))) {
         const lq = centerCrop(await readImage(join(root, s.folder, im.file)), spec.eval.center_crop);
         const p = await cls.predict(lq);
-        tally(accuracy, images, set, s.task, p.task === s.task);
+        tally(predictions, set, s.task, p.task);
         o.onProgress?.(++done, total, `${set}/${s.task}`);
       }
     }
-    return { accuracy, images };
+    return predictions;
   } finally {
     cls.destroy();
   }

@@ -80,6 +80,13 @@ export function checkMetrics(dir: string, m: unknown): RunMetrics {
         throw bad(`classifier_accuracy.${set}`, "must be an object of task accuracies (numbers)");
     }
   }
+  if (m.classifier_confusion !== undefined) {
+    if (!isObject(m.classifier_confusion)) throw bad("classifier_confusion", "must be an object of test sets");
+    for (const [set, rows] of Object.entries(m.classifier_confusion)) {
+      const ok = isObject(rows) && Object.values(rows).every((r) => isObject(r) && Object.values(r).every(isNum));
+      if (!ok) throw bad(`classifier_confusion.${set}`, "must map each true task to counts per predicted task");
+    }
+  }
   return m as unknown as RunMetrics;
 }
 

@@ -405,6 +405,24 @@ export function htmlTable(t: Table): string {
 }
 
 /**
+ * The classifier's confusion matrix on one test set: a row per true task, a column per predicted task, image counts
+ * (the diagonal is right). Undefined when the run has none for the set.
+ */
+export function confusionTable(run: RunData, set: string): Table | undefined {
+  const m = run.metrics.classifier_confusion?.[set];
+  if (!m || Object.keys(m).length === 0) return undefined;
+  const tasks = run.spec.tasks.map((t) => ({ task: t.name, title: t.title }));
+  const rows = tasks
+    .filter((t) => m[t.task])
+    .map((t) => [t.title, ...tasks.map((p) => String(m[t.task]?.[p.task] ?? 0))]);
+  return {
+    header: ["true ↓ predicted →", ...tasks.map((t) => t.title)],
+    rows,
+    notes: [`${setTitle(set)}: test images of each true task (row) by the task the classifier predicted (column).`],
+  };
+}
+
+/**
  * Classifier accuracy in percent: one row per test set, one column per task, and the average. Undefined when the
  * run has none.
  */

@@ -25,13 +25,18 @@ describe("explicit prompts at test time", () => {
     const prompts = await promptMaps(spec);
     const base = { gpu, program, spec, weights, cacheDir: join(dir, "cache"), ...(prompts ? { prompts } : {}) };
     const oracle = await evaluate(base);
-    expect(oracle.classifierAccuracy).toBeUndefined();
+    expect(oracle.classifierTally).toBeUndefined();
 
     const model = await loadClassifier(await writeRiggedClassifier(dir), program, spec);
     expect(model.classes).toEqual(["noise", "dark"]);
     const classifier = await Classifier.create(gpu, program, spec, model);
     const picked = await evaluate({ ...base, classifier }).finally(() => classifier.destroy());
-    expect(picked.classifierAccuracy).toEqual({ in_dist: { noise: 0, dark: 1 } });
+    // The rigged classifier answers dark for everything: the confusion matrix has each image in dark's column.
+    expect(picked.classifierTally?.accuracy).toEqual({ in_dist: { noise: 0, dark: 1 } });
+    const n = picked.classifierTally?.images.in_dist ?? {};
+    expect(picked.classifierTally?.confusion).toEqual({
+      in_dist: { noise: { dark: n.noise }, dark: { dark: n.dark } },
+    });
     const [o, c] = [oracle.sets.in_dist ?? {}, picked.sets.in_dist ?? {}];
     // Dark images get their own map either way; noisy ones get dark's map from the classifier.
     expect(c.dark?.psnr).toBe(o.dark?.psnr);

@@ -153,6 +153,12 @@ describe("run folders", () => {
   it("rejects malformed files with the key or line at fault", async () => {
     const r = await syntheticRun("srresnet_m", { samples: false });
     const metrics = JSON.parse(await readFile(join(r.dir, "metrics.json"), "utf8"));
+    metrics.classifier_confusion = { in_dist: { noise: { dark: "two" } } };
+    await writeFile(join(r.dir, "metrics.json"), JSON.stringify(metrics));
+    expect(await failure(r.dir)).toContain(
+      "metrics.json: 'classifier_confusion.in_dist' must map each true task to counts per predicted task",
+    );
+    delete metrics.classifier_confusion;
     metrics.sets.out_dist.rain.psnr = "high";
     await writeFile(join(r.dir, "metrics.json"), JSON.stringify(metrics));
     expect(await failure(r.dir)).toContain("metrics.json: 'sets.out_dist.rain.psnr' must be a number");

@@ -43,6 +43,14 @@ describe("a task classifier run, end to end", () => {
     for (const a of Object.values(metrics.classifier_accuracy.in_dist)) expect(a).toBeGreaterThanOrEqual(0);
     const report = readFileSync(join(run.runDir, "report.md"), "utf8");
     expect(report).toMatch(/## Task classifier accuracy \(%\)\n\n\| {2}\| Noise \| Haze \| Low-Light \| Avg \|/);
+    // The confusion matrix counts the same predictions: each row's diagonal over its sum is the task's accuracy.
+    for (const [task, row] of Object.entries(
+      metrics.classifier_confusion.in_dist as Record<string, Record<string, number>>,
+    )) {
+      const total = Object.values(row).reduce((a, b) => a + b, 0);
+      expect((row[task] ?? 0) / total).toBeCloseTo(metrics.classifier_accuracy.in_dist[task], 10);
+    }
+    expect(report).toMatch(/### Confusion, In-Dis\n\n\| true ↓ predicted → \| Noise \| Haze \| Low-Light \|/);
 
     const { tensors, metadata } = await readSafetensors(join(run.runDir, "classifier.safetensors"));
     expect(JSON.parse(metadata["mio.classifier"] ?? "{}")).toEqual({
