@@ -191,6 +191,9 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     // A classifier run leaves its evaluated weights as one file that EP evaluation and `mioc infer` take.
     if (isClassifier(spec)) await writeClassifier(join(runDir, "classifier.safetensors"), spec, weights);
     emit({ type: "eval_start", time: Date.now() });
+    // A stop during evaluation leaves the run unfinished: its final checkpoint is written, so a resume trains
+    // nothing and evaluates again.
+    const stopped = Symbol("stopped");
     const r = await evaluateExperiment({
       gpu,
       program: o.program,
@@ -199,8 +202,15 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       which: spec.eval.weights,
       cacheDir: testsetCache,
       ...(classifier ? { classifier } : {}),
-      onProgress: (done, total, what) => o.onEvent?.({ type: "eval_progress", done, total, what }),
+      onProgress: (done, total, what) => {
+        if (o.stopRequested?.()) throw stopped;
+        o.onEvent?.({ type: "eval_progress", done, total, what });
+      },
+    }).catch((e: unknown) => {
+      if (e === stopped) return undefined;
+      throw e;
     });
+    if (!r) return { runDir, runId, finished: false };
     for (const e of r.events(t.state.step)) emit(e);
     await writeSampleGrids(join(runDir, "samples"), r.samples);
     const metrics: RunMetrics = {

@@ -90,8 +90,26 @@ describe("mioc run, end to end", () => {
       stopRequested: () => iterations >= 40,
     });
     expect(first.finished).toBe(false);
+    // Stopped again during the evaluation: unfinished, no metrics; the next resume only evaluates.
+    let evaluating = false;
+    const evalStop = await runExperiment({
+      gpu,
+      program,
+      spec,
+      runsRoot,
+      resume: true,
+      onEvent: (e) => {
+        if (e.type === "eval_progress") evaluating = true;
+      },
+      stopRequested: () => evaluating,
+    });
+    expect(evaluating).toBe(true);
+    expect(evalStop.finished).toBe(false);
+    expect(existsSync(join(evalStop.runDir, "metrics.json"))).toBe(false);
     const second = await runExperiment({ gpu, program, spec, runsRoot, resume: true });
     expect(second.finished).toBe(true);
+    const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8")).sets;
+    expect(metrics(second.runDir)).toEqual(metrics(straight));
 
     expect(trainLosses(second.runDir).filter(([s]) => s > 40)).toEqual(trainLosses(straight).filter(([s]) => s > 40));
     const [a, b] = [await finalWeights(straight), await finalWeights(second.runDir)];
