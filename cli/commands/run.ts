@@ -5,7 +5,8 @@ import { promptSelection } from "../../runtime/eval/classifier.js";
 import { runExperiment } from "../../runtime/run-experiment.js";
 import type { RunEvent } from "../../runtime/run-folder.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
-import { EXIT_USAGE, UsageError } from "../exit.js";
+import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from "../exit.js";
+import { stopOnSignals } from "../stop.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 
 /** `--seed N`: an integer in the range `seed N` accepts in a .mio file (0..2^53-1). */
@@ -150,14 +151,7 @@ export function registerRun(cli: Command): void {
           return;
         }
         const spec = withSeed(pickExperiment(result, file, opts.experiment), opts.seed);
-        let stops = 0;
-        const onSignal = () => {
-          stops++;
-          if (stops > 1) process.exit(130);
-          process.stderr.write("\nstopping: writing a checkpoint (press Ctrl-C again to quit at once)\n");
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
+        const stopRequested = stopOnSignals();
         const prompts = promptSelection(spec, opts);
         if (prompts.note) process.stderr.write(`${prompts.note}\n`);
         const total = spec.curriculum.stages.reduce((n, s) => n + s.iters, 0);
@@ -168,7 +162,7 @@ export function registerRun(cli: Command): void {
           runsRoot: opts.out,
           resume: Boolean(opts.resume),
           onEvent: progressDisplay(total),
-          stopRequested: () => stops > 0,
+          stopRequested,
           ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
           ...(opts.classifier ? { classifier: opts.classifier } : {}),
           ...(opts.oracleTask ? { oracleTask: true } : {}),
@@ -178,7 +172,7 @@ export function registerRun(cli: Command): void {
           process.stderr.write(
             `stopped; continue with: mioc run ${file}${profile ? ` --profile ${profile}` : ""}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ""} --resume\n`,
           );
-          process.exitCode = 130;
+          process.exitCode = EXIT_INTERRUPTED;
           return;
         }
         process.stdout.write(`${r.runDir}/report.md\n`);

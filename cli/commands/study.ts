@@ -10,7 +10,8 @@ import { loadStudy, STUDY_HEAD, studyMarkdown } from "../../runtime/report/study
 import { runExperiment } from "../../runtime/run-experiment.js";
 import { planStudy, runStudy, type StudyRun, type StudyRunner } from "../../runtime/study.js";
 import { acquireGpu, type Gpu } from "../../runtime/webgpu/device.js";
-import { EXIT_USAGE, UsageError } from "../exit.js";
+import { EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from "../exit.js";
+import { stopOnSignals } from "../stop.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
 import { checkOut } from "./report.js";
 import { parseSeed, progressDisplay } from "./run.js";
@@ -128,21 +129,14 @@ export function registerStudy(cli: Command): void {
 
       if (!opts.reportOnly) {
         const programs = new Map([...ok, ...(classifier ? [classifier] : [])].map((m) => [m.file, m.program]));
-        let stops = 0;
-        const onSignal = () => {
-          stops++;
-          if (stops > 1) process.exit(130);
-          process.stderr.write("\nstopping: writing a checkpoint (press Ctrl-C again to quit at once)\n");
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
+        const stopRequested = stopOnSignals();
         const gpu = await acquireGpu();
         try {
-          const runner = deviceRunner(gpu, programs, opts, () => stops > 0);
+          const runner = deviceRunner(gpu, programs, opts, stopRequested);
           const finished = await runStudy(runs, runner, { log: (l) => process.stderr.write(`${l}\n`) });
           if (!finished) {
             process.stderr.write("stopped; run the same command again to continue the study where it stopped\n");
-            process.exitCode = 130;
+            process.exitCode = EXIT_INTERRUPTED;
             return;
           }
         } finally {

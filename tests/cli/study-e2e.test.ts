@@ -61,6 +61,22 @@ ${DATA}
 `,
 };
 
+describe("mioc run, stopped with Ctrl-C", () => {
+  it("during the evaluation: exits 130 without metrics, and --resume only evaluates", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mio-run-stop-"));
+    writeFileSync(join(dir, "tiny_m.mio"), FILES["tiny_m.mio"] as string);
+    const args = ["run", join(dir, "tiny_m.mio"), "--out", join(dir, "runs")];
+    const stopped = await miocAsync(args, {}, 300_000, /evaluating in_dist\/\w+ 1\//);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain("stopping: writing a checkpoint");
+    expect(stopped.stderr).toMatch(/stopped; continue with: mioc run \S+tiny_m\.mio --resume/);
+    const resumed = await miocAsync([...args, "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toMatch(/ iter \d+ loss/); // nothing left to train
+    expect(existsSync(resumed.stdout.trim())).toBe(true); // the report
+  }, 300_000);
+});
+
 describe("mioc study, end to end", () => {
   it("trains the classifier, the model and the EP model, scores EP both ways, and skips them the second time", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mio-study-e2e-"));

@@ -24,7 +24,13 @@ export function mioc(args: string[], env: Record<string, string> = {}): CliResul
  * `mioc` without blocking the test worker: for runs that can take longer than vitest's RPC timeout (a cold
  * lavapipe shader cache costs tens of seconds), which a blocking `spawnSync` turns into an unhandled error.
  */
-export function miocAsync(args: string[], env: Record<string, string> = {}, timeoutMs = 300_000): Promise<CliResult> {
+export function miocAsync(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 300_000,
+  /** Sends SIGINT once, when stderr so far matches this (Ctrl-C at that point). */
+  interruptWhen?: RegExp,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, "dist", "cli", "mioc.js"), ...args], {
       cwd: root,
@@ -36,8 +42,13 @@ export function miocAsync(args: string[], env: Record<string, string> = {}, time
     child.stdout.on("data", (d) => {
       stdout += d;
     });
+    let interrupted = false;
     child.stderr.on("data", (d) => {
       stderr += d;
+      if (interruptWhen && !interrupted && interruptWhen.test(stderr)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
