@@ -3,7 +3,14 @@ import type { Command } from "commander";
 import { loadClassifier, promptSelection } from "../../runtime/eval/classifier.js";
 import { evaluateExperiment } from "../../runtime/eval/experiment.js";
 import { readModelWeights } from "../../runtime/exec/weights.js";
-import { accuracyTable, markdownTable, scoreTable, unknownTable } from "../../runtime/report/tables.js";
+import {
+  accuracyTable,
+  confusionTable,
+  markdownTable,
+  scoreTable,
+  setTitle,
+  unknownTable,
+} from "../../runtime/report/tables.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
 import { EXIT_USAGE, UsageError } from "../exit.js";
 import { checkOrFail, pickExperiment, printDiagnostics } from "./check.js";
@@ -87,6 +94,10 @@ export function registerEval(cli: Command): void {
             process.stdout.write(`Out-Dis and Unknown PSNR (${which} weights)\n${markdownTable(unknown)}\n\n`);
           const acc = accuracyTable(run);
           if (acc) process.stdout.write(`Task classifier accuracy (%, ${which} weights)\n${markdownTable(acc)}\n\n`);
+          for (const set of Object.keys(run.metrics.classifier_confusion ?? {})) {
+            const t = confusionTable(run, set);
+            if (t) process.stdout.write(`Confusion, ${setTitle(set)}\n${markdownTable(t)}\n\n`);
+          }
         } finally {
           gpu.destroy();
         }

@@ -10,6 +10,7 @@ import type { ExperimentSpec } from "../../../compiler/schema/experiment.js";
 import { readSafetensors } from "../../../runtime/interop/safetensors.js";
 import { runExperiment } from "../../../runtime/run-experiment.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
+import { miocAsync } from "../../helpers/cli.js";
 
 describe("a task classifier run, end to end", () => {
   let gpu: Gpu;
@@ -59,5 +60,14 @@ describe("a task classifier run, end to end", () => {
       classes: ["noise", "haze", "dark"],
     });
     expect(tensors["fc.weight"]?.shape).toEqual([3, 32]);
+
+    // `mioc eval` of the same weights prints the same accuracy table and the confusion matrices.
+    const ev = await miocAsync([
+      ...["eval", "tests/fixtures/e2e/classifier.mio", "--weights", join(run.runDir, "classifier.safetensors")],
+      ...["--out", root],
+    ]);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(ev.stdout).toContain(report.match(/\| In-Dis \|[^\n]*/)?.[0] as string);
+    expect(ev.stdout).toMatch(/Confusion, In-Dis\n\| true ↓ predicted → \| Noise \| Haze \| Low-Light \|/);
   }, 300_000);
 });
