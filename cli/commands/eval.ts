@@ -5,10 +5,9 @@ import { evaluateExperiment } from "../../runtime/eval/experiment.js";
 import { readModelWeights } from "../../runtime/exec/weights.js";
 import {
   accuracyTable,
-  confusionTable,
+  confusionTables,
   markdownTable,
   scoreTable,
-  setTitle,
   unknownTable,
 } from "../../runtime/report/tables.js";
 import { acquireGpu } from "../../runtime/webgpu/device.js";
@@ -94,10 +93,8 @@ export function registerEval(cli: Command): void {
             process.stdout.write(`Out-Dis and Unknown PSNR (${which} weights)\n${markdownTable(unknown)}\n\n`);
           const acc = accuracyTable(run);
           if (acc) process.stdout.write(`Task classifier accuracy (%, ${which} weights)\n${markdownTable(acc)}\n\n`);
-          for (const set of Object.keys(run.metrics.classifier_confusion ?? {})) {
-            const t = confusionTable(run, set);
-            if (t) process.stdout.write(`Confusion, ${setTitle(set)}\n${markdownTable(t)}\n\n`);
-          }
+          for (const { title, table } of confusionTables(run))
+            process.stdout.write(`${title}\n${markdownTable(table)}\n\n`);
         } finally {
           gpu.destroy();
         }

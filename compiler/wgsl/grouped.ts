@@ -128,9 +128,9 @@ const MAX_GROUPS = 4096;
 
 /**
  * y[b, c, y, x] = sum over taps of x[b, c, y + ky − p, x + kx − p] · w[tap(c, ky, kx)]: the forward with `tap` the
- * weight's own index, the input gradient with the flipped one. Source `input` is the map, `weight` the kernel.
+ * weight's own index, the input gradient with the flipped one. Source 0 is the map, source 1 the kernel.
  */
-function depthwiseRows(d: DepthwiseShape, input: number, weight: number, flipped: boolean): GatherForm {
+function depthwiseRows(d: DepthwiseShape, flipped: boolean): GatherForm {
   const P = (d.W / 4) % 2 === 0 ? 2 : 1;
   const XB = d.W / 4 / P;
   const lanes = d.B * d.C * d.H * XB;
@@ -138,11 +138,11 @@ function depthwiseRows(d: DepthwiseShape, input: number, weight: number, flipped
   const tap = (ky: string, kx: number) =>
     flipped ? `(${d.k - 1} - ${ky}) * ${d.k} + ${d.k - 1 - kx}` : `${ky} * ${d.k} + ${kx}`;
   return {
-    vec4Sources: [input],
+    vec4Sources: [0],
     workgroups: [Math.max(1, Math.min(Math.ceil(lanes / WG), MAX_GROUPS)), 1, 1],
     flops: 2 * d.k * d.k * d.B * d.C * d.H * d.W,
     render: (decls, buf, epilogue) => {
-      const [xBuf, wBuf] = [buf(input), buf(weight)];
+      const [xBuf, wBuf] = [buf(0), buf(1)];
       const accs = Array.from({ length: P }, (_, j) => `a${j}`);
       const taps: string[] = [];
       for (let kx = 0; kx < d.k; kx++) {
@@ -236,7 +236,7 @@ export const groupedConvRules = {
     code: forward,
     form: (n) => {
       const d = depthwiseShape(n, shapeOf(n, 0), shapeOf(n, 1));
-      return d && depthwiseRows(d, 0, 1, false);
+      return d && depthwiseRows(d, false);
     },
   },
   conv2d_grouped_bwd_x: {
@@ -244,7 +244,7 @@ export const groupedConvRules = {
     code: inputGrad,
     form: (n) => {
       const d = depthwiseShape(n, nums(n.attrs, "xshape") as Dims4, shapeOf(n, 1));
-      return d && depthwiseRows(d, 0, 1, true);
+      return d && depthwiseRows(d, true);
     },
   },
   conv2d_grouped_bwd_w: {

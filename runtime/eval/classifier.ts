@@ -173,29 +173,27 @@ export class Classifier {
   }
 }
 
-/** A classifier's predictions on test images so far: accuracy, images and the confusion matrix per set and task. */
-export interface PredictionTally {
-  readonly accuracy: Accuracy;
-  readonly images: Accuracy;
-  readonly confusion: Confusion;
+/** Counts the prediction `predicted` for an image of `task` in `set` (the confusion matrix, per set). */
+export function tally(confusion: Confusion, set: string, task: string, predicted: string): void {
+  const rows: Record<string, Record<string, number>> = confusion[set] ?? {};
+  confusion[set] = rows;
+  const row: Record<string, number> = rows[task] ?? {};
+  rows[task] = row;
+  row[predicted] = (row[predicted] ?? 0) + 1;
 }
 
-export const emptyTally = (): PredictionTally => ({ accuracy: {}, images: {}, confusion: {} });
-
-/** Adds the prediction `predicted` for an image of `task` in `set`. */
-export function tally(t: PredictionTally, set: string, task: string, predicted: string): void {
-  const a: Record<string, number> = t.accuracy[set] ?? {};
-  const c: Record<string, number> = t.images[set] ?? {};
-  const m: Record<string, Record<string, number>> = t.confusion[set] ?? {};
-  t.accuracy[set] = a;
-  t.images[set] = c;
-  t.confusion[set] = m;
-  const seen = c[task] ?? 0;
-  a[task] = ((a[task] ?? 0) * seen + (predicted === task ? 1 : 0)) / (seen + 1);
-  c[task] = seen + 1;
-  const row: Record<string, number> = m[task] ?? {};
-  m[task] = row;
-  row[predicted] = (row[predicted] ?? 0) + 1;
+/** From the confusion matrix: per set and task, the images (a row's sum) and the fraction predicted right. */
+export function accuracyOf(confusion: Confusion): { accuracy: Accuracy; images: Accuracy } {
+  const [accuracy, images]: [Accuracy, Accuracy] = [{}, {}];
+  for (const [set, rows] of Object.entries(confusion)) {
+    const [a, n]: [Record<string, number>, Record<string, number>] = [{}, {}];
+    for (const [task, row] of Object.entries(rows)) {
+      n[task] = Object.values(row).reduce((s, k) => s + k, 0);
+      a[task] = (row[task] ?? 0) / (n[task] as number);
+    }
+    [accuracy[set], images[set]] = [a, n];
+  }
+  return { accuracy, images };
 }
 
 /**

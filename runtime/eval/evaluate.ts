@@ -13,9 +13,9 @@ import { buildTestsets, GROUP_OF_DIST, listImages, type TestsetsManifest } from 
 import { MioRuntimeError } from "../errors.js";
 import { ForwardPlans, restoreTiled } from "../exec/forward.js";
 import type { TensorMap } from "../interop/safetensors.js";
-import type { TaskScore } from "../run-folder.js";
+import type { Confusion, TaskScore } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
-import { type Classifier, emptyTally, type PredictionTally, tally } from "./classifier.js";
+import { type Classifier, tally } from "./classifier.js";
 import { calculatePsnr, calculateSsim } from "./metrics.js";
 import { type DetailWindow, detailWindow, type Sample, sampleOf } from "./samples.js";
 
@@ -24,8 +24,8 @@ export interface EvalResult {
   /** For each set and task, the region of its images with the most detail: LQ, output and GT, for the grids. */
   samples: Sample[];
   depth: string[];
-  /** With a classifier: per set and task, its predictions (the fraction picked right, the confusion matrix). */
-  classifierTally?: PredictionTally;
+  /** With a classifier: per set, the images of each true task by the task it picked (the confusion matrix). */
+  classifierConfusion?: Confusion;
 }
 
 export interface EvalOptions {
@@ -121,7 +121,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
     const total = jobs.reduce((n, s) => n + Math.min(s.images.length, spec.eval.max_images || Infinity), 0);
     let done = 0;
     const names = spec.tasks.map((t) => t.name);
-    const predictions = emptyTally();
+    const confusion: Confusion = {};
     const wantSsim = spec.eval.metrics.find((m) => m.name === "ssim");
     const psnrMetric = spec.eval.metrics.find((m) => m.name === "psnr") ?? { crop: 4, y_channel: false };
     // The GT is shared by every set, so each image's detail window is found once, and every set shows the same one.
@@ -141,7 +141,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
         if (o.prompts && o.classifier) {
           // The classifier sees the whole LQ image, as the reference's *_EP_class models do.
           const p = await o.classifier.predict(lq, names);
-          if (s.dist !== "unknown") tally(predictions, set, s.task, p.task);
+          if (s.dist !== "unknown") tally(confusion, set, s.task, p.task);
           prompt = promptBatch(o.prompts, [taskIndex.get(p.task) ?? 0]);
         }
         const out = await restoreTiled(await planFor(lq), lq, tile, overlap, prompt);
@@ -167,7 +167,7 @@ export async function evaluate(o: EvalOptions): Promise<EvalResult> {
       result.sets[set] ??= {};
       (result.sets[set] as Record<string, TaskScore>)[s.task] = score;
     }
-    if (o.prompts && o.classifier) result.classifierTally = predictions;
+    if (o.prompts && o.classifier) result.classifierConfusion = confusion;
     return result;
   } finally {
     plans.destroy();

@@ -9,9 +9,9 @@ import { readImage } from "../data/image.js";
 import { promptMaps } from "../data/prompts.js";
 import { GROUP_OF_DIST } from "../data/testsets.js";
 import type { TensorMap } from "../interop/safetensors.js";
-import type { LogEvent, RunMetrics } from "../run-folder.js";
+import type { Confusion, LogEvent, RunMetrics } from "../run-folder.js";
 import type { Gpu } from "../webgpu/device.js";
-import { Classifier, type ClassifierModel, emptyTally, type PredictionTally, tally } from "./classifier.js";
+import { accuracyOf, Classifier, type ClassifierModel, tally } from "./classifier.js";
 import { centerCrop, type EvalResult, ensureTestsets, evaluate } from "./evaluate.js";
 
 export interface EvaluationOptions {
@@ -54,7 +54,8 @@ function withGroups(spec: ExperimentSpec, groups: readonly string[] | undefined)
 export async function evaluateExperiment(o: EvaluationOptions): Promise<Evaluation> {
   const spec = withGroups(o.spec, o.groups);
   if (isClassifier(spec)) {
-    const { accuracy, images, confusion } = await classifierPredictions({ ...o, spec });
+    const confusion = await classifierConfusion({ ...o, spec });
+    const { accuracy, images } = accuracyOf(confusion);
     return {
       metrics: { weights: o.which, sets: {}, classifier_accuracy: accuracy, classifier_confusion: confusion },
       events: (step) =>
@@ -85,8 +86,11 @@ export async function evaluateExperiment(o: EvaluationOptions): Promise<Evaluati
       sets: r.sets,
       prompt_selection: spec.prompt.kind !== "explicit" ? "none" : classifier ? "classifier" : "oracle",
       ...(o.classifier ? { classifier: o.classifier.source } : {}),
-      ...(r.classifierTally
-        ? { classifier_accuracy: r.classifierTally.accuracy, classifier_confusion: r.classifierTally.confusion }
+      ...(r.classifierConfusion
+        ? {
+            classifier_accuracy: accuracyOf(r.classifierConfusion).accuracy,
+            classifier_confusion: r.classifierConfusion,
+          }
         : {}),
       ...(r.depth.length ? { depth: r.depth.join("+") } : {}),
     },
@@ -98,8 +102,8 @@ export async function evaluateExperiment(o: EvaluationOptions): Promise<Evaluati
   };
 }
 
-/** A classifier experiment's predictions on its test sets: accuracy, images and confusion per set and task. */
-async function classifierPredictions(o: EvaluationOptions): Promise<PredictionTally> {
+/** A classifier experiment's predictions on its test sets: per set, images of each true task by predicted task. */
+async function classifierConfusion(o: EvaluationOptions): Promise<Confusion> {
   const { spec } = o;
   const model: ClassifierModel = {
     call: { name: spec.model.name, args: spec.model.args },
@@ -119,18 +123,18 @@ async function classifierPredictions(o: EvaluationOptions): Promise<PredictionTa
     );
     const cap = (n: number) => Math.min(n, spec.eval.max_images || Infinity);
     const total = jobs.reduce((n, s) => n + cap(s.images.length), 0);
-    const predictions = emptyTally();
+    const confusion: Confusion = {};
     let done = 0;
     for (const s of jobs) {
       const set = GROUP_OF_DIST[s.dist];
       for (const im of s.images.slice(0, cap(s.images.length))) {
         const lq = centerCrop(await readImage(join(root, s.folder, im.file)), spec.eval.center_crop);
         const p = await cls.predict(lq);
-        tally(predictions, set, s.task, p.task);
+        tally(confusion, set, s.task, p.task);
         o.onProgress?.(++done, total, `${set}/${s.task}`);
       }
     }
-    return predictions;
+    return confusion;
   } finally {
     cls.destroy();
   }

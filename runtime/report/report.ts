@@ -21,12 +21,11 @@ import { loadRun, type RunData } from "./run.js";
 import {
   accuracyTable,
   columnsOf,
-  confusionTable,
+  confusionTables,
   escapeHtml,
   htmlTable,
   markdownTable,
   scoreTable,
-  setTitle,
   type Table,
   UNKNOWN,
   unknownColumnsOf,
@@ -308,11 +307,8 @@ export function reportBlocks(run: RunData, samples: { task: string; title: strin
     blocks.push({ kind: "heading", level: 2, text: "Task classifier accuracy (%)" });
     if (accuracy) blocks.push({ kind: "table", table: accuracy });
     else blocks.push({ kind: "para", text: "metrics.json has no classifier accuracy." });
-    for (const set of Object.keys(run.metrics.classifier_confusion ?? {})) {
-      const table = confusionTable(run, set);
-      if (table)
-        blocks.push({ kind: "heading", level: 3, text: `Confusion, ${setTitle(set)}` }, { kind: "table", table });
-    }
+    for (const { title, table } of confusionTables(run))
+      blocks.push({ kind: "heading", level: 3, text: title }, { kind: "table", table });
     blocks.push({ kind: "para", text: CLASSIFIER_NOTE });
     blocks.push({ kind: "heading", level: 2, text: "Recipe" }, { kind: "list", items: recipe(run) });
     blocks.push({ kind: "heading", level: 2, text: "Training loss" });

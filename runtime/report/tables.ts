@@ -405,21 +405,23 @@ export function htmlTable(t: Table): string {
 }
 
 /**
- * The classifier's confusion matrix on one test set: a row per true task, a column per predicted task, image counts
- * (the diagonal is right). Undefined when the run has none for the set.
+ * The classifier's confusion matrices, one per test set that has one (titled "Confusion, In-Dis"): a row per true
+ * task, a column per predicted task, image counts (the diagonal is right).
  */
-export function confusionTable(run: RunData, set: string): Table | undefined {
-  const m = run.metrics.classifier_confusion?.[set];
-  if (!m || Object.keys(m).length === 0) return undefined;
+export function confusionTables(run: RunData): { title: string; table: Table }[] {
   const tasks = run.spec.tasks.map((t) => ({ task: t.name, title: t.title }));
-  const rows = tasks
-    .filter((t) => m[t.task])
-    .map((t) => [t.title, ...tasks.map((p) => String(m[t.task]?.[p.task] ?? 0))]);
-  return {
-    header: ["true ↓ predicted →", ...tasks.map((t) => t.title)],
-    rows,
-    notes: [`${setTitle(set)}: test images of each true task (row) by the task the classifier predicted (column).`],
-  };
+  return Object.entries(run.metrics.classifier_confusion ?? {})
+    .filter(([, m]) => Object.keys(m).length > 0)
+    .map(([set, m]) => ({
+      title: `Confusion, ${setTitle(set)}`,
+      table: {
+        header: ["true ↓ predicted →", ...tasks.map((t) => t.title)],
+        rows: tasks
+          .filter((t) => m[t.task])
+          .map((t) => [t.title, ...tasks.map((p) => String(m[t.task]?.[p.task] ?? 0))]),
+        notes: [`${setTitle(set)}: test images of each true task (row) by the task the classifier predicted (column).`],
+      },
+    }));
 }
 
 /**

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { promptMaps } from "../../../runtime/data/prompts.js";
-import { Classifier, loadClassifier } from "../../../runtime/eval/classifier.js";
+import { accuracyOf, Classifier, loadClassifier } from "../../../runtime/eval/classifier.js";
 import { evaluate } from "../../../runtime/eval/evaluate.js";
 import { acquireGpu, type Gpu } from "../../../runtime/webgpu/device.js";
 import { epExperiment, writeRiggedClassifier } from "../../helpers/ep.js";
@@ -25,16 +25,17 @@ describe("explicit prompts at test time", () => {
     const prompts = await promptMaps(spec);
     const base = { gpu, program, spec, weights, cacheDir: join(dir, "cache"), ...(prompts ? { prompts } : {}) };
     const oracle = await evaluate(base);
-    expect(oracle.classifierTally).toBeUndefined();
+    expect(oracle.classifierConfusion).toBeUndefined();
 
     const model = await loadClassifier(await writeRiggedClassifier(dir), program, spec);
     expect(model.classes).toEqual(["noise", "dark"]);
     const classifier = await Classifier.create(gpu, program, spec, model);
     const picked = await evaluate({ ...base, classifier }).finally(() => classifier.destroy());
     // The rigged classifier answers dark for everything: the confusion matrix has each image in dark's column.
-    expect(picked.classifierTally?.accuracy).toEqual({ in_dist: { noise: 0, dark: 1 } });
-    const n = picked.classifierTally?.images.in_dist ?? {};
-    expect(picked.classifierTally?.confusion).toEqual({
+    const { accuracy, images } = accuracyOf(picked.classifierConfusion ?? {});
+    expect(accuracy).toEqual({ in_dist: { noise: 0, dark: 1 } });
+    const n = images.in_dist ?? {};
+    expect(picked.classifierConfusion).toEqual({
       in_dist: { noise: { dark: n.noise }, dark: { dark: n.dark } },
     });
     const [o, c] = [oracle.sets.in_dist ?? {}, picked.sets.in_dist ?? {}];
