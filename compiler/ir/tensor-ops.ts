@@ -282,19 +282,27 @@ export class GraphOps {
   }
 
   // ---- losses (composites) ----
+  /**
+   * The elementwise term a restoration loss averages: |p - t| (L1), (p - t)^2 (MSE), or sqrt((p - t)^2 + eps^2)
+   * (Charbonnier, BasicSR `CharbonnierLoss`: eps 1e-12 there, 1e-3 common).
+   */
+  pixelLoss(kind: "l1" | "mse" | "charbonnier", pred: Node, target: Node, eps = 1e-3): Node {
+    const d = this.sub(pred, target);
+    if (kind === "l1") return this.abs(d);
+    const sq = this.mul(d, d);
+    return kind === "mse" ? sq : this.sqrt(this.affine(sq, 1, eps * eps));
+  }
   /** Mean absolute error, PyTorch `L1Loss()`; a [1] tensor. */
   l1Loss(pred: Node, target: Node): Node {
-    return this.meanAll(this.abs(this.sub(pred, target)));
+    return this.meanAll(this.pixelLoss("l1", pred, target));
   }
   /** Mean squared error, PyTorch `MSELoss()`. */
   mseLoss(pred: Node, target: Node): Node {
-    const d = this.sub(pred, target);
-    return this.meanAll(this.mul(d, d));
+    return this.meanAll(this.pixelLoss("mse", pred, target));
   }
-  /** Charbonnier loss mean(sqrt((p-t)^2 + eps^2)), BasicSR `CharbonnierLoss` (eps 1e-12 there; 1e-3 common). */
+  /** Charbonnier loss mean(sqrt((p-t)^2 + eps^2)). */
   charbonnierLoss(pred: Node, target: Node, eps = 1e-3): Node {
-    const d = this.sub(pred, target);
-    return this.meanAll(this.sqrt(this.affine(this.mul(d, d), 1, eps * eps)));
+    return this.meanAll(this.pixelLoss("charbonnier", pred, target, eps));
   }
   /**
    * PyTorch `CrossEntropyLoss()(logits, target)` with a probability (one-hot) target [B, K]:

@@ -42,6 +42,8 @@ export function lowerTrainStep(
   let target: Node;
   let loss: Node;
   let sampleLoss: Node;
+  // Each sample's loss (B), whatever the loss: the weighted loss needs it, and the trainer logs the L1 per task.
+  let perSample: Node;
   if (l.name === "cross_entropy") {
     // The classes are the curriculum's tasks; the trainer writes each sample's task as a one-hot row.
     target = b.input(PLAN_IO.label, [batch, out.shape[1] ?? 0]);
@@ -49,16 +51,21 @@ export function lowerTrainStep(
     // CrossEntropy's log-softmax again: the loss cannot fall below log(e + K - 1) - 1 (1.166 for 7 classes), and
     // the gradient is smaller, but argmax and accuracy are unaffected.
     sampleLoss = l.double_softmax === false ? b.nllPerSample(out, target) : b.crossEntropyPerSample(out, target);
+    perSample = sampleLoss;
     loss = b.scale(b.reshape(b.sum(sampleLoss, [0], true), [1]), 1 / batch);
   } else {
     target = b.input(PLAN_IO.gt, [batch, 3, crop, crop]);
-    loss =
-      l.name === "l1"
-        ? b.l1Loss(out, target)
-        : l.name === "mse"
-          ? b.mseLoss(out, target)
-          : b.charbonnierLoss(out, target, l.eps);
+    const pixel = b.pixelLoss(l.name, out, target, l.eps);
+    loss = b.meanAll(pixel);
     sampleLoss = b.mean(b.abs(b.sub(out, target)), [1, 2, 3], false);
+    perSample = l.name === "l1" ? sampleLoss : b.mean(pixel, [1, 2, 3], false);
+  }
+  // Task weights (docs/training.md, "Task weights"): the batch's mean of each sample's loss times its weight, which
+  // the trainer feeds per sample (its task's weight over the stage's mean weight). Without them the plain mean
+  // above stays, so existing experiments compile to the same kernels.
+  if (spec.train.task_weights) {
+    const w = b.input(PLAN_IO.sampleWeight, [batch]);
+    loss = b.scale(b.reshape(b.sum(b.mul(perSample, w), [0], true), [1]), 1 / batch);
   }
   const optimizer = optimizerConfig(spec);
   // The trainer logs each task's loss, and a classifier's accuracy from its scores.

@@ -11,6 +11,8 @@ export const PLAN_IO = {
   gt: "gt",
   /** Input: one-hot task rows (B, K) a classifier's loss compares with. */
   label: "label",
+  /** Input: each sample's loss weight (B), when the experiment declares `task_weights`. */
+  sampleWeight: "sample_weight",
   /**
    * Input (1): the training step's number, below 2^24, that a train step's stochastic layers (drop_path) draw from;
    * only train steps that have such layers have it.

@@ -188,7 +188,7 @@ export function resolveExperiment(
   const curriculum = curriculumS ? resolveCurriculum(r, curriculumS, knownTasks) : undefined;
   // The loss decides what the model must return: an image, or (cross_entropy) one score per task.
   const trainS = get("train");
-  const train = trainS ? resolveTrain(r, trainS.block ?? []) : TRAIN_DEFAULTS;
+  const train = trainS ? resolveTrain(r, trainS.block ?? [], curriculum?.curriculum.order) : TRAIN_DEFAULTS;
   const classes = isClassifier({ train }) ? (curriculum?.curriculum.order.length ?? 0) : undefined;
   // Data and eval come before the model: it is checked at the sizes they give (the crop, the eval tile).
   // A mistake in them leaves the sizes unchecked rather than checked at a size the user did not mean.

@@ -275,8 +275,17 @@ export const TRAIN_DEFAULTS: Section<"train"> = {
   log_every: 100,
 };
 
-export function resolveTrain(r: Reader, block: Setting[]): Section<"train"> {
-  const k = r.keyed(block, "train", ["loss", "optimizer", "schedule", "ema", "checkpoint_every", "log_every"]);
+/** The train section; `tasks` (the curriculum's, when it resolved) are the names `task_weights` may use. */
+export function resolveTrain(r: Reader, block: Setting[], tasks?: readonly string[]): Section<"train"> {
+  const k = r.keyed(block, "train", [
+    "loss",
+    "optimizer",
+    "schedule",
+    "ema",
+    "checkpoint_every",
+    "log_every",
+    "task_weights",
+  ]);
   const out: Section<"train"> = structuredClone(TRAIN_DEFAULTS);
   const get = (key: string) => k.get(key)?.[0];
   const loss = get("loss");
@@ -359,7 +368,34 @@ export function resolveTrain(r: Reader, block: Setting[]): Section<"train"> {
     const s = get(key);
     if (s) r.attempt(() => (out[key] = r.num(r.single(s), key, { int: true, min: 1 })));
   }
+  const weights = get("task_weights");
+  if (weights) r.attempt(() => (out.task_weights = taskWeights(r, weights, tasks)));
   return out;
+}
+
+/** `task_weights jpeg: 3, sr: 2`: a positive weight per named task of the curriculum, each named once. */
+function taskWeights(r: Reader, s: Setting, tasks: readonly string[] | undefined): Record<string, number> {
+  if (s.values.length === 0)
+    r.fail(codes.badValue, s.key.span, "'task_weights' needs a weight per task", "task_weights jpeg: 3, sr: 2");
+  const out: Record<string, number> = {};
+  for (const v of s.values) {
+    if (!v.name) r.fail(codes.badValue, v.span, "'task_weights' takes named weights", "task_weights jpeg: 3, sr: 2");
+    const name = v.name.text;
+    if (tasks && !tasks.includes(name))
+      r.fail(
+        codes.unknownTask,
+        v.name.span,
+        `task_weights: '${name}' is not a task of the curriculum`,
+        didYouMean(name, [...tasks]) ?? `its tasks: ${tasks.join(", ")}`,
+      );
+    if (name in out) r.fail(codes.duplicate, v.name.span, `task_weights: '${name}' is weighted twice`);
+    const w = r.num(r.data(v.value), `task_weights.${name}`, { min: 0 });
+    if (!(w > 0) || !Number.isFinite(w))
+      r.fail(codes.badValue, v.span, `task_weights.${name} must be a finite number > 0, found ${w}`);
+    out[name] = w;
+  }
+  // Sorted by name, so the spec (and the run id) does not depend on the order they were written in.
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
 function betas(r: Reader, d: Data, what: string): [number, number] {

@@ -93,6 +93,12 @@ export interface ExperimentSpec {
     ema: number;
     checkpoint_every: number;
     log_every: number;
+    /**
+     * Loss weight per task (absent tasks weigh 1): each sample's loss is scaled by its task's weight over the mean
+     * weight of the stage's tasks, so a stage's loss keeps its scale (docs/training.md, "Task weights"). Recorded
+     * only when set, so older specs keep their run ids.
+     */
+    task_weights?: Record<string, number>;
   };
   eval: {
     sets: { name: string; path: string | null }[];

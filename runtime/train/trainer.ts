@@ -147,6 +147,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       iters: stage.iters,
       time: Date.now(),
     });
+    // A plan with task weights takes each sample's weight; its task's, normalised over this stage's tasks.
+    const weights = plan.inputs[PLAN_IO.sampleWeight] ? stageTaskWeights(spec, stage) : undefined;
     const loader = await (o.batches ?? ((i, c) => stageLoader(o, i, c, onCorrupt)))(s, state.cursor);
     logSkipped(s + 1);
     try {
@@ -167,6 +169,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         if (classes) inputs[PLAN_IO.label] = oneHot(batch.task, classes);
         else inputs[PLAN_IO.gt] = batch.gt;
         if (o.prompts) inputs[PLAN_IO.prompt] = promptBatch(o.prompts, batch.task);
+        if (weights) inputs[PLAN_IO.sampleWeight] = Float32Array.from(batch.task, (t) => weights[t] ?? 1);
         const logNow = iter % spec.train.log_every === 0 || iter === stage.iters;
         const fetch = [PLAN_IO.loss, PLAN_IO.sampleLoss, ...(classes ? [PLAN_IO.out] : [])];
         const fetched = await session.step(inputs, lr, logNow ? fetch : []);
@@ -226,6 +229,16 @@ function taskLosses(
     sum.set(name, [s + (perSample[i] ?? 0), n + 1]);
   });
   return { task_loss: Object.fromEntries([...sum].map(([k, [s, n]]) => [k, s / n])) };
+}
+
+/**
+ * Each task's loss weight in a stage (indexed like `spec.tasks`): its `task_weights` entry (1 if absent) over the
+ * mean weight of the stage's tasks, so a stage's loss keeps its scale (docs/training.md, "Task weights").
+ */
+export function stageTaskWeights(spec: Pick<ExperimentSpec, "tasks" | "train">, stage: StageSpec): Float32Array {
+  const weightOf = (name: string) => spec.train.task_weights?.[name] ?? 1;
+  const mean = stage.tasks.reduce((a, t) => a + weightOf(t), 0) / Math.max(1, stage.tasks.length);
+  return Float32Array.from(spec.tasks, (t) => weightOf(t.name) / mean);
 }
 
 /** The (B, K) one-hot rows of a batch's task indices: a classifier's targets. */
