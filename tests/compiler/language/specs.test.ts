@@ -91,15 +91,22 @@ describe.each(pipelines)("%s", (file) => {
 });
 
 describe("seq_prompt.mio", () => {
-  it.each([undefined, "quick"])("equals srresnet_s_ap.mio except its name and sources (profile %s)", (profile) => {
-    const { name: a, sources: sa, profiles: pa, ...full } = specOf("seq_prompt.mio", profile);
-    const { name: b, sources: sb, profiles: pb, ...composed } = specOf("srresnet_s_ap.mio", profile);
-    expect([a, b]).toEqual(["seq_prompt", "srresnet_s_ap"]);
-    expect(Object.keys(sa)).not.toEqual(Object.keys(sb));
-    // The SRResNet pipelines also declare the study profile (`mioc study`), which seq_prompt has no use for.
-    expect(pb).toEqual([...pa, "study"]);
-    expect(full).toEqual(composed);
-  });
+  it.each([undefined, "quick"])(
+    "equals srresnet_s_ap.mio except its name, sources and quick task weights (profile %s)",
+    (profile) => {
+      const { name: a, sources: sa, profiles: pa, ...full } = specOf("seq_prompt.mio", profile);
+      const { name: b, sources: sb, profiles: pb, ...composed } = specOf("srresnet_s_ap.mio", profile);
+      expect([a, b]).toEqual(["seq_prompt", "srresnet_s_ap"]);
+      expect(Object.keys(sa)).not.toEqual(Object.keys(sb));
+      // The SRResNet pipelines also declare the study profile (`mioc study`), which seq_prompt has no use for.
+      expect(pb).toEqual([...pa, "study"]);
+      // The README's job alone weighs the mild tasks in its quick profile (docs/training.md, "The quick profile"): the
+      // study's six pipelines keep one recipe between them.
+      const { task_weights, ...train } = full.train;
+      expect(task_weights).toEqual(profile === "quick" ? { blur: 2, jpeg: 3, sr: 2 } : undefined);
+      expect({ ...full, train }).toEqual(composed);
+    },
+  );
 
   it("has seven cumulative stages in the paper's order: 250k each, then 1M with 4 restarts", () => {
     const c = specOf("seq_prompt.mio").curriculum;
